@@ -1,0 +1,65 @@
+//! The fixed lookup table shared by every range check and the ReLU.
+//!
+//! Rows are triples `(tag, a, b)`:
+//! - `tag = t ∈ [0, 8]`: `(t, v, 0)` for `v ∈ [0, 2^t)`: "v has at most t bits";
+//! - `tag = 9`: `(9, v, max(v, 128))` for `v ∈ [0, 256)`: ReLU on offset-encoded values.
+//!
+//! 767 rows, so any `k ≥ 10` holds it. An all-zero input row `(0, 0, 0)` is in the table,
+//! so unused rows of a looked-up column need no selector.
+
+use halo2_proofs::circuit::{Layouter, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
+
+use crate::{VALUE_BITS, VALUE_OFFSET};
+
+/// Tag of the ReLU rows.
+pub const RELU_TAG: u64 = VALUE_BITS as u64 + 1;
+
+/// The three table columns.
+#[derive(Clone, Copy, Debug)]
+pub struct TableConfig {
+    /// Tag column.
+    pub tag: TableColumn,
+    /// Looked-up value.
+    pub a: TableColumn,
+    /// Function output (0 for range rows).
+    pub b: TableColumn,
+}
+
+/// All `(tag, a, b)` rows of the table.
+pub fn rows() -> Vec<(u64, u64, u64)> {
+    let mut rows = Vec::with_capacity(768);
+    for bits in 0..=VALUE_BITS as u64 {
+        rows.extend((0..1u64 << bits).map(|v| (bits, v, 0)));
+    }
+    let off = VALUE_OFFSET as u64;
+    rows.extend((0..2 * off).map(|v| (RELU_TAG, v, v.max(off))));
+    rows
+}
+
+impl TableConfig {
+    /// Allocates the table columns.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+        TableConfig {
+            tag: meta.lookup_table_column(),
+            a: meta.lookup_table_column(),
+            b: meta.lookup_table_column(),
+        }
+    }
+
+    /// Fills the table.
+    pub fn load(&self, layouter: &mut impl Layouter<Fp>) -> Result<(), Error> {
+        layouter.assign_table(
+            || "range and relu table",
+            |mut t| {
+                for (i, (tag, a, b)) in rows().into_iter().enumerate() {
+                    t.assign_cell(|| "tag", self.tag, i, || Value::known(Fp::from(tag)))?;
+                    t.assign_cell(|| "a", self.a, i, || Value::known(Fp::from(a)))?;
+                    t.assign_cell(|| "b", self.b, i, || Value::known(Fp::from(b)))?;
+                }
+                Ok(())
+            },
+        )
+    }
+}

@@ -1,0 +1,56 @@
+//! Witness edits: a seam for soundness tests, which corrupt chosen cells of an honest witness
+//! and check that the constraints reject them.
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+
+use super::{synthesize, CircuitConfig, ModelCircuit};
+use crate::chips::dense::DenseRow;
+use crate::chips::rescale::RescaleRow;
+use crate::chips::sponge::SpongeWitness;
+
+/// Changes witness rows after they are computed and before they are assigned.
+pub trait WitnessEdit: std::fmt::Debug {
+    /// Edits the dense rows of layer `layer`.
+    fn dense(&self, _layer: usize, _rows: &mut [DenseRow]) {}
+    /// Edits the rescale rows of layer `layer`.
+    fn rescale(&self, _layer: usize, _rows: &mut [RescaleRow]) {}
+    /// Edits the commitment rows.
+    fn sponge(&self, _witness: &mut SpongeWitness) {}
+}
+
+/// Leaves the witness as computed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoEdit;
+
+impl WitnessEdit for NoEdit {}
+
+/// A model circuit whose witness is edited before assignment (same constraint system).
+#[derive(Clone, Debug)]
+pub struct EditedCircuit<E> {
+    /// The honest circuit.
+    pub circuit: ModelCircuit,
+    /// The edit.
+    pub edit: E,
+}
+
+impl<E: WitnessEdit + Clone + Default> Circuit<Fp> for EditedCircuit<E> {
+    type Config = CircuitConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        EditedCircuit {
+            circuit: self.circuit.without_witnesses(),
+            edit: E::default(),
+        }
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> CircuitConfig {
+        ModelCircuit::configure(meta)
+    }
+
+    fn synthesize(&self, config: CircuitConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
+        synthesize(&self.circuit, &config, layouter, &self.edit)
+    }
+}

@@ -1,0 +1,117 @@
+//! The public layout of a model circuit and its row counts; picks the smallest `k`.
+
+use crate::chips::sponge::SpongeConfig;
+use crate::chips::table;
+use crate::commit::{chunks, message_len};
+use crate::spec::{Activation, ModelSpec, MAX_K, MIN_K};
+use crate::CoreError;
+
+/// One dense layer as the circuit lays it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerPlan {
+    /// Name (for region names and messages).
+    pub name: String,
+    /// Input length.
+    pub inputs: usize,
+    /// Output length.
+    pub outputs: usize,
+    /// Rescale shift.
+    pub shift: u32,
+    /// ReLU after the rescale.
+    pub relu: bool,
+}
+
+/// Everything synthesis needs that is public.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircuitPlan {
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Input length.
+    pub input_len: usize,
+    /// Layers.
+    pub layers: Vec<LayerPlan>,
+}
+
+/// Rows used by each column group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Dense rows.
+    pub dense: usize,
+    /// Rescale rows.
+    pub rescale: usize,
+    /// Commitment (sponge) rows.
+    pub commitment: usize,
+    /// Lookup table rows.
+    pub table: usize,
+    /// Public values.
+    pub instance: usize,
+    /// Committed message elements.
+    pub message: usize,
+}
+
+impl RowCounts {
+    /// The largest of the groups: the rows the circuit needs.
+    pub fn max(&self) -> usize {
+        [self.dense, self.rescale, self.commitment, self.table, self.instance]
+            .into_iter()
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Rows halo2 reserves at the end of the domain (blinding factors + 1).
+pub const RESERVED_ROWS: usize = 6;
+
+impl CircuitPlan {
+    /// The plan of a (validated or draft) spec, using `spec.circuit.k`.
+    pub fn from_spec(spec: &ModelSpec) -> Self {
+        CircuitPlan {
+            k: spec.circuit.k,
+            input_len: spec.input.len(),
+            layers: spec
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LayerPlan {
+                    name: l.name.clone(),
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    shift: spec.layer_shift(i).clamp(0, crate::MAX_SHIFT as i64) as u32,
+                    relu: l.activation == Activation::Relu,
+                })
+                .collect(),
+        }
+    }
+
+    /// Output length.
+    pub fn output_len(&self) -> usize {
+        self.layers.last().map(|l| l.outputs).unwrap_or(0)
+    }
+
+    /// Rows used by each column group.
+    pub fn rows(&self, spec: &ModelSpec) -> RowCounts {
+        let message = message_len(spec);
+        RowCounts {
+            dense: self.layers.iter().map(|l| l.outputs * chunks(l.inputs)).sum(),
+            rescale: self.layers.iter().map(|l| l.outputs).sum(),
+            commitment: SpongeConfig::rows(message),
+            table: table::rows().len(),
+            instance: 1 + self.input_len + self.output_len(),
+            message,
+        }
+    }
+}
+
+/// Smallest `k` whose usable rows hold `rows`.
+pub fn min_k(rows: usize) -> Result<u32, CoreError> {
+    (MIN_K..=MAX_K)
+        .find(|k| (1usize << k) >= rows + RESERVED_ROWS)
+        .ok_or_else(|| CoreError::Unsupported(format!("the circuit needs {rows} rows, more than 2^{MAX_K}")))
+}
+
+impl RowCounts {
+    /// Smallest `k` that fits.
+    pub fn k(&self) -> Result<u32, CoreError> {
+        min_k(self.max())
+    }
+}

@@ -1,0 +1,213 @@
+//! MockProver tests of the whole circuit and of each chip inside it: the honest witness passes,
+//! and corrupted cells are rejected.
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::pasta::Fp;
+
+use super::*;
+use crate::chips::dense::DenseRow;
+use crate::chips::rescale::RescaleRow;
+use crate::chips::sponge::SpongeWitness;
+use crate::model::QuantModel;
+use crate::quant::quantize_input;
+use crate::testing::quantized_mlp;
+
+fn model() -> (QuantModel, Vec<i64>) {
+    let (m, data) = quantized_mlp(7, &[40, 16, 10]).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    (m, input)
+}
+
+fn mock<C: Circuit<Fp>>(k: u32, circuit: &C, public: Vec<Fp>) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    MockProver::run(k, circuit, vec![public]).unwrap().verify()
+}
+
+fn run_edit<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
+    let (m, input) = model();
+    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    mock(m.spec.circuit.k, &EditedCircuit { circuit, edit }, public).is_ok()
+}
+
+#[test]
+fn honest_witness_passes_and_matches_evaluator() {
+    let (m, input) = model();
+    assert!(m.spec.layers.iter().enumerate().any(|(i, _)| m.spec.layer_shift(i) > 8), "test should exercise r1");
+    let (circuit, public, trace) = ModelCircuit::prove(&m, &input).unwrap();
+    assert_eq!(mock(m.spec.circuit.k, &circuit, public.clone()), Ok(()));
+    // The public outputs are the evaluator's outputs.
+    let layout = InstanceLayout::new(input.len(), trace.output().len());
+    let outs: Vec<i64> = public[layout.first_output()..].iter().map(|f| decode_offset(f).unwrap()).collect();
+    assert_eq!(outs, trace.output());
+}
+
+#[test]
+fn planned_k_is_tight() {
+    let (m, _) = model();
+    let rows = CircuitPlan::from_spec(&m.spec).rows(&m.spec);
+    assert_eq!(rows.k().unwrap(), m.spec.circuit.k);
+    assert!(rows.max() + plan::RESERVED_ROWS <= 1 << m.spec.circuit.k);
+}
+
+#[test]
+fn wrong_public_output_or_input_is_rejected() {
+    let (m, input) = model();
+    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    let mut bad = public.clone();
+    *bad.last_mut().unwrap() += Fp::one();
+    assert!(mock(m.spec.circuit.k, &circuit, bad).is_err());
+    let mut bad = public.clone();
+    bad[1] += Fp::one();
+    assert!(mock(m.spec.circuit.k, &circuit, bad).is_err());
+    let mut bad = public;
+    bad[0] += Fp::one();
+    assert!(mock(m.spec.circuit.k, &circuit, bad).is_err());
+}
+
+#[test]
+fn changed_weight_under_same_commitment_is_rejected() {
+    let (m, input) = model();
+    let (_, honest_public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    let mut changed = m.clone();
+    let w = &mut changed.weights.layers[0].weights[3];
+    *w = if *w < 100 { *w + 1 } else { *w - 1 };
+    let (circuit, public, _) = ModelCircuit::prove(&changed, &input).unwrap();
+    // With its own commitment the changed model proves fine...
+    assert_eq!(mock(m.spec.circuit.k, &circuit, public.clone()), Ok(()));
+    // ...but not against the published one.
+    let mut claimed = public;
+    claimed[0] = honest_public[0];
+    assert!(mock(m.spec.circuit.k, &circuit, claimed).is_err());
+}
+
+/// Dense-chip corruptions.
+#[derive(Clone, Debug, Default)]
+enum DenseEdit {
+    #[default]
+    None,
+    /// Digit 0 of weight 0 raised by 4 and digit 1 lowered by 1: same weight, digit out of range.
+    DigitOutOfRange,
+    /// Accumulator off by one (a wrong product).
+    WrongProduct,
+    /// Packed weights off by one.
+    WrongPacking,
+}
+
+impl WitnessEdit for DenseEdit {
+    fn dense(&self, layer: usize, rows: &mut [DenseRow]) {
+        if layer != 0 {
+            return;
+        }
+        let row = &mut rows[1];
+        match self {
+            DenseEdit::None => {}
+            DenseEdit::DigitOutOfRange => {
+                // Find a weight whose digit 1 is non-zero.
+                let i = (0..row.digits.len()).find(|i| row.digits[*i][1] != Some(0)).unwrap();
+                row.digits[i][0] = row.digits[i][0].map(|d| d + 4);
+                row.digits[i][1] = row.digits[i][1].map(|d| d - 1);
+            }
+            DenseEdit::WrongProduct => row.acc = row.acc.map(|a| a + 1),
+            DenseEdit::WrongPacking => row.packed = row.packed.map(|p| p + Fp::one()),
+        }
+    }
+}
+
+#[test]
+fn dense_chip_rejects_corrupted_cells() {
+    assert!(run_edit(DenseEdit::None));
+    assert!(!run_edit(DenseEdit::DigitOutOfRange));
+    assert!(!run_edit(DenseEdit::WrongProduct));
+    assert!(!run_edit(DenseEdit::WrongPacking));
+}
+
+/// Rescale-chip corruptions (on layer 0, a ReLU layer, and layer 1, an identity layer).
+#[derive(Clone, Debug, Default)]
+enum RescaleEdit {
+    #[default]
+    None,
+    /// Remainder off by one with the same quotient.
+    WrongRemainder(usize),
+    /// Quotient one too small and remainder `2^s` too large (outside its range).
+    RemainderOutOfRange(usize),
+    /// Quotient one too large and remainder negative.
+    NegativeRemainder(usize),
+    /// ReLU output changed.
+    WrongActivation,
+}
+
+impl WitnessEdit for RescaleEdit {
+    fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
+        let row = &mut rows[2];
+        let lift = |row: &mut RescaleRow, dq: i64, shift: u32| {
+            let r = row.r0.unwrap() + 256 * row.r1.unwrap() - dq * (1 << shift);
+            row.q = row.q.map(|q| q + dq);
+            row.r0 = Some(r.rem_euclid(256));
+            row.r1 = Some(r.div_euclid(256));
+        };
+        match *self {
+            RescaleEdit::WrongRemainder(l) if l == layer => row.r0 = row.r0.map(|r| r ^ 1),
+            RescaleEdit::RemainderOutOfRange(l) if l == layer => lift(row, -1, SHIFTS.with(|s| s[l])),
+            RescaleEdit::NegativeRemainder(l) if l == layer => lift(row, 1, SHIFTS.with(|s| s[l])),
+            RescaleEdit::WrongActivation if layer == 0 => row.y = row.y.map(|y| y + 1),
+            _ => {}
+        }
+    }
+}
+
+thread_local! {
+    static SHIFTS: Vec<u32> = {
+        let (m, _) = model();
+        (0..m.spec.layers.len()).map(|i| m.spec.layer_shift(i) as u32).collect()
+    };
+}
+
+#[test]
+fn rescale_chip_rejects_corrupted_cells() {
+    assert!(run_edit(RescaleEdit::None));
+    for layer in 0..2 {
+        assert!(!run_edit(RescaleEdit::WrongRemainder(layer)), "layer {layer}");
+        assert!(!run_edit(RescaleEdit::RemainderOutOfRange(layer)), "layer {layer}");
+        assert!(!run_edit(RescaleEdit::NegativeRemainder(layer)), "layer {layer}");
+    }
+    assert!(!run_edit(RescaleEdit::WrongActivation));
+}
+
+/// Sponge-chip corruptions.
+#[derive(Clone, Debug, Default)]
+enum SpongeEdit {
+    #[default]
+    None,
+    State,
+    Square,
+    PartialRoundHelper,
+    RootState,
+}
+
+impl WitnessEdit for SpongeEdit {
+    fn sponge(&self, w: &mut SpongeWitness) {
+        match self {
+            SpongeEdit::None => {}
+            SpongeEdit::State => w.lanes[3][10].s[1] += Fp::one(),
+            SpongeEdit::Square => w.lanes[1][2].sq[2] += Fp::one(),
+            SpongeEdit::PartialRoundHelper => w.lanes[0][20].quad[1] += Fp::one(),
+            SpongeEdit::RootState => w.root[5].s[0] += Fp::one(),
+        }
+    }
+}
+
+#[test]
+fn sponge_chip_rejects_corrupted_cells() {
+    assert!(run_edit(SpongeEdit::None));
+    assert!(!run_edit(SpongeEdit::State));
+    assert!(!run_edit(SpongeEdit::Square));
+    assert!(!run_edit(SpongeEdit::PartialRoundHelper));
+    assert!(!run_edit(SpongeEdit::RootState));
+}
+
+#[test]
+fn circuit_degree_is_at_most_five() {
+    let mut cs = halo2_proofs::plonk::ConstraintSystem::<Fp>::default();
+    ModelCircuit::configure(&mut cs);
+    assert!(cs.degree() <= 5, "degree {}", cs.degree());
+    assert_eq!(cs.blinding_factors() + 1, plan::RESERVED_ROWS);
+}

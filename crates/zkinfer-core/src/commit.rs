@@ -1,0 +1,111 @@
+//! The weight commitment: weights packed into field elements, hashed by parallel Poseidon
+//! sponges ("lanes"), whose digests are hashed once more.
+//!
+//! Message order: for every layer, for every output neuron, for every chunk of
+//! [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) inputs, one packed element
+//! `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
+//! element, layer by layer. The message is cut into `HASH_LANES` equal runs of `2C` elements
+//! (zero-padded), each run is hashed, and the commitment is the hash of the lane digests.
+
+use ff::Field;
+use halo2_proofs::pasta::Fp;
+
+use crate::circuit::{HASH_LANES, MAC_WIDTH};
+use crate::field::fe;
+use crate::model::ModelWeights;
+use crate::poseidon::{PoseidonConstants, RATE};
+use crate::spec::ModelSpec;
+use crate::VALUE_OFFSET;
+
+/// Packs up to [`MAC_WIDTH`] weights of one row (missing slots count as weight 0).
+pub fn pack_row(weights: &[i64]) -> Fp {
+    let base = Fp::from(256);
+    (0..MAC_WIDTH).rev().fold(Fp::ZERO, |acc, i| {
+        let w = weights.get(i).copied().unwrap_or(0);
+        acc * base + fe(w + VALUE_OFFSET)
+    })
+}
+
+/// Number of dense rows (chunks) for an input of length `inputs`.
+pub fn chunks(inputs: usize) -> usize {
+    inputs.div_ceil(MAC_WIDTH)
+}
+
+/// The committed message, in circuit order.
+pub fn message(spec: &ModelSpec, weights: &ModelWeights) -> Vec<Fp> {
+    let mut out = Vec::new();
+    for (l, w) in spec.layers.iter().zip(&weights.layers) {
+        for row in w.weights.chunks(l.inputs) {
+            out.extend(row.chunks(MAC_WIDTH).map(pack_row));
+        }
+    }
+    for w in &weights.layers {
+        out.extend(w.bias.iter().map(|b| fe(*b)));
+    }
+    out
+}
+
+/// Number of message elements for a spec.
+pub fn message_len(spec: &ModelSpec) -> usize {
+    spec.layers
+        .iter()
+        .map(|l| l.outputs * chunks(l.inputs) + l.outputs)
+        .sum()
+}
+
+/// Permutations per lane for a message of `len` elements.
+pub fn lane_chunks(len: usize) -> usize {
+    len.div_ceil(RATE * HASH_LANES).max(1)
+}
+
+/// Splits a message into the lanes' zero-padded inputs.
+pub fn lanes(message: &[Fp]) -> Vec<Vec<Fp>> {
+    let per_lane = lane_chunks(message.len()) * RATE;
+    (0..HASH_LANES)
+        .map(|h| {
+            (0..per_lane)
+                .map(|i| message.get(h * per_lane + i).copied().unwrap_or(Fp::ZERO))
+                .collect()
+        })
+        .collect()
+}
+
+/// The commitment of a message: the hash of its lane digests.
+pub fn commit_message(constants: &PoseidonConstants, message: &[Fp]) -> Fp {
+    let digests: Vec<Fp> = lanes(message).iter().map(|m| constants.hash(m)).collect();
+    constants.hash(&digests)
+}
+
+/// The commitment to a model's weights.
+pub fn commitment(spec: &ModelSpec, weights: &ModelWeights) -> Fp {
+    commit_message(&PoseidonConstants::default(), &message(spec, weights))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_is_little_endian_bytes() {
+        let p = pack_row(&[-128, -127, 0]);
+        let expected = Fp::from(1) * Fp::from(256) + Fp::from(128) * Fp::from(65536);
+        // Slots 3.. hold weight 0, i.e. byte 128.
+        let mut tail = Fp::ZERO;
+        for i in (3..MAC_WIDTH).rev() {
+            tail = tail * Fp::from(256) + Fp::from(128);
+            let _ = i;
+        }
+        let tail = tail * Fp::from(1 << 24);
+        assert_eq!(p, expected + tail);
+    }
+
+    #[test]
+    fn lanes_cover_message() {
+        let msg: Vec<Fp> = (0..37).map(|i| Fp::from(i as u64 + 1)).collect();
+        let l = lanes(&msg);
+        assert_eq!(l.len(), HASH_LANES);
+        let flat: Vec<Fp> = l.concat();
+        assert_eq!(&flat[..37], &msg[..]);
+        assert!(flat[37..].iter().all(|f| *f == Fp::ZERO));
+    }
+}

@@ -1,0 +1,110 @@
+//! The integer reference evaluator: exactly what the circuit proves.
+//!
+//! Layer `i` computes, for each output `j`:
+//! `acc = bias_j + Σ_i w_ji x_i`, `q = floor((acc + 2^(s-1)) / 2^s)` (round half up; `s` is the
+//! layer's shift, `2^(s-1)` read as 0 when `s = 0`), and `y = max(q, 0)` or `y = q`.
+//! `q` must lie in `[-128, 127]`; otherwise evaluation fails naming the layer.
+
+use crate::model::ModelWeights;
+use crate::spec::{Activation, ModelSpec};
+use crate::{CoreError, VALUE_MAX, VALUE_MIN};
+
+/// Intermediate values of one layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerTrace {
+    /// Accumulators `bias + W x` before rescaling.
+    pub acc: Vec<i64>,
+    /// Rescaled values before the activation.
+    pub q: Vec<i64>,
+    /// Layer outputs.
+    pub out: Vec<i64>,
+}
+
+/// Every intermediate value of one inference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// Quantized input.
+    pub input: Vec<i64>,
+    /// One entry per layer.
+    pub layers: Vec<LayerTrace>,
+}
+
+impl Trace {
+    /// Quantized model output.
+    pub fn output(&self) -> &[i64] {
+        self.layers.last().map(|l| &l.out[..]).unwrap_or(&self.input)
+    }
+}
+
+/// Rounded division by `2^shift` (half up), as the rescale gate defines it.
+pub fn rescale(acc: i64, shift: u32) -> i64 {
+    let half = if shift == 0 { 0 } else { 1i64 << (shift - 1) };
+    (acc + half) >> shift
+}
+
+/// Runs the quantized model on a quantized input.
+pub fn evaluate(spec: &ModelSpec, weights: &ModelWeights, input: &[i64]) -> Result<Trace, CoreError> {
+    if input.len() != spec.input.len() {
+        return Err(CoreError::InputLength {
+            expected: spec.input.len(),
+            got: input.len(),
+        });
+    }
+    if let Some(v) = input.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
+        return Err(CoreError::Overflow {
+            layer: 0,
+            name: "input".into(),
+            what: "input",
+            value: *v,
+            min: VALUE_MIN,
+            max: VALUE_MAX,
+        });
+    }
+    let mut x = input.to_vec();
+    let mut layers = Vec::with_capacity(spec.layers.len());
+    for (i, (l, w)) in spec.layers.iter().zip(&weights.layers).enumerate() {
+        let shift = spec.layer_shift(i) as u32;
+        let acc: Vec<i64> = w
+            .weights
+            .chunks(l.inputs)
+            .zip(&w.bias)
+            .map(|(row, b)| b + row.iter().zip(&x).map(|(w, v)| w * v).sum::<i64>())
+            .collect();
+        let q: Vec<i64> = acc.iter().map(|a| rescale(*a, shift)).collect();
+        if let Some(v) = q.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
+            return Err(CoreError::Overflow {
+                layer: i,
+                name: l.name.clone(),
+                what: "activation",
+                value: *v,
+                min: VALUE_MIN,
+                max: VALUE_MAX,
+            });
+        }
+        let out: Vec<i64> = match l.activation {
+            Activation::Relu => q.iter().map(|v| (*v).max(0)).collect(),
+            Activation::None => q.clone(),
+        };
+        x = out.clone();
+        layers.push(LayerTrace { acc, q, out });
+    }
+    Ok(Trace {
+        input: input.to_vec(),
+        layers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_half_up() {
+        assert_eq!(rescale(5, 1), 3);
+        assert_eq!(rescale(-5, 1), -2);
+        assert_eq!(rescale(-6, 2), -1);
+        assert_eq!(rescale(7, 0), 7);
+        assert_eq!(rescale(383, 8), 1);
+        assert_eq!(rescale(384, 8), 2);
+    }
+}

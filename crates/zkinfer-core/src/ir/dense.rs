@@ -1,0 +1,25 @@
+//! The dense (fully connected) op.
+
+/// `y = W x + b` with `W` stored row-major as `[outputs][inputs]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    /// Length of the input vector.
+    pub inputs: usize,
+    /// Length of the output vector.
+    pub outputs: usize,
+    /// Weights, `outputs * inputs` values, row `j` holding the weights of output `j`.
+    pub weights: Vec<f32>,
+    /// Bias, `outputs` values.
+    pub bias: Vec<f32>,
+}
+
+impl Dense {
+    /// Float evaluation on a flat input of length `inputs`.
+    pub fn eval(&self, x: &[f32]) -> Vec<f32> {
+        self.weights
+            .chunks(self.inputs)
+            .zip(&self.bias)
+            .map(|(row, b)| row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>() + b)
+            .collect()
+    }
+}

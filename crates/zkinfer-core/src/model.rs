@@ -1,0 +1,88 @@
+//! The quantized model: public spec plus private integer weights.
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::ModelSpec;
+use crate::{CoreError, VALUE_MAX, VALUE_MIN};
+
+/// Integer parameters of one dense layer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerWeights {
+    /// `outputs * inputs` weights in `[-128, 127]`, row `j` for output `j`.
+    pub weights: Vec<i64>,
+    /// `outputs` biases at scale `input_scale + weight_scale`.
+    pub bias: Vec<i64>,
+}
+
+/// Largest bias magnitude accepted (keeps accumulators far from the field modulus).
+pub const MAX_BIAS: i64 = 1 << 40;
+
+/// The private integer parameters of a model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelWeights {
+    /// One entry per layer of the spec.
+    pub layers: Vec<LayerWeights>,
+}
+
+impl ModelWeights {
+    /// Checks that the weights fit the spec's shapes and ranges.
+    pub fn check(&self, spec: &ModelSpec) -> Result<(), CoreError> {
+        if self.layers.len() != spec.layers.len() {
+            return Err(CoreError::ShapeMismatch {
+                context: "weights".into(),
+                expected: format!("{} layers", spec.layers.len()),
+                got: format!("{} layers", self.layers.len()),
+            });
+        }
+        for (i, (w, l)) in self.layers.iter().zip(&spec.layers).enumerate() {
+            if w.weights.len() != l.inputs * l.outputs || w.bias.len() != l.outputs {
+                return Err(CoreError::ShapeMismatch {
+                    context: format!("layer {i} ({}) weights", l.name),
+                    expected: format!("{}x{} weights, {} biases", l.outputs, l.inputs, l.outputs),
+                    got: format!("{} weights, {} biases", w.weights.len(), w.bias.len()),
+                });
+            }
+            let overflow = |what, value, min, max| CoreError::Overflow {
+                layer: i,
+                name: l.name.clone(),
+                what,
+                value,
+                min,
+                max,
+            };
+            if let Some(v) = w.weights.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
+                return Err(overflow("weight", *v, VALUE_MIN, VALUE_MAX));
+            }
+            if let Some(v) = w.bias.iter().find(|v| v.abs() > MAX_BIAS) {
+                return Err(overflow("bias", *v, -MAX_BIAS, MAX_BIAS));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A compiled model: what the model owner keeps (the `.zkm` file holds it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantModel {
+    /// The public spec.
+    pub spec: ModelSpec,
+    /// The private weights.
+    pub weights: ModelWeights,
+}
+
+impl QuantModel {
+    /// Completes a calibrated model: picks the smallest `k` and computes the weight commitment.
+    /// The verifying-key fingerprint stays empty; key generation fills it in.
+    pub fn from_quantized(q: crate::quant::Quantized) -> Result<Self, CoreError> {
+        let mut spec = q.spec;
+        q.weights.check(&spec)?;
+        let plan = crate::circuit::CircuitPlan::from_spec(&spec);
+        spec.circuit.k = plan.rows(&spec).k()?;
+        let commitment = crate::commit::commitment(&spec, &q.weights);
+        spec.weights_commitment = crate::digest::hex(&crate::field::to_bytes(&commitment));
+        Ok(QuantModel {
+            spec,
+            weights: q.weights,
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! Calibration: choose every scale from sample inputs, quantize the weights, and measure the
+//! quantized model against the float one.
+
+use serde::{Deserialize, Serialize};
+
+use super::{fit_scale, to_fixed, ACTIVATION_MARGIN};
+use crate::eval::evaluate;
+use crate::ir::FloatLayer;
+use crate::model::{LayerWeights, ModelWeights, MAX_BIAS};
+use crate::spec::{Activation, CircuitSpec, LayerSpec, ModelSpec, TensorSpec, FORMAT_VERSION};
+use crate::{CoreError, MAX_SHIFT, VALUE_MAX, VALUE_MIN};
+
+/// Largest scale exponent calibration picks for inputs, weights and activations.
+const SCALE_CAP: u32 = 16;
+
+/// Quantized-vs-float error on the calibration samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    /// Number of samples.
+    pub samples: usize,
+    /// Largest absolute output error.
+    pub max_abs_error: f64,
+    /// Mean absolute output error.
+    pub mean_abs_error: f64,
+    /// Largest absolute float output (to read the error against).
+    pub max_abs_output: f64,
+    /// Fraction of samples whose output argmax agrees with the float model.
+    pub argmax_agreement: f64,
+    /// Per layer: largest absolute error of the dequantized layer output.
+    pub layer_max_abs_error: Vec<f64>,
+}
+
+/// The result of calibration: a spec without commitment, fingerprint or `k`, and the weights.
+#[derive(Clone, Debug)]
+pub struct Quantized {
+    /// Spec with `weights_commitment`, `vk_fingerprint` empty and `circuit.k = 0`.
+    pub spec: ModelSpec,
+    /// Integer weights.
+    pub weights: ModelWeights,
+    /// Error report.
+    pub report: CalibrationReport,
+}
+
+fn max_abs(values: impl IntoIterator<Item = f32>) -> f64 {
+    values.into_iter().fold(0.0f64, |m, v| m.max((v as f64).abs()))
+}
+
+/// Float pre-activations and outputs of every layer for one sample.
+fn float_trace(layers: &[FloatLayer], x: &[f32]) -> Vec<(Vec<f32>, Vec<f32>)> {
+    let mut x = x.to_vec();
+    layers
+        .iter()
+        .map(|l| {
+            let pre = l.dense.eval(&x);
+            let out: Vec<f32> = if l.relu {
+                pre.iter().map(|v| v.max(0.0)).collect()
+            } else {
+                pre.clone()
+            };
+            x = out.clone();
+            (pre, out)
+        })
+        .collect()
+}
+
+fn argmax(v: &[f64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| if *x > bv { (i, *x) } else { (bi, bv) })
+        .0
+}
+
+/// Chooses scales from `samples`, quantizes `layers`, and reports the error.
+pub fn calibrate(
+    name: &str,
+    layers: &[FloatLayer],
+    input_shape: &[usize],
+    output_shape: &[usize],
+    samples: &[Vec<f32>],
+) -> Result<Quantized, CoreError> {
+    if samples.is_empty() {
+        return Err(CoreError::Calibration("no calibration samples".into()));
+    }
+    let traces: Vec<_> = samples.iter().map(|s| float_trace(layers, s)).collect();
+    let input_scale = fit_scale(max_abs(samples.iter().flatten().copied()), 128.0, 1.0, SCALE_CAP);
+    let act_max: Vec<f64> = (0..layers.len())
+        .map(|i| max_abs(traces.iter().flat_map(|t| t[i].0.iter().copied())))
+        .collect();
+    // Extra bits taken off a layer's output scale after an overflow on the calibration data.
+    let mut backoff = vec![0u32; layers.len()];
+    for _ in 0..(layers.len() * SCALE_CAP as usize + 1) {
+        let (spec, weights) = build(name, layers, input_shape, output_shape, input_scale, &act_max, &backoff)?;
+        let mut overflow = None;
+        let mut quantized = Vec::with_capacity(samples.len());
+        for s in samples {
+            let q = super::quantize_input(&spec.input, s)?;
+            match evaluate(&spec, &weights, &q) {
+                Ok(t) => quantized.push(t),
+                Err(CoreError::Overflow { layer, .. }) => {
+                    overflow = Some(layer);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match overflow {
+            Some(layer) if spec.layers[layer].output_scale > 0 => backoff[layer] += 1,
+            Some(layer) => {
+                return Err(CoreError::Calibration(format!(
+                    "layer {layer} ({}) overflows the 8-bit range even at scale 2^0",
+                    spec.layers[layer].name
+                )))
+            }
+            None => {
+                let report = report(&spec, &traces, &quantized);
+                return Ok(Quantized { spec, weights, report });
+            }
+        }
+    }
+    Err(CoreError::Calibration("no scale assignment fits the calibration data".into()))
+}
+
+fn build(
+    name: &str,
+    layers: &[FloatLayer],
+    input_shape: &[usize],
+    output_shape: &[usize],
+    input_scale: u32,
+    act_max: &[f64],
+    backoff: &[u32],
+) -> Result<(ModelSpec, ModelWeights), CoreError> {
+    let mut specs = Vec::with_capacity(layers.len());
+    let mut weights = Vec::with_capacity(layers.len());
+    let mut in_scale = input_scale;
+    for (i, l) in layers.iter().enumerate() {
+        let mut w_scale = fit_scale(max_abs(l.dense.weights.iter().copied()), 127.49, 1.0, SCALE_CAP);
+        let mut out_scale =
+            fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP).saturating_sub(backoff[i]);
+        // Keep the shift in [0, MAX_SHIFT].
+        let shift = (in_scale + w_scale) as i64 - out_scale as i64;
+        if shift > MAX_SHIFT as i64 {
+            let excess = (shift - MAX_SHIFT as i64) as u32;
+            let from_w = excess.min(w_scale);
+            w_scale -= from_w;
+            out_scale += excess - from_w;
+        } else if shift < 0 {
+            out_scale = in_scale + w_scale;
+        }
+        let acc_scale = in_scale + w_scale;
+        let q_w: Vec<i64> = l
+            .dense
+            .weights
+            .iter()
+            .map(|w| to_fixed(*w as f64, w_scale).clamp(VALUE_MIN, VALUE_MAX))
+            .collect();
+        let q_b: Vec<i64> = l.dense.bias.iter().map(|b| to_fixed(*b as f64, acc_scale)).collect();
+        if let Some(b) = q_b.iter().find(|b| b.abs() > MAX_BIAS) {
+            return Err(CoreError::Calibration(format!(
+                "layer {i} ({}): bias {b} does not fit at scale 2^{acc_scale}",
+                l.name
+            )));
+        }
+        specs.push(LayerSpec {
+            name: l.name.clone(),
+            inputs: l.dense.inputs,
+            outputs: l.dense.outputs,
+            weight_scale: w_scale,
+            output_scale: out_scale,
+            activation: if l.relu { Activation::Relu } else { Activation::None },
+        });
+        weights.push(LayerWeights { weights: q_w, bias: q_b });
+        in_scale = out_scale;
+    }
+    let spec = ModelSpec {
+        format_version: FORMAT_VERSION,
+        name: name.to_string(),
+        input: TensorSpec {
+            shape: input_shape.to_vec(),
+            scale: input_scale,
+        },
+        output: TensorSpec {
+            shape: output_shape.to_vec(),
+            scale: in_scale,
+        },
+        layers: specs,
+        circuit: CircuitSpec {
+            k: 0,
+            mac_width: crate::circuit::MAC_WIDTH,
+            hash_lanes: crate::circuit::HASH_LANES,
+            value_bits: crate::VALUE_BITS,
+        },
+        weights_commitment: String::new(),
+        vk_fingerprint: String::new(),
+    };
+    Ok((spec, ModelWeights { layers: weights }))
+}
+
+fn report(
+    spec: &ModelSpec,
+    float: &[Vec<(Vec<f32>, Vec<f32>)>],
+    quantized: &[crate::eval::Trace],
+) -> CalibrationReport {
+    let n_layers = spec.layers.len();
+    let mut layer_err = vec![0.0f64; n_layers];
+    let (mut max_err, mut sum_err, mut count, mut max_out, mut agree) = (0.0f64, 0.0, 0usize, 0.0f64, 0usize);
+    for (f, q) in float.iter().zip(quantized) {
+        for (i, lt) in q.layers.iter().enumerate() {
+            let deq = super::dequantize(&lt.out, spec.layers[i].output_scale);
+            for (a, b) in deq.iter().zip(&f[i].1) {
+                layer_err[i] = layer_err[i].max((a - *b as f64).abs());
+            }
+        }
+        let fo: Vec<f64> = f[n_layers - 1].1.iter().map(|v| *v as f64).collect();
+        let qo = super::dequantize(q.output(), spec.output.scale);
+        for (a, b) in qo.iter().zip(&fo) {
+            let e = (a - b).abs();
+            max_err = max_err.max(e);
+            sum_err += e;
+            count += 1;
+            max_out = max_out.max(b.abs());
+        }
+        agree += usize::from(argmax(&qo) == argmax(&fo));
+    }
+    CalibrationReport {
+        samples: quantized.len(),
+        max_abs_error: max_err,
+        mean_abs_error: if count == 0 { 0.0 } else { sum_err / count as f64 },
+        max_abs_output: max_out,
+        argmax_agreement: agree as f64 / quantized.len().max(1) as f64,
+        layer_max_abs_error: layer_err,
+    }
+}

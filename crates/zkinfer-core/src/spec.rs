@@ -1,0 +1,219 @@
+//! The public model spec: everything a verifier needs, and no weight values.
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::{blake2b256, parse_hex};
+use crate::{CoreError, MAX_SHIFT, VALUE_BITS};
+
+/// Version of the spec, `.zkm` and proof-bundle formats.
+pub const FORMAT_VERSION: u32 = 1;
+/// Smallest `k` a spec may name (the lookup table needs 2^10 rows).
+pub const MIN_K: u32 = 10;
+/// Largest `k` a spec may name.
+pub const MAX_K: u32 = 22;
+/// Largest tensor length a spec may name.
+pub const MAX_LEN: usize = 1 << 20;
+/// Largest number of layers a spec may name.
+pub const MAX_LAYERS: usize = 64;
+/// Largest fixed-point scale exponent.
+pub const MAX_SCALE: u32 = 24;
+
+/// Shape and fixed-point scale of a tensor: real value = integer / 2^scale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorSpec {
+    /// Shape, batch dimension included.
+    pub shape: Vec<usize>,
+    /// Scale exponent.
+    pub scale: u32,
+}
+
+impl TensorSpec {
+    /// Number of scalars.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the tensor holds no scalar.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Activation applied after a dense layer's rescale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// None.
+    None,
+    /// `max(x, 0)`.
+    Relu,
+}
+
+/// One dense layer: `y = act(round((W x + b) / 2^shift))`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSpec {
+    /// Name of the source node.
+    pub name: String,
+    /// Input length.
+    pub inputs: usize,
+    /// Output length.
+    pub outputs: usize,
+    /// Scale exponent of the weights.
+    pub weight_scale: u32,
+    /// Scale exponent of the layer output.
+    pub output_scale: u32,
+    /// Activation.
+    pub activation: Activation,
+}
+
+/// Layout constants of the circuit the spec was compiled for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitSpec {
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Multiply-accumulates per dense row.
+    pub mac_width: usize,
+    /// Parallel Poseidon sponges hashing the weights.
+    pub hash_lanes: usize,
+    /// Bits of activations and weights.
+    pub value_bits: u32,
+}
+
+/// The public description of a compiled model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Format version, [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Model name.
+    pub name: String,
+    /// The model input.
+    pub input: TensorSpec,
+    /// The model output.
+    pub output: TensorSpec,
+    /// Dense layers in order.
+    pub layers: Vec<LayerSpec>,
+    /// Circuit layout.
+    pub circuit: CircuitSpec,
+    /// Poseidon commitment to the weights (hex of the field element's little-endian bytes).
+    pub weights_commitment: String,
+    /// BLAKE2b-256 fingerprint of the verifying key (hex).
+    pub vk_fingerprint: String,
+}
+
+impl ModelSpec {
+    /// Scale exponent of layer `i`'s input.
+    pub fn layer_input_scale(&self, i: usize) -> u32 {
+        match i {
+            0 => self.input.scale,
+            _ => self.layers[i - 1].output_scale,
+        }
+    }
+
+    /// Bits dropped by layer `i`'s rescale.
+    pub fn layer_shift(&self, i: usize) -> i64 {
+        self.layer_input_scale(i) as i64 + self.layers[i].weight_scale as i64
+            - self.layers[i].output_scale as i64
+    }
+
+    /// Digest binding a proof bundle to this spec.
+    pub fn digest(&self) -> [u8; 32] {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        blake2b256(b"zkinfer-spec", &json)
+    }
+
+    /// The weight commitment as bytes.
+    pub fn commitment_bytes(&self) -> Result<[u8; 32], CoreError> {
+        parse_hex::<32>(&self.weights_commitment)
+            .ok_or_else(|| CoreError::InvalidSpec("weights_commitment is not 64 hex digits".into()))
+    }
+
+    /// Checks versions, bounds and that the layers chain; does not touch cryptography.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let bad = |m: String| Err(CoreError::InvalidSpec(m));
+        if self.format_version != FORMAT_VERSION {
+            return bad(format!(
+                "format_version {} (expected {FORMAT_VERSION})",
+                self.format_version
+            ));
+        }
+        let c = &self.circuit;
+        if !(MIN_K..=MAX_K).contains(&c.k) {
+            return bad(format!("k = {} outside [{MIN_K}, {MAX_K}]", c.k));
+        }
+        if c.mac_width != crate::circuit::MAC_WIDTH
+            || c.hash_lanes != crate::circuit::HASH_LANES
+            || c.value_bits != VALUE_BITS
+        {
+            return bad(format!(
+                "circuit layout {c:?} differs from this build (mac_width {}, hash_lanes {}, value_bits {VALUE_BITS})",
+                crate::circuit::MAC_WIDTH,
+                crate::circuit::HASH_LANES
+            ));
+        }
+        if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
+            return bad(format!("{} layers (1..={MAX_LAYERS} allowed)", self.layers.len()));
+        }
+        for t in [&self.input, &self.output] {
+            if t.shape.len() > 8 || t.shape.iter().any(|d| *d == 0 || *d > MAX_LEN) {
+                return bad(format!("tensor shape {:?} out of bounds", t.shape));
+            }
+            if t.len() > MAX_LEN || t.scale > MAX_SCALE {
+                return bad(format!("tensor {:?} scale {} out of bounds", t.shape, t.scale));
+            }
+        }
+        let mut len = self.input.len();
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.inputs != len || l.outputs == 0 || l.outputs > MAX_LEN {
+                return bad(format!(
+                    "layer {i} ({}) maps {} -> {} but receives {len} values",
+                    l.name, l.inputs, l.outputs
+                ));
+            }
+            if l.weight_scale > MAX_SCALE || l.output_scale > MAX_SCALE {
+                return bad(format!("layer {i} ({}) scale out of bounds", l.name));
+            }
+            let shift = self.layer_shift(i);
+            if !(0..=MAX_SHIFT as i64).contains(&shift) {
+                return bad(format!(
+                    "layer {i} ({}) rescale shift {shift} outside [0, {MAX_SHIFT}]",
+                    l.name
+                ));
+            }
+            len = l.outputs;
+        }
+        if len != self.output.len() {
+            return bad(format!(
+                "last layer yields {len} values, output shape {:?} holds {}",
+                self.output.shape,
+                self.output.len()
+            ));
+        }
+        if self.layers.last().map(|l| l.output_scale) != Some(self.output.scale) {
+            return bad("output scale differs from the last layer's".into());
+        }
+        self.commitment_bytes()?;
+        if parse_hex::<32>(&self.vk_fingerprint).is_none() {
+            return bad("vk_fingerprint is not 64 hex digits".into());
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a JSON spec.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, CoreError> {
+        let spec: ModelSpec = serde_json::from_slice(bytes).map_err(|e| CoreError::Format {
+            what: "model spec",
+            detail: e.to_string(),
+        })?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Pretty JSON of the spec.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,70 @@
+//! Deterministic synthetic models and inputs for tests and benchmarks.
+
+use crate::ir::{Dense, FloatLayer};
+use crate::model::QuantModel;
+use crate::quant::calibrate;
+use crate::CoreError;
+
+/// A small xorshift generator (not for cryptography).
+#[derive(Clone, Debug)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// A generator from a non-zero seed.
+    pub fn new(seed: u64) -> Self {
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Uniform float in `[lo, hi)`.
+    pub fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
+    }
+}
+
+/// Random float layers `dims[0] -> dims[1] -> ...` with ReLU between them.
+pub fn float_mlp(seed: u64, dims: &[usize]) -> Vec<FloatLayer> {
+    let mut rng = XorShift::new(seed);
+    dims.windows(2)
+        .enumerate()
+        .map(|(i, d)| {
+            let scale = 1.0 / (d[0] as f32).sqrt();
+            FloatLayer {
+                name: format!("fc{i}"),
+                dense: Dense {
+                    inputs: d[0],
+                    outputs: d[1],
+                    weights: (0..d[0] * d[1]).map(|_| rng.uniform(-scale, scale)).collect(),
+                    bias: (0..d[1]).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+                },
+                relu: i + 2 < dims.len(),
+            }
+        })
+        .collect()
+}
+
+/// Random float samples in `[0, 1)`.
+pub fn samples(seed: u64, count: usize, len: usize) -> Vec<Vec<f32>> {
+    let mut rng = XorShift::new(seed);
+    (0..count)
+        .map(|_| (0..len).map(|_| rng.uniform(0.0, 1.0)).collect())
+        .collect()
+}
+
+/// A calibrated random MLP (verifying-key fingerprint left empty).
+pub fn quantized_mlp(seed: u64, dims: &[usize]) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let layers = float_mlp(seed, dims);
+    let data = samples(seed + 1, 8, dims[0]);
+    let out = dims.last().copied().unwrap_or(0);
+    let q = calibrate("random-mlp", &layers, &[1, dims[0]], &[1, out], &data)?;
+    Ok((QuantModel::from_quantized(q)?, data))
+}
