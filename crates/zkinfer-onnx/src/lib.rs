@@ -1,1 +1,157 @@
-//! x
+//! ONNX frontend: reads an ONNX file (through `tract-onnx`'s protobuf types) and lowers its
+//! nodes, one registered lowering per op type, into the zkinfer float IR.
+//!
+//! Supported: float32 models with one input and one output, batch 1, built from Gemm,
+//! MatMul + Add (constant), Relu, Flatten, Reshape and Identity; constants come from
+//! initializers or `Constant` nodes. Anything else is an [`OnnxError::UnsupportedOp`] naming
+//! the op type and the node.
+
+mod attrs;
+mod context;
+mod error;
+mod ops;
+mod registry;
+mod tensor;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use tract_onnx::pb::{self, type_proto, ModelProto};
+use tract_onnx::prelude::Framework;
+use zkinfer_core::ir::Graph;
+
+pub use error::OnnxError;
+pub use registry::SUPPORTED;
+
+use context::{display_name, Context};
+
+/// Largest ONNX file accepted.
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
+/// Loads and lowers an ONNX file.
+pub fn load(path: impl AsRef<Path>) -> Result<Graph, OnnxError> {
+    let path = path.as_ref();
+    let io = |source| OnnxError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_MODEL_BYTES {
+        return Err(OnnxError::Model(format!("{len} bytes exceeds the {MAX_MODEL_BYTES}-byte limit")));
+    }
+    load_bytes(&std::fs::read(path).map_err(io)?)
+}
+
+/// Lowers an ONNX model held in memory.
+pub fn load_bytes(bytes: &[u8]) -> Result<Graph, OnnxError> {
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| OnnxError::Parse(format!("{e:#}")))?;
+    lower_model(&proto)
+}
+
+/// Lowers a parsed ONNX model.
+pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| OnnxError::Parse("the model has no graph".into()))?;
+    let mut consts = HashMap::new();
+    for t in &graph.initializer {
+        let c = tensor::read(t).map_err(|detail| OnnxError::Tensor {
+            node: "initializer".into(),
+            tensor: t.name.clone(),
+            detail,
+        })?;
+        consts.insert(t.name.clone(), c);
+    }
+    let init_names: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs: Vec<&pb::ValueInfoProto> = graph.input.iter().filter(|i| !init_names.contains(i.name.as_str())).collect();
+    let input = match inputs.as_slice() {
+        [one] => *one,
+        other => return Err(OnnxError::Model(format!("{} graph inputs; exactly one is supported", other.len()))),
+    };
+    let input_shape = input_shape(input)?;
+    let mut cx = Context {
+        consts,
+        current: input.name.clone(),
+        shape: input_shape.clone(),
+        nodes: Vec::new(),
+    };
+    for node in &graph.node {
+        if node.op_type == "Constant" {
+            let t = attrs_of(node).tensor("value").ok_or_else(|| OnnxError::Unsupported {
+                op_type: node.op_type.clone(),
+                node: display_name(node),
+                detail: "only the tensor-valued form (attribute `value`) is supported".into(),
+            })?;
+            let c = tensor::read(t).map_err(|detail| OnnxError::Tensor {
+                node: display_name(node),
+                tensor: node.output.first().cloned().unwrap_or_default(),
+                detail,
+            })?;
+            if let Some(out) = node.output.first() {
+                cx.consts.insert(out.clone(), c);
+            }
+            continue;
+        }
+        if !node.domain.is_empty() && node.domain != "ai.onnx" {
+            return Err(OnnxError::UnsupportedOp {
+                op_type: format!("{}::{}", node.domain, node.op_type),
+                node: display_name(node),
+            });
+        }
+        let lower = registry::lowering(&node.op_type).ok_or_else(|| OnnxError::UnsupportedOp {
+            op_type: node.op_type.clone(),
+            node: display_name(node),
+        })?;
+        lower(&mut cx, node)?;
+    }
+    match graph.output.as_slice() {
+        [out] if out.name == cx.current => {}
+        [out] => {
+            return Err(OnnxError::Model(format!(
+                "graph output {} is not the result of the last supported node ({})",
+                out.name, cx.current
+            )))
+        }
+        other => return Err(OnnxError::Model(format!("{} graph outputs; exactly one is supported", other.len()))),
+    }
+    let graph = Graph {
+        input_shape,
+        nodes: cx.nodes,
+    };
+    graph.shapes()?;
+    Ok(graph)
+}
+
+fn attrs_of(node: &pb::NodeProto) -> attrs::Attrs<'_> {
+    attrs::Attrs::new(node)
+}
+
+fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
+    let tensor = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(type_proto::Value::TensorType(t)) => t,
+        _ => return Err(OnnxError::Model(format!("input {} is not a tensor", input.name))),
+    };
+    if tensor.elem_type != 1 {
+        return Err(OnnxError::Model(format!(
+            "input {} has element type {}; only float32 (1) is supported",
+            input.name, tensor.elem_type
+        )));
+    }
+    let dims = tensor
+        .shape
+        .as_ref()
+        .ok_or_else(|| OnnxError::Model(format!("input {} has no shape", input.name)))?;
+    dims.dim
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match &d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
+            // A symbolic or unknown leading dimension is the batch: 1.
+            _ if i == 0 => Ok(1),
+            _ => Err(OnnxError::Model(format!("input {} has a non-constant dimension {i}", input.name))),
+        })
+        .collect()
+}

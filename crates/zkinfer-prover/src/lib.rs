@@ -1,1 +1,113 @@
-//! x
+//! Compiling a float model into a committed quantized model, and proving inferences.
+//!
+//! [`compile`] calibrates, quantizes, plans the circuit, commits to the weights and records
+//! the verifying-key fingerprint. [`Prover`] holds the proving key of one compiled model and
+//! turns inputs into [`ProofBundle`]s.
+
+use halo2_proofs::pasta::EqAffine;
+use halo2_proofs::plonk::{create_proof, ProvingKey};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
+use rand::rngs::SysRng;
+use rand_core::UnwrapErr;
+
+use zkinfer_core::artifacts::{CompiledModel, ProofBundle};
+use zkinfer_core::circuit::{CircuitPlan, ModelCircuit};
+use zkinfer_core::digest::hex;
+use zkinfer_core::eval::Trace;
+use zkinfer_core::ir::{lower, Graph};
+use zkinfer_core::model::QuantModel;
+use zkinfer_core::params::ParamsStore;
+use zkinfer_core::progress::{run_stage, Progress, Stage};
+use zkinfer_core::quant::{calibrate, quantize_input};
+use zkinfer_core::spec::{ModelSpec, FORMAT_VERSION};
+use zkinfer_core::{keys, CoreError};
+
+/// Compiles a float graph: calibration on `samples`, quantization, circuit plan, weight
+/// commitment and verifying-key fingerprint.
+pub fn compile(
+    name: &str,
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    store: &ParamsStore,
+    progress: &dyn Progress,
+) -> Result<CompiledModel, CoreError> {
+    let layers = lower(graph)?;
+    let output_shape = graph.output_shape()?;
+    let quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
+    let calibration = quantized.report.clone();
+    let mut model = QuantModel::from_quantized(quantized)?;
+    let plan = CircuitPlan::from_spec(&model.spec);
+    let params = store.load(plan.k, progress)?;
+    let vk = run_stage(progress, Stage::KeyGeneration, || keys::verifying_key(&params, &plan))?;
+    model.spec.vk_fingerprint = hex(&keys::fingerprint(&vk));
+    model.spec.validate()?;
+    Ok(CompiledModel { model, calibration })
+}
+
+/// Proves inferences of one compiled model.
+#[derive(Debug)]
+pub struct Prover {
+    model: QuantModel,
+    params: Params<EqAffine>,
+    pk: ProvingKey<EqAffine>,
+}
+
+impl Prover {
+    /// Loads parameters and builds the proving key; checks it against the spec's fingerprint.
+    pub fn new(model: QuantModel, store: &ParamsStore, progress: &dyn Progress) -> Result<Self, CoreError> {
+        model.spec.validate()?;
+        model.weights.check(&model.spec)?;
+        let plan = CircuitPlan::from_spec(&model.spec);
+        let params = store.load(plan.k, progress)?;
+        let pk = run_stage(progress, Stage::KeyGeneration, || -> Result<_, CoreError> {
+            let vk = keys::verifying_key(&params, &plan)?;
+            let got = hex(&keys::fingerprint(&vk));
+            if got != model.spec.vk_fingerprint {
+                return Err(CoreError::InvalidSpec(format!(
+                    "verifying key fingerprint {got} differs from the spec's {}",
+                    model.spec.vk_fingerprint
+                )));
+            }
+            keys::proving_key(&params, vk, &plan)
+        })?;
+        Ok(Prover { model, params, pk })
+    }
+
+    /// The public spec.
+    pub fn spec(&self) -> &ModelSpec {
+        &self.model.spec
+    }
+
+    /// Quantizes a float input and proves one inference.
+    pub fn prove(&self, input: &[f32], progress: &dyn Progress) -> Result<(ProofBundle, Trace), CoreError> {
+        let q = quantize_input(&self.model.spec.input, input)?;
+        self.prove_quantized(&q, progress)
+    }
+
+    /// Proves one inference on an already quantized input.
+    pub fn prove_quantized(&self, input: &[i64], progress: &dyn Progress) -> Result<(ProofBundle, Trace), CoreError> {
+        let (circuit, public, trace) = ModelCircuit::prove(&self.model, input)?;
+        let proof = run_stage(progress, Stage::Proving, || -> Result<Vec<u8>, CoreError> {
+            let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
+            create_proof(
+                &self.params,
+                &self.pk,
+                &[circuit],
+                &[&[&public[..]]],
+                UnwrapErr(SysRng),
+                &mut transcript,
+            )
+            .map_err(CoreError::halo2("create_proof"))?;
+            Ok(transcript.finalize())
+        })?;
+        let bundle = ProofBundle {
+            format_version: FORMAT_VERSION,
+            spec_digest: self.model.spec.digest(),
+            inputs: trace.input.clone(),
+            outputs: trace.output().to_vec(),
+            proof,
+        };
+        Ok((bundle, trace))
+    }
+}

@@ -1,1 +1,212 @@
-//! x
+//! Verifies zkinfer proofs from the public spec alone: no weights, no ONNX, no prover.
+//!
+//! [`Verifier::new`] rebuilds the verifying key from the spec (key generation is
+//! deterministic) and checks its fingerprint; [`Verifier::verify`] checks a proof bundle and
+//! returns the dequantized outputs and the weight commitment the proof is bound to.
+
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::plonk::{verify_proof, SingleVerifier, VerifyingKey};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bRead, Challenge255};
+use thiserror::Error;
+
+use zkinfer_core::artifacts::ProofBundle;
+use zkinfer_core::circuit::{instances, CircuitPlan};
+use zkinfer_core::digest::hex;
+use zkinfer_core::field::from_bytes;
+use zkinfer_core::params::ParamsStore;
+use zkinfer_core::progress::{run_stage, Progress, Silent, Stage};
+use zkinfer_core::quant::dequantize;
+use zkinfer_core::spec::{ModelSpec, FORMAT_VERSION};
+use zkinfer_core::{keys, CoreError, VALUE_MAX, VALUE_MIN};
+
+pub use zkinfer_core::spec;
+
+/// Why a spec could not be loaded or a proof was rejected.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The spec is malformed or out of bounds.
+    #[error("spec: {0}")]
+    Spec(CoreError),
+    /// Parameters could not be loaded or generated.
+    #[error("parameters: {0}")]
+    Params(CoreError),
+    /// The verifying key rebuilt from the spec differs from the one the spec names.
+    #[error("verifying key fingerprint: expected {expected}, got {got}")]
+    Fingerprint {
+        /// From the spec.
+        expected: String,
+        /// Rebuilt.
+        got: String,
+    },
+    /// The bundle bytes are malformed.
+    #[error("proof bundle: {0}")]
+    Bundle(CoreError),
+    /// The bundle was made for another spec.
+    #[error("the proof bundle was made for spec {got}, not {expected}")]
+    SpecDigest {
+        /// This spec's digest.
+        expected: String,
+        /// The bundle's.
+        got: String,
+    },
+    /// Wrong number of public values.
+    #[error("{what}: expected {expected} values, got {got}")]
+    Length {
+        /// Inputs, outputs or proof bytes.
+        what: &'static str,
+        /// Expected count.
+        expected: usize,
+        /// Count found.
+        got: usize,
+    },
+    /// A public value out of the 8-bit range.
+    #[error("{what}[{index}] = {value} is outside [{VALUE_MIN}, {VALUE_MAX}]")]
+    Range {
+        /// Inputs or outputs.
+        what: &'static str,
+        /// Index.
+        index: usize,
+        /// Value.
+        value: i64,
+    },
+    /// The proof does not verify.
+    #[error("invalid proof: {0}")]
+    InvalidProof(String),
+}
+
+impl VerifyError {
+    /// Whether the error rejects a proof bundle (as opposed to a bad spec or environment).
+    pub fn is_rejection(&self) -> bool {
+        !matches!(self, VerifyError::Spec(_) | VerifyError::Params(_) | VerifyError::Fingerprint { .. })
+    }
+}
+
+/// What a valid proof establishes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedOutput {
+    /// Dequantized outputs (flat, row-major).
+    pub outputs: Vec<f64>,
+    /// Quantized outputs.
+    pub quantized_outputs: Vec<i64>,
+    /// Quantized inputs the proof is about.
+    pub quantized_inputs: Vec<i64>,
+    /// The weight commitment the proof is bound to (hex).
+    pub weights_commitment: String,
+}
+
+/// A verifier for one model spec.
+#[derive(Debug)]
+pub struct Verifier {
+    spec: ModelSpec,
+    digest: [u8; 32],
+    commitment: Fp,
+    params: Params<EqAffine>,
+    vk: VerifyingKey<EqAffine>,
+    proof_len: usize,
+}
+
+impl Verifier {
+    /// A verifier using the default parameter cache.
+    pub fn new(spec: &ModelSpec) -> Result<Self, VerifyError> {
+        Self::with_store(spec, &ParamsStore::default(), &Silent)
+    }
+
+    /// A verifier using `store` for parameters.
+    pub fn with_store(spec: &ModelSpec, store: &ParamsStore, progress: &dyn Progress) -> Result<Self, VerifyError> {
+        spec.validate().map_err(VerifyError::Spec)?;
+        let commitment_bytes = spec.commitment_bytes().map_err(VerifyError::Spec)?;
+        let commitment = from_bytes(commitment_bytes)
+            .ok_or_else(|| VerifyError::Spec(CoreError::InvalidSpec("weights_commitment is not a field element".into())))?;
+        let plan = CircuitPlan::from_spec(spec);
+        let params = store.load(plan.k, progress).map_err(VerifyError::Params)?;
+        let vk = run_stage(progress, Stage::KeyGeneration, || keys::verifying_key(&params, &plan)).map_err(VerifyError::Spec)?;
+        let got = hex(&keys::fingerprint(&vk));
+        if got != spec.vk_fingerprint {
+            return Err(VerifyError::Fingerprint {
+                expected: spec.vk_fingerprint.clone(),
+                got,
+            });
+        }
+        Ok(Verifier {
+            spec: spec.clone(),
+            digest: spec.digest(),
+            commitment,
+            params,
+            vk,
+            proof_len: keys::proof_len(&plan),
+        })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    /// Expected proof length in bytes.
+    pub fn proof_len(&self) -> usize {
+        self.proof_len
+    }
+
+    /// Parses and verifies bundle bytes.
+    pub fn verify_bytes(&self, bytes: &[u8]) -> Result<VerifiedOutput, VerifyError> {
+        let bundle = ProofBundle::from_bytes(bytes).map_err(VerifyError::Bundle)?;
+        self.verify(&bundle)
+    }
+
+    /// Verifies a bundle; on success returns the outputs and the weight commitment.
+    pub fn verify(&self, bundle: &ProofBundle) -> Result<VerifiedOutput, VerifyError> {
+        if bundle.format_version != FORMAT_VERSION {
+            return Err(VerifyError::Bundle(CoreError::Format {
+                what: "proof bundle",
+                detail: format!("format_version {} (expected {FORMAT_VERSION})", bundle.format_version),
+            }));
+        }
+        if bundle.spec_digest != self.digest {
+            return Err(VerifyError::SpecDigest {
+                expected: hex(&self.digest),
+                got: hex(&bundle.spec_digest),
+            });
+        }
+        check_values("inputs", &bundle.inputs, self.spec.input.len())?;
+        check_values("outputs", &bundle.outputs, self.spec.output.len())?;
+        if bundle.proof.len() != self.proof_len {
+            return Err(VerifyError::Length {
+                what: "proof bytes",
+                expected: self.proof_len,
+                got: bundle.proof.len(),
+            });
+        }
+        let public = instances(self.commitment, &bundle.inputs, &bundle.outputs);
+        let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<EqAffine>>::init(&bundle.proof[..]);
+        verify_proof(
+            &self.params,
+            &self.vk,
+            SingleVerifier::new(&self.params),
+            &[&[&public[..]]],
+            &mut transcript,
+        )
+        .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
+        Ok(VerifiedOutput {
+            outputs: dequantize(&bundle.outputs, self.spec.output.scale),
+            quantized_outputs: bundle.outputs.clone(),
+            quantized_inputs: bundle.inputs.clone(),
+            weights_commitment: self.spec.weights_commitment.clone(),
+        })
+    }
+}
+
+fn check_values(what: &'static str, values: &[i64], expected: usize) -> Result<(), VerifyError> {
+    if values.len() != expected {
+        return Err(VerifyError::Length {
+            what,
+            expected,
+            got: values.len(),
+        });
+    }
+    match values.iter().enumerate().find(|(_, v)| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
+        Some((index, value)) => Err(VerifyError::Range { what, index, value: *value }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Generates the reference models in circuits/ (deterministic; outputs are committed).
+
+mlp_digits/  a 64-32-10 ReLU MLP (Gemm, Relu, Gemm) trained on scikit-learn's 8x8 digits.
+mlp_matmul/  a 1x10x10 -> 100-24-10 MLP written with Flatten, MatMul + Add, Relu, Reshape,
+             Identity (random weights), to exercise the other lowering paths.
+
+Each folder gets model.onnx, input.json (one sample, EZKL format), calibration.json (several
+samples concatenated), expected.json (onnxruntime float outputs for input.json) and, for the
+digits model, test.json (held-out samples with labels).
+
+Requires: numpy, onnx, onnxruntime, scikit-learn.
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.datasets import load_digits
+from sklearn.neural_network import MLPClassifier
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def save(folder, model, input_sample, calibration, extra=None):
+    path = os.path.join(ROOT, folder)
+    os.makedirs(path, exist_ok=True)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(path, "model.onnx"))
+    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    shape = [1 if not isinstance(d, int) else d for d in sess.get_inputs()[0].shape]
+    out = sess.run(None, {name: input_sample.reshape(shape).astype(np.float32)})[0]
+    dump = lambda obj, f: json.dump(obj, open(os.path.join(path, f), "w"))
+    dump({"input_data": [input_sample.astype(float).round(6).tolist()]}, "input.json")
+    dump({"input_data": [calibration.astype(float).round(6).reshape(-1).tolist()]}, "calibration.json")
+    dump({"output_data": [out.reshape(-1).astype(float).tolist()]}, "expected.json")
+    if extra:
+        for f, obj in extra.items():
+            dump(obj, f)
+
+
+def digits_mlp():
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target
+    x_train, y_train, x_test, y_test = x[:1400], y[:1400], x[1400:], y[1400:]
+    clf = MLPClassifier(hidden_layer_sizes=(32,), activation="relu", max_iter=400, random_state=0)
+    clf.fit(x_train, y_train)
+    w1, w2 = clf.coefs_
+    b1, b2 = clf.intercepts_
+    inits = [
+        numpy_helper.from_array(w1.T.astype(np.float32), "fc1.weight"),
+        numpy_helper.from_array(b1.astype(np.float32), "fc1.bias"),
+        numpy_helper.from_array(w2.T.astype(np.float32), "fc2.weight"),
+        numpy_helper.from_array(b2.astype(np.float32), "fc2.bias"),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["h_relu"], name="relu1"),
+        helper.make_node("Gemm", ["h_relu", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mlp_digits",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    test = {"input_data": [x_test[:64].astype(float).round(6).reshape(-1).tolist()], "labels": y_test[:64].tolist()}
+    save("mlp_digits", model, x_test[0], x_train[:32], {"test.json": test})
+    print("mlp_digits: float test accuracy", clf.score(x_test, y_test))
+
+
+def matmul_mlp():
+    rng = np.random.default_rng(1)
+    w1 = (rng.standard_normal((100, 24)) / 10).astype(np.float32)
+    b1 = (rng.standard_normal(24) / 10).astype(np.float32)
+    w2 = (rng.standard_normal((24, 10)) / 5).astype(np.float32)
+    b2 = (rng.standard_normal(10) / 10).astype(np.float32)
+    inits = [
+        numpy_helper.from_array(w1, "w1"),
+        numpy_helper.from_array(b1, "b1"),
+        numpy_helper.from_array(w2, "w2"),
+        numpy_helper.from_array(b2, "b2"),
+        numpy_helper.from_array(np.array([1, 10], dtype=np.int64), "out_shape"),
+    ]
+    nodes = [
+        helper.make_node("Flatten", ["image"], ["flat"], name="flatten", axis=1),
+        helper.make_node("MatMul", ["flat", "w1"], ["mm1"], name="matmul1"),
+        helper.make_node("Add", ["mm1", "b1"], ["add1"], name="add1"),
+        helper.make_node("Relu", ["add1"], ["r1"], name="relu1"),
+        helper.make_node("MatMul", ["r1", "w2"], ["mm2"], name="matmul2"),
+        helper.make_node("Add", ["b2", "mm2"], ["add2"], name="add2"),
+        helper.make_node("Reshape", ["add2", "out_shape"], ["reshaped"], name="reshape"),
+        helper.make_node("Identity", ["reshaped"], ["scores"], name="identity"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mlp_matmul",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 10, 10])],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    data = rng.random((16, 100)).astype(np.float32)
+    save("mlp_matmul", model, data[0], data)
+
+
+if __name__ == "__main__":
+    digits_mlp()
+    matmul_mlp()

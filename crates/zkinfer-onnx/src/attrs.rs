@@ -1,0 +1,54 @@
+//! Typed access to node attributes.
+
+use tract_onnx::pb::{AttributeProto, NodeProto, TensorProto};
+
+use crate::OnnxError;
+
+/// The attributes of one node, with its identity for error messages.
+#[derive(Debug)]
+pub struct Attrs<'a> {
+    node: &'a NodeProto,
+}
+
+impl<'a> Attrs<'a> {
+    /// Attributes of `node`.
+    pub fn new(node: &'a NodeProto) -> Self {
+        Attrs { node }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a AttributeProto> {
+        self.node.attribute.iter().find(|a| a.name == name)
+    }
+
+    /// An error about this node.
+    pub fn unsupported(&self, detail: impl Into<String>) -> OnnxError {
+        OnnxError::Unsupported {
+            op_type: self.node.op_type.clone(),
+            node: self.node.name.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    /// An integer attribute, or `default`.
+    pub fn int(&self, name: &str, default: i64) -> i64 {
+        self.get(name).map(|a| a.i).unwrap_or(default)
+    }
+
+    /// A float attribute, or `default`.
+    pub fn float(&self, name: &str, default: f32) -> f32 {
+        self.get(name).map(|a| a.f).unwrap_or(default)
+    }
+
+    /// A tensor attribute.
+    pub fn tensor(&self, name: &str) -> Option<&'a TensorProto> {
+        self.get(name).and_then(|a| a.t.as_ref())
+    }
+
+    /// Names of attributes not in `known`.
+    pub fn reject_unknown(&self, known: &[&str]) -> Result<(), OnnxError> {
+        match self.node.attribute.iter().find(|a| !known.contains(&a.name.as_str())) {
+            Some(a) => Err(self.unsupported(format!("attribute {} is not supported", a.name))),
+            None => Ok(()),
+        }
+    }
+}

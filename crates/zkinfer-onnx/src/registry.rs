@@ -1,0 +1,26 @@
+//! ONNX op types → lowering functions. The only place op-type strings are matched.
+
+use tract_onnx::pb::NodeProto;
+
+use crate::context::Context;
+use crate::{ops, OnnxError};
+
+/// Lowers one node into the context.
+pub type Lowering = fn(&mut Context, &NodeProto) -> Result<(), OnnxError>;
+
+/// The lowering of an op type, if supported.
+pub fn lowering(op_type: &str) -> Option<Lowering> {
+    Some(match op_type {
+        "Gemm" => ops::gemm::lower,
+        "MatMul" => ops::matmul::lower,
+        "Add" => ops::add::lower,
+        "Relu" => ops::relu::lower,
+        "Flatten" => ops::flatten::lower,
+        "Reshape" => ops::reshape::lower,
+        "Identity" => ops::identity::lower,
+        _ => return None,
+    })
+}
+
+/// Op types the frontend supports.
+pub const SUPPORTED: &[&str] = &["Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape", "Identity"];
