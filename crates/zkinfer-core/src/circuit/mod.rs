@@ -176,3 +176,36 @@ edit: &dyn WitnessEdit,
     }
     Ok(())
 }
+
+/// Column and lookup counts of the circuit (independent of the model).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ColumnCounts {
+    /// Advice columns.
+    pub advice: usize,
+    /// Fixed columns (selectors and tables included after compression).
+    pub fixed: usize,
+    /// Instance columns.
+    pub instance: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Constraint degree.
+    pub degree: usize,
+    /// Rows used (filled in by callers that know the model).
+    pub rows: usize,
+}
+
+/// Counts the columns of the circuit's constraint system.
+pub fn column_counts() -> ColumnCounts {
+    let mut cs = ConstraintSystem::<Fp>::default();
+    let c = ModelCircuit::configure(&mut cs);
+    let lane = 3 * crate::poseidon::WIDTH + crate::poseidon::RATE;
+    ColumnCounts {
+        advice: c.dense.x.len() * (1 + crate::chips::dense::DIGITS) + 3 + 5 + c.sponge.lanes.len() * lane,
+        // rescale 5, sponge 2 * WIDTH + 1, table 3; selectors: dense 3, rescale 1, sponge 4.
+        fixed: 5 + 2 * crate::poseidon::WIDTH + 1 + 3 + 3 + 1 + 4,
+        instance: 1,
+        lookups: 3,
+        degree: cs.degree(),
+        rows: 0,
+    }
+}
