@@ -1,0 +1,48 @@
+//! Loading the reference models in `circuits/`.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use zkinfer::core::ir::Graph;
+use zkinfer::core::quant::split_samples;
+use zkinfer::{compile, onnx, read_input_json, CompiledModel, ParamsStore, Silent};
+
+/// Folder of a reference model.
+pub fn dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits").join(name)
+}
+
+/// Float vectors of an input JSON file in a model folder.
+pub fn json_input(name: &str, file: &str) -> Vec<f32> {
+    let bytes = std::fs::read(dir(name).join(file)).unwrap();
+    read_input_json(&bytes).unwrap().remove(0)
+}
+
+/// Expected float outputs (onnxruntime) for `input.json`.
+pub fn expected(name: &str) -> Vec<f64> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir(name).join("expected.json")).unwrap()).unwrap();
+    v["output_data"][0].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+/// The lowered graph of a reference model.
+pub fn graph(name: &str) -> Graph {
+    onnx::load(dir(name).join("model.onnx")).unwrap()
+}
+
+/// A reference model compiled with its calibration data.
+pub fn compiled(name: &str) -> CompiledModel {
+    let g = graph(name);
+    let samples = split_samples(&json_input(name, "calibration.json"), g.input_len()).unwrap();
+    compile(name, &g, &samples, &ParamsStore::default(), &Silent).unwrap()
+}
+
+/// Index of the largest value.
+pub fn argmax(v: &[f64]) -> usize {
+    v.iter().enumerate().fold(0, |b, (i, x)| if *x > v[b] { i } else { b })
+}
+
+/// The tolerance stated in the README: 3% of the largest float output plus one output step.
+pub fn tolerance(expected: &[f64], output_scale: u32) -> f64 {
+    0.03 * expected.iter().fold(0.0f64, |m, x| m.max(x.abs())) + 1.0 / (1u64 << output_scale) as f64
+}

@@ -1,0 +1,165 @@
+//! End to end on the reference models: real proofs verify from the spec alone, and every
+//! kind of tampering is rejected.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::*;
+use zkinfer::core::eval::evaluate;
+use zkinfer::core::quant::{dequantize, quantize_input};
+use zkinfer::{CompiledModel, ParamsStore, ProofBundle, Prover, Silent, VerifyError, Verifier};
+
+struct Fixture {
+    compiled: CompiledModel,
+    bundle: ProofBundle,
+    verifier: Verifier,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let compiled = compiled("mlp_digits");
+        let store = ParamsStore::default();
+        let prover = Prover::new(compiled.model.clone(), &store, &Silent).unwrap();
+        let (bundle, _) = prover.prove(&json_input("mlp_digits", "input.json"), &Silent).unwrap();
+        let verifier = Verifier::with_store(&compiled.model.spec, &store, &Silent).unwrap();
+        Fixture { compiled, bundle, verifier }
+    })
+}
+
+#[test]
+fn proof_verifies_from_spec_and_matches_evaluator_and_float_model() {
+    let f = fixture();
+    let spec = &f.compiled.model.spec;
+    // The verifier is built from the spec alone (round-tripped through JSON).
+    let spec_again = zkinfer::ModelSpec::from_json(spec.to_json().as_bytes()).unwrap();
+    let verifier = Verifier::new(&spec_again).unwrap();
+    let out = verifier.verify(&f.bundle).unwrap();
+    assert_eq!(out.weights_commitment, spec.weights_commitment);
+    // Circuit outputs are exactly the evaluator's.
+    let q = quantize_input(&spec.input, &json_input("mlp_digits", "input.json")).unwrap();
+    let trace = evaluate(spec, &f.compiled.model.weights, &q).unwrap();
+    assert_eq!(out.quantized_outputs, trace.output());
+    assert_eq!(out.outputs, dequantize(trace.output(), spec.output.scale));
+    // And close to the float model (onnxruntime), same argmax.
+    let exp = expected("mlp_digits");
+    let tol = tolerance(&exp, spec.output.scale);
+    for (a, b) in out.outputs.iter().zip(&exp) {
+        assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
+    }
+    assert_eq!(argmax(&out.outputs), argmax(&exp));
+}
+
+#[test]
+fn quantized_argmax_agrees_on_held_out_digits() {
+    let f = fixture();
+    let spec = &f.compiled.model.spec;
+    let flat = json_input("mlp_digits", "test.json");
+    let g = graph("mlp_digits");
+    let mut agree = 0;
+    let samples: Vec<&[f32]> = flat.chunks(64).collect();
+    for s in &samples {
+        let q = quantize_input(&spec.input, s).unwrap();
+        let trace = evaluate(spec, &f.compiled.model.weights, &q).unwrap();
+        let quant = dequantize(trace.output(), spec.output.scale);
+        let float: Vec<f64> = g.eval_f32(s).unwrap().iter().map(|v| *v as f64).collect();
+        agree += usize::from(argmax(&quant) == argmax(&float));
+    }
+    assert!(agree * 100 >= samples.len() * 95, "{agree}/{} agree", samples.len());
+}
+
+fn rejects(bundle: &ProofBundle) -> VerifyError {
+    fixture().verifier.verify(bundle).expect_err("tampered bundle must be rejected")
+}
+
+#[test]
+fn flipped_truncated_or_extended_proofs_are_rejected() {
+    let f = fixture();
+    let len = f.bundle.proof.len();
+    for pos in [0, 1, 100, len / 3, len / 2, len - 33, len - 1] {
+        let mut b = f.bundle.clone();
+        b.proof[pos] ^= 0x01;
+        assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)), "flip at {pos}");
+    }
+    let mut b = f.bundle.clone();
+    b.proof.extend_from_slice(&[0u8; 64]);
+    assert!(matches!(rejects(&b), VerifyError::Length { .. }));
+    let mut b = f.bundle.clone();
+    b.proof.truncate(len - 32);
+    assert!(matches!(rejects(&b), VerifyError::Length { .. }));
+}
+
+#[test]
+fn changed_outputs_or_inputs_are_rejected() {
+    let f = fixture();
+    let mut b = f.bundle.clone();
+    b.outputs[0] += 1;
+    assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)));
+    let mut b = f.bundle.clone();
+    b.outputs.swap(0, 1);
+    assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)));
+    let mut b = f.bundle.clone();
+    b.inputs[10] = if b.inputs[10] > 0 { b.inputs[10] - 1 } else { 1 };
+    assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)));
+    let mut b = f.bundle.clone();
+    b.outputs[0] = 1000;
+    assert!(matches!(rejects(&b), VerifyError::Range { .. }));
+    let mut b = f.bundle.clone();
+    b.inputs.pop();
+    assert!(matches!(rejects(&b), VerifyError::Length { .. }));
+}
+
+#[test]
+fn spec_with_another_weight_commitment_rejects_the_proof() {
+    let f = fixture();
+    // The same architecture with one weight changed.
+    let mut other = f.compiled.model.clone();
+    other.weights.layers[0].weights[5] += if other.weights.layers[0].weights[5] < 100 { 1 } else { -1 };
+    let commitment = zkinfer::core::commit::commitment(&other.spec, &other.weights);
+    let mut spec = f.compiled.model.spec.clone();
+    spec.weights_commitment = zkinfer::core::digest::hex(&zkinfer::core::field::to_bytes(&commitment));
+    assert_ne!(spec.weights_commitment, f.compiled.model.spec.weights_commitment);
+    let verifier = Verifier::new(&spec).unwrap();
+    // Rejected by the spec digest...
+    assert!(matches!(verifier.verify(&f.bundle), Err(VerifyError::SpecDigest { .. })));
+    // ...and by the proof itself when the digest is made to match.
+    let mut b = f.bundle.clone();
+    b.spec_digest = spec.digest();
+    assert!(matches!(verifier.verify(&b), Err(VerifyError::InvalidProof(_))));
+}
+
+#[test]
+fn malformed_bundle_bytes_are_errors() {
+    let f = fixture();
+    let bytes = f.bundle.to_bytes();
+    assert!(f.verifier.verify_bytes(&bytes).is_ok());
+    for cut in [0, 4, 8, 20, bytes.len() / 2, bytes.len() - 1] {
+        assert!(f.verifier.verify_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    let mut junk = bytes.clone();
+    junk.push(0);
+    assert!(f.verifier.verify_bytes(&junk).is_err());
+    let mut huge_len = bytes.clone();
+    // Corrupt the length prefix of the inputs vector.
+    huge_len[8 + 4 + 32..8 + 4 + 32 + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(f.verifier.verify_bytes(&huge_len).is_err());
+}
+
+#[test]
+fn spec_holds_no_weights() {
+    let f = fixture();
+    let json: serde_json::Value = serde_json::from_str(&f.compiled.model.spec.to_json()).unwrap();
+    fn longest_array(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => a.iter().map(longest_array).max().unwrap_or(0).max(a.len()),
+            serde_json::Value::Object(o) => o.values().map(longest_array).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    // Only shapes and the layer list are arrays; the model has 2,410 weights.
+    assert!(longest_array(&json) <= 8);
+    let text = f.compiled.model.spec.to_json();
+    assert!(!text.contains("\"weights\"") && !text.contains("\"bias\""));
+    assert!(text.len() < 4096);
+}
