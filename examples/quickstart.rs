@@ -41,7 +41,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let input = read_input_json(&std::fs::read(dir.join("input.json"))?)?;
     let t = Instant::now();
     let (bundle, _) = prover.prove(&input[0], &Silent)?;
-    println!("proved in {:.2} s ({} proof bytes)", t.elapsed().as_secs_f64(), bundle.proof.len());
+    println!(
+        "proved in {:.2} s ({} proof bytes)",
+        t.elapsed().as_secs_f64(),
+        bundle.proof.len()
+    );
 
     // Anyone with the public spec: verify.
     let t = Instant::now();

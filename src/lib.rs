@@ -29,7 +29,7 @@ pub use zkinfer_core::progress::{Progress, Silent, Stage};
 pub use zkinfer_core::spec::ModelSpec;
 pub use zkinfer_core::CoreError;
 pub use zkinfer_prover::{compile, Prover};
-pub use zkinfer_verifier::{VerifiedOutput, VerifyError, Verifier};
+pub use zkinfer_verifier::{VerifiedOutput, Verifier, VerifyError};
 
 /// Reads EZKL-style input JSON, `{"input_data": [[...]]}`: one flat row-major array per model
 /// input (several samples may be concatenated in one array).

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use common::*;
 use zkinfer::core::eval::evaluate;
 use zkinfer::core::quant::{dequantize, quantize_input};
-use zkinfer::{CompiledModel, ParamsStore, ProofBundle, Prover, Silent, VerifyError, Verifier};
+use zkinfer::{CompiledModel, ParamsStore, ProofBundle, Prover, Silent, Verifier, VerifyError};
 
 struct Fixture {
     compiled: CompiledModel,
@@ -22,9 +22,15 @@ fn fixture() -> &'static Fixture {
         let compiled = compiled("mlp_digits");
         let store = ParamsStore::default();
         let prover = Prover::new(compiled.model.clone(), &store, &Silent).unwrap();
-        let (bundle, _) = prover.prove(&json_input("mlp_digits", "input.json"), &Silent).unwrap();
+        let (bundle, _) = prover
+            .prove(&json_input("mlp_digits", "input.json"), &Silent)
+            .unwrap();
         let verifier = Verifier::with_store(&compiled.model.spec, &store, &Silent).unwrap();
-        Fixture { compiled, bundle, verifier }
+        Fixture {
+            compiled,
+            bundle,
+            verifier,
+        }
     })
 }
 
@@ -66,11 +72,18 @@ fn quantized_argmax_agrees_on_held_out_digits() {
         let float: Vec<f64> = g.eval_f32(s).unwrap().iter().map(|v| *v as f64).collect();
         agree += usize::from(argmax(&quant) == argmax(&float));
     }
-    assert!(agree * 100 >= samples.len() * 95, "{agree}/{} agree", samples.len());
+    assert!(
+        agree * 100 >= samples.len() * 95,
+        "{agree}/{} agree",
+        samples.len()
+    );
 }
 
 fn rejects(bundle: &ProofBundle) -> VerifyError {
-    fixture().verifier.verify(bundle).expect_err("tampered bundle must be rejected")
+    fixture()
+        .verifier
+        .verify(bundle)
+        .expect_err("tampered bundle must be rejected")
 }
 
 #[test]
@@ -80,7 +93,10 @@ fn flipped_truncated_or_extended_proofs_are_rejected() {
     for pos in [0, 1, 100, len / 3, len / 2, len - 33, len - 1] {
         let mut b = f.bundle.clone();
         b.proof[pos] ^= 0x01;
-        assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)), "flip at {pos}");
+        assert!(
+            matches!(rejects(&b), VerifyError::InvalidProof(_)),
+            "flip at {pos}"
+        );
     }
     let mut b = f.bundle.clone();
     b.proof.extend_from_slice(&[0u8; 64]);
@@ -100,7 +116,11 @@ fn changed_outputs_or_inputs_are_rejected() {
     b.outputs.swap(0, 1);
     assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)));
     let mut b = f.bundle.clone();
-    b.inputs[10] = if b.inputs[10] > 0 { b.inputs[10] - 1 } else { 1 };
+    b.inputs[10] = if b.inputs[10] > 0 {
+        b.inputs[10] - 1
+    } else {
+        1
+    };
     assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)));
     let mut b = f.bundle.clone();
     b.outputs[0] = 1000;
@@ -115,18 +135,32 @@ fn spec_with_another_weight_commitment_rejects_the_proof() {
     let f = fixture();
     // The same architecture with one weight changed.
     let mut other = f.compiled.model.clone();
-    other.weights.layers[0].weights[5] += if other.weights.layers[0].weights[5] < 100 { 1 } else { -1 };
+    other.weights.layers[0].weights[5] += if other.weights.layers[0].weights[5] < 100 {
+        1
+    } else {
+        -1
+    };
     let commitment = zkinfer::core::commit::commitment(&other.spec, &other.weights);
     let mut spec = f.compiled.model.spec.clone();
-    spec.weights_commitment = zkinfer::core::digest::hex(&zkinfer::core::field::to_bytes(&commitment));
-    assert_ne!(spec.weights_commitment, f.compiled.model.spec.weights_commitment);
+    spec.weights_commitment =
+        zkinfer::core::digest::hex(&zkinfer::core::field::to_bytes(&commitment));
+    assert_ne!(
+        spec.weights_commitment,
+        f.compiled.model.spec.weights_commitment
+    );
     let verifier = Verifier::new(&spec).unwrap();
     // Rejected by the spec digest...
-    assert!(matches!(verifier.verify(&f.bundle), Err(VerifyError::SpecDigest { .. })));
+    assert!(matches!(
+        verifier.verify(&f.bundle),
+        Err(VerifyError::SpecDigest { .. })
+    ));
     // ...and by the proof itself when the digest is made to match.
     let mut b = f.bundle.clone();
     b.spec_digest = spec.digest();
-    assert!(matches!(verifier.verify(&b), Err(VerifyError::InvalidProof(_))));
+    assert!(matches!(
+        verifier.verify(&b),
+        Err(VerifyError::InvalidProof(_))
+    ));
 }
 
 #[test]
@@ -135,7 +169,10 @@ fn malformed_bundle_bytes_are_errors() {
     let bytes = f.bundle.to_bytes();
     assert!(f.verifier.verify_bytes(&bytes).is_ok());
     for cut in [0, 4, 8, 20, bytes.len() / 2, bytes.len() - 1] {
-        assert!(f.verifier.verify_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        assert!(
+            f.verifier.verify_bytes(&bytes[..cut]).is_err(),
+            "cut at {cut}"
+        );
     }
     let mut junk = bytes.clone();
     junk.push(0);
@@ -152,7 +189,9 @@ fn spec_holds_no_weights() {
     let json: serde_json::Value = serde_json::from_str(&f.compiled.model.spec.to_json()).unwrap();
     fn longest_array(v: &serde_json::Value) -> usize {
         match v {
-            serde_json::Value::Array(a) => a.iter().map(longest_array).max().unwrap_or(0).max(a.len()),
+            serde_json::Value::Array(a) => {
+                a.iter().map(longest_array).max().unwrap_or(0).max(a.len())
+            }
             serde_json::Value::Object(o) => o.values().map(longest_array).max().unwrap_or(0),
             _ => 0,
         }

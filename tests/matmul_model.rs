@@ -17,7 +17,12 @@ fn matmul_mlp_is_accurate_and_satisfies_the_circuit() {
     let x = json_input("mlp_matmul", "input.json");
     let q = quantize_input(&spec.input, &x).unwrap();
     let (circuit, public, trace) = ModelCircuit::prove(&c.model, &q).unwrap();
-    assert_eq!(MockProver::run(spec.circuit.k, &circuit, vec![public]).unwrap().verify(), Ok(()));
+    assert_eq!(
+        MockProver::run(spec.circuit.k, &circuit, vec![public])
+            .unwrap()
+            .verify(),
+        Ok(())
+    );
     let out = dequantize(trace.output(), spec.output.scale);
     let exp = expected("mlp_matmul");
     let tol = tolerance(&exp, spec.output.scale);

@@ -10,7 +10,9 @@ use zkinfer::{compile, onnx, read_input_json, CompiledModel, ParamsStore, Silent
 
 /// Folder of a reference model.
 pub fn dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("circuits").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("circuits")
+        .join(name)
 }
 
 /// Float vectors of an input JSON file in a model folder.
@@ -21,8 +23,14 @@ pub fn json_input(name: &str, file: &str) -> Vec<f32> {
 
 /// Expected float outputs (onnxruntime) for `input.json`.
 pub fn expected(name: &str) -> Vec<f64> {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir(name).join("expected.json")).unwrap()).unwrap();
-    v["output_data"][0].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir(name).join("expected.json")).unwrap()).unwrap();
+    v["output_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 /// The lowered graph of a reference model.
@@ -39,7 +47,9 @@ pub fn compiled(name: &str) -> CompiledModel {
 
 /// Index of the largest value.
 pub fn argmax(v: &[f64]) -> usize {
-    v.iter().enumerate().fold(0, |b, (i, x)| if *x > v[b] { i } else { b })
+    v.iter()
+        .enumerate()
+        .fold(0, |b, (i, x)| if *x > v[b] { i } else { b })
 }
 
 /// The tolerance stated in the README: 3% of the largest float output plus one output step.

@@ -10,12 +10,19 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use zkinfer::core::quant::split_samples;
-use zkinfer::{compile, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle, Prover, Verifier};
+use zkinfer::{
+    compile, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle, Prover,
+    Verifier,
+};
 
 use progress::Bars;
 
 #[derive(Parser, Debug)]
-#[command(name = "zkinfer", version, about = "Zero-knowledge proofs of neural-network inference")]
+#[command(
+    name = "zkinfer",
+    version,
+    about = "Zero-knowledge proofs of neural-network inference"
+)]
 struct Cli {
     /// Parameter cache directory (default: $ZKINFER_PARAMS_DIR or ~/.cache/zkinfer/params).
     #[arg(long, global = true)]
@@ -67,7 +74,10 @@ struct Failure {
 }
 
 fn bad(message: impl std::fmt::Display) -> Failure {
-    Failure { code: 2, message: message.to_string() }
+    Failure {
+        code: 2,
+        message: message.to_string(),
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -79,9 +89,14 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 }
 
 fn one_input(path: &Path) -> Result<Vec<f32>, Failure> {
-    let mut inputs = read_input_json(&read(path)?).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let mut inputs =
+        read_input_json(&read(path)?).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     if inputs.len() != 1 {
-        return Err(bad(format!("{}: {} input arrays; the model has one input", path.display(), inputs.len())));
+        return Err(bad(format!(
+            "{}: {} input arrays; the model has one input",
+            path.display(),
+            inputs.len()
+        )));
     }
     Ok(inputs.remove(0))
 }
@@ -90,10 +105,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let store = cli.params_dir.map(ParamsStore::new).unwrap_or_default();
     let bars = Bars::default();
     match cli.command {
-        Command::Compile { model, calibration, out, spec } => {
+        Command::Compile {
+            model,
+            calibration,
+            out,
+            spec,
+        } => {
             let graph = onnx::load(&model).map_err(bad)?;
-            let samples = split_samples(&one_input(&calibration)?, graph.input_len()).map_err(bad)?;
-            let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let samples =
+                split_samples(&one_input(&calibration)?, graph.input_len()).map_err(bad)?;
+            let name = model
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let compiled = compile(&name, &graph, &samples, &store, &bars).map_err(bad)?;
             write(&out, &compiled.to_bytes())?;
             write(&spec, compiled.model.spec.to_json().as_bytes())?;
@@ -101,26 +125,37 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Prove { model, input, out } => {
-            let compiled = CompiledModel::from_bytes(&read(&model)?).map_err(|e| bad(format!("{}: {e}", model.display())))?;
+            let compiled = CompiledModel::from_bytes(&read(&model)?)
+                .map_err(|e| bad(format!("{}: {e}", model.display())))?;
             let x = one_input(&input)?;
             let prover = Prover::new(compiled.model, &store, &bars).map_err(bad)?;
             let start = Instant::now();
             let (bundle, _) = prover.prove(&x, &bars).map_err(bad)?;
             let elapsed = start.elapsed();
             write(&out, &bundle.to_bytes())?;
-            let outputs = zkinfer::core::quant::dequantize(&bundle.outputs, prover.spec().output.scale);
+            let outputs =
+                zkinfer::core::quant::dequantize(&bundle.outputs, prover.spec().output.scale);
             println!("outputs: {outputs:?}");
-            println!("proof: {} bytes in {:.2} s -> {}", bundle.proof.len(), elapsed.as_secs_f64(), out.display());
+            println!(
+                "proof: {} bytes in {:.2} s -> {}",
+                bundle.proof.len(),
+                elapsed.as_secs_f64(),
+                out.display()
+            );
             Ok(())
         }
         Command::Verify { spec, proof } => {
-            let spec = ModelSpec::from_json(&read(&spec)?).map_err(|e| bad(format!("{}: {e}", spec.display())))?;
+            let spec = ModelSpec::from_json(&read(&spec)?)
+                .map_err(|e| bad(format!("{}: {e}", spec.display())))?;
             let bytes = read(&proof)?;
             let verifier = Verifier::with_store(&spec, &store, &bars).map_err(bad)?;
             let verified = ProofBundle::from_bytes(&bytes)
                 .map_err(zkinfer::VerifyError::Bundle)
                 .and_then(|b| verifier.verify(&b))
-                .map_err(|e| Failure { code: 1, message: e.to_string() })?;
+                .map_err(|e| Failure {
+                    code: 1,
+                    message: e.to_string(),
+                })?;
             let json = serde_json::json!({
                 "valid": true,
                 "outputs": [verified.outputs],
@@ -140,13 +175,34 @@ fn print_summary(c: &CompiledModel) {
     let mut cs = zkinfer::core::circuit::column_counts();
     cs.rows = rows.max();
     println!("model      {}", s.name);
-    println!("k          {} ({} rows used of {}: dense {}, rescale {}, commitment {}, table {})", s.circuit.k, rows.max(), 1u64 << s.circuit.k, rows.dense, rows.rescale, rows.commitment, rows.table);
-    println!("columns    {} advice, {} fixed, {} instance, {} lookups", cs.advice, cs.fixed, cs.instance, cs.lookups);
-    println!("input      shape {:?}, scale 2^-{}", s.input.shape, s.input.scale);
+    println!(
+        "k          {} ({} rows used of {}: dense {}, rescale {}, commitment {}, table {})",
+        s.circuit.k,
+        rows.max(),
+        1u64 << s.circuit.k,
+        rows.dense,
+        rows.rescale,
+        rows.commitment,
+        rows.table
+    );
+    println!(
+        "columns    {} advice, {} fixed, {} instance, {} lookups",
+        cs.advice, cs.fixed, cs.instance, cs.lookups
+    );
+    println!(
+        "input      shape {:?}, scale 2^-{}",
+        s.input.shape, s.input.scale
+    );
     for (i, l) in s.layers.iter().enumerate() {
         println!(
             "layer {i}    {} {}->{} weights 2^-{} output 2^-{} shift {} {:?}",
-            l.name, l.inputs, l.outputs, l.weight_scale, l.output_scale, s.layer_shift(i), l.activation
+            l.name,
+            l.inputs,
+            l.outputs,
+            l.weight_scale,
+            l.output_scale,
+            s.layer_shift(i),
+            l.activation
         );
     }
     println!("commitment {}", s.weights_commitment);

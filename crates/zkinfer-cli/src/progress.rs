@@ -14,7 +14,9 @@ pub struct Bars {
 
 fn label(stage: Stage) -> String {
     match stage {
-        Stage::ParamsGeneration { k } => format!("generating IPA parameters for 2^{k} rows (once, then cached)"),
+        Stage::ParamsGeneration { k } => {
+            format!("generating IPA parameters for 2^{k} rows (once, then cached)")
+        }
         Stage::KeyGeneration => "generating keys".into(),
         Stage::Proving => "proving".into(),
         Stage::Verifying => "verifying".into(),
@@ -24,7 +26,10 @@ fn label(stage: Stage) -> String {
 impl Progress for Bars {
     fn start(&self, stage: Stage) {
         let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.set_message(label(stage));
         bar.enable_steady_tick(Duration::from_millis(120));
         *self.current.borrow_mut() = Some(bar);

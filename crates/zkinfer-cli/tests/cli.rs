@@ -4,11 +4,18 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn circuits(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../circuits").join(rel).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../circuits")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -17,16 +24,50 @@ fn compile_prove_verify_and_exit_codes() {
     std::fs::create_dir_all(&dir).unwrap();
     let p = |f: &str| dir.join(f).display().to_string();
 
-    let out = zkinfer(&["compile", &circuits("mlp_digits/model.onnx"), "--calibration", &circuits("mlp_digits/calibration.json"), "--out", &p("m.zkm"), "--spec", &p("m.spec.json")]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = zkinfer(&[
+        "compile",
+        &circuits("mlp_digits/model.onnx"),
+        "--calibration",
+        &circuits("mlp_digits/calibration.json"),
+        "--out",
+        &p("m.zkm"),
+        "--spec",
+        &p("m.spec.json"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
-    assert!(summary.contains("commitment") && summary.contains("calibration"), "{summary}");
+    assert!(
+        summary.contains("commitment") && summary.contains("calibration"),
+        "{summary}"
+    );
 
-    let out = zkinfer(&["prove", &p("m.zkm"), "--input", &circuits("mlp_digits/input.json"), "--out", &p("proof.bin")]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &circuits("mlp_digits/input.json"),
+        "--out",
+        &p("proof.bin"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = zkinfer(&["verify", &p("m.spec.json"), &p("proof.bin")]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["outputs"][0].as_array().unwrap().len(), 10);
     assert_eq!(json["weights_commitment"].as_str().unwrap().len(), 64);
@@ -36,18 +77,60 @@ fn compile_prove_verify_and_exit_codes() {
     let n = bytes.len();
     bytes[n - 40] ^= 0x10;
     std::fs::write(p("bad.bin"), &bytes).unwrap();
-    assert_eq!(zkinfer(&["verify", &p("m.spec.json"), &p("bad.bin")]).status.code(), Some(1));
+    assert_eq!(
+        zkinfer(&["verify", &p("m.spec.json"), &p("bad.bin")])
+            .status
+            .code(),
+        Some(1)
+    );
 
     // Bad input: exit 2.
     std::fs::write(p("short.json"), r#"{"input_data": [[0.5, 0.5]]}"#).unwrap();
-    let out = zkinfer(&["prove", &p("m.zkm"), "--input", &p("short.json"), "--out", &p("x.bin")]);
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &p("short.json"),
+        "--out",
+        &p("x.bin"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("64"));
-    std::fs::write(p("nan.json"), format!(r#"{{"input_data": [[{}1e999]]}}"#, "0.5, ".repeat(63))).unwrap();
-    let out = zkinfer(&["prove", &p("m.zkm"), "--input", &p("nan.json"), "--out", &p("x.bin")]);
+    std::fs::write(
+        p("nan.json"),
+        format!(r#"{{"input_data": [[{}1e999]]}}"#, "0.5, ".repeat(63)),
+    )
+    .unwrap();
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &p("nan.json"),
+        "--out",
+        &p("x.bin"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(zkinfer(&["verify", &p("missing.json"), &p("proof.bin")]).status.code(), Some(2));
-    assert_eq!(zkinfer(&["compile", &p("m.spec.json"), "--calibration", &p("short.json"), "--out", &p("a"), "--spec", &p("b")]).status.code(), Some(2));
+    assert_eq!(
+        zkinfer(&["verify", &p("missing.json"), &p("proof.bin")])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        zkinfer(&[
+            "compile",
+            &p("m.spec.json"),
+            "--calibration",
+            &p("short.json"),
+            "--out",
+            &p("a"),
+            "--spec",
+            &p("b")
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
     assert_eq!(zkinfer(&["frobnicate"]).status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }

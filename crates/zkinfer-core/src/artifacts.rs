@@ -44,7 +44,11 @@ fn encode<T: Serialize>(magic: &[u8; 8], value: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(what: &'static str, magic: &[u8; 8], bytes: &[u8]) -> Result<T, CoreError> {
+fn decode<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    magic: &[u8; 8],
+    bytes: &[u8],
+) -> Result<T, CoreError> {
     use bincode::Options;
     let body = bytes
         .strip_prefix(&magic[..])
@@ -89,14 +93,20 @@ impl ProofBundle {
         if bytes.len() as u64 > MAX_BUNDLE_BYTES {
             return Err(CoreError::Format {
                 what: "proof bundle",
-                detail: format!("{} bytes exceeds the {MAX_BUNDLE_BYTES}-byte limit", bytes.len()),
+                detail: format!(
+                    "{} bytes exceeds the {MAX_BUNDLE_BYTES}-byte limit",
+                    bytes.len()
+                ),
             });
         }
         let b: ProofBundle = decode("proof bundle", BUNDLE_MAGIC, bytes)?;
         if b.format_version != FORMAT_VERSION {
             return Err(CoreError::Format {
                 what: "proof bundle",
-                detail: format!("format_version {} (expected {FORMAT_VERSION})", b.format_version),
+                detail: format!(
+                    "format_version {} (expected {FORMAT_VERSION})",
+                    b.format_version
+                ),
             });
         }
         Ok(b)

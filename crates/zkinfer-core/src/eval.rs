@@ -32,7 +32,10 @@ pub struct Trace {
 impl Trace {
     /// Quantized model output.
     pub fn output(&self) -> &[i64] {
-        self.layers.last().map(|l| &l.out[..]).unwrap_or(&self.input)
+        self.layers
+            .last()
+            .map(|l| &l.out[..])
+            .unwrap_or(&self.input)
     }
 }
 
@@ -43,7 +46,11 @@ pub fn rescale(acc: i64, shift: u32) -> i64 {
 }
 
 /// Runs the quantized model on a quantized input.
-pub fn evaluate(spec: &ModelSpec, weights: &ModelWeights, input: &[i64]) -> Result<Trace, CoreError> {
+pub fn evaluate(
+    spec: &ModelSpec,
+    weights: &ModelWeights,
+    input: &[i64],
+) -> Result<Trace, CoreError> {
     if input.len() != spec.input.len() {
         return Err(CoreError::InputLength {
             expected: spec.input.len(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use halo2_proofs::dev::CircuitCost;
-use halo2_proofs::pasta::{EqAffine, Eq};
+use halo2_proofs::pasta::{Eq, EqAffine};
 use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
 
@@ -19,7 +19,10 @@ fn keygen_circuit(plan: &CircuitPlan) -> ModelCircuit {
 }
 
 /// Builds the verifying key of a plan (deterministic: no witness, no weights).
-pub fn verifying_key(params: &Params<EqAffine>, plan: &CircuitPlan) -> Result<VerifyingKey<EqAffine>, CoreError> {
+pub fn verifying_key(
+    params: &Params<EqAffine>,
+    plan: &CircuitPlan,
+) -> Result<VerifyingKey<EqAffine>, CoreError> {
     keygen_vk(params, &keygen_circuit(plan)).map_err(CoreError::halo2("keygen_vk"))
 }
 

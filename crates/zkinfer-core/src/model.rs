@@ -50,7 +50,11 @@ impl ModelWeights {
                 min,
                 max,
             };
-            if let Some(v) = w.weights.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
+            if let Some(v) = w
+                .weights
+                .iter()
+                .find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v))
+            {
                 return Err(overflow("weight", *v, VALUE_MIN, VALUE_MAX));
             }
             if let Some(v) = w.bias.iter().find(|v| v.abs() > MAX_BIAS) {

@@ -24,7 +24,11 @@ pub struct ParamsStore {
 
 /// The default cache directory (see the module docs).
 pub fn default_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = env("ZKINFER_PARAMS_DIR") {
         return d;
     }
@@ -78,7 +82,9 @@ impl ParamsStore {
         if let Some(p) = self.try_read(k) {
             return Ok(p);
         }
-        let params = run_stage(progress, Stage::ParamsGeneration { k }, || Params::<EqAffine>::new(k));
+        let params = run_stage(progress, Stage::ParamsGeneration { k }, || {
+            Params::<EqAffine>::new(k)
+        });
         let mut bytes = Vec::with_capacity(64 << k);
         params.write(&mut bytes).map_err(CoreError::io(&self.dir))?;
         fs::create_dir_all(&self.dir).map_err(CoreError::io(&self.dir))?;

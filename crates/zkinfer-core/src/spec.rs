@@ -155,14 +155,20 @@ impl ModelSpec {
             ));
         }
         if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
-            return bad(format!("{} layers (1..={MAX_LAYERS} allowed)", self.layers.len()));
+            return bad(format!(
+                "{} layers (1..={MAX_LAYERS} allowed)",
+                self.layers.len()
+            ));
         }
         for t in [&self.input, &self.output] {
             if t.shape.len() > 8 || t.shape.iter().any(|d| *d == 0 || *d > MAX_LEN) {
                 return bad(format!("tensor shape {:?} out of bounds", t.shape));
             }
             if t.len() > MAX_LEN || t.scale > MAX_SCALE {
-                return bad(format!("tensor {:?} scale {} out of bounds", t.shape, t.scale));
+                return bad(format!(
+                    "tensor {:?} scale {} out of bounds",
+                    t.shape, t.scale
+                ));
             }
         }
         let mut len = self.input.len();

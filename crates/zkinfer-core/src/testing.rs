@@ -43,7 +43,9 @@ pub fn float_mlp(seed: u64, dims: &[usize]) -> Vec<FloatLayer> {
                 dense: Dense {
                     inputs: d[0],
                     outputs: d[1],
-                    weights: (0..d[0] * d[1]).map(|_| rng.uniform(-scale, scale)).collect(),
+                    weights: (0..d[0] * d[1])
+                        .map(|_| rng.uniform(-scale, scale))
+                        .collect(),
                     bias: (0..d[1]).map(|_| rng.uniform(-0.1, 0.1)).collect(),
                 },
                 relu: i + 2 < dims.len(),

@@ -46,7 +46,12 @@ impl<'a> Attrs<'a> {
 
     /// Names of attributes not in `known`.
     pub fn reject_unknown(&self, known: &[&str]) -> Result<(), OnnxError> {
-        match self.node.attribute.iter().find(|a| !known.contains(&a.name.as_str())) {
+        match self
+            .node
+            .attribute
+            .iter()
+            .find(|a| !known.contains(&a.name.as_str()))
+        {
             Some(a) => Err(self.unsupported(format!("attribute {} is not supported", a.name))),
             None => Ok(()),
         }

@@ -34,7 +34,10 @@ impl Context {
             Some(name) => Err(OnnxError::Unsupported {
                 op_type: node.op_type.clone(),
                 node: node.name.clone(),
-                detail: format!("input {idx} ({name}) must be the running activation {}", self.current),
+                detail: format!(
+                    "input {idx} ({name}) must be the running activation {}",
+                    self.current
+                ),
             }),
             None => Err(missing(node, idx)),
         }
@@ -42,16 +45,26 @@ impl Context {
 
     /// Input `idx` of `node` as a constant tensor.
     pub fn constant(&self, node: &NodeProto, idx: usize) -> Result<&Const, OnnxError> {
-        let name = node.input.get(idx).filter(|n| !n.is_empty()).ok_or_else(|| missing(node, idx))?;
+        let name = node
+            .input
+            .get(idx)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| missing(node, idx))?;
         self.consts.get(name).ok_or_else(|| OnnxError::Unsupported {
             op_type: node.op_type.clone(),
             node: node.name.clone(),
-            detail: format!("input {idx} ({name}) must be a constant (initializer or Constant node)"),
+            detail: format!(
+                "input {idx} ({name}) must be a constant (initializer or Constant node)"
+            ),
         })
     }
 
     /// Input `idx` of `node` as a constant, if the input is present.
-    pub fn optional_constant(&self, node: &NodeProto, idx: usize) -> Result<Option<&Const>, OnnxError> {
+    pub fn optional_constant(
+        &self,
+        node: &NodeProto,
+        idx: usize,
+    ) -> Result<Option<&Const>, OnnxError> {
         match node.input.get(idx) {
             Some(name) if !name.is_empty() => self.constant(node, idx).map(Some),
             _ => Ok(None),
@@ -59,7 +72,12 @@ impl Context {
     }
 
     /// Appends an IR node producing `node`'s first output with `shape`.
-    pub fn push(&mut self, node: &NodeProto, op: Option<Op>, shape: Vec<usize>) -> Result<(), OnnxError> {
+    pub fn push(
+        &mut self,
+        node: &NodeProto,
+        op: Option<Op>,
+        shape: Vec<usize>,
+    ) -> Result<(), OnnxError> {
         let out = node.output.first().ok_or_else(|| OnnxError::Unsupported {
             op_type: node.op_type.clone(),
             node: node.name.clone(),
@@ -80,7 +98,11 @@ impl Context {
 /// A node's name, or its op type and first output when it has none.
 pub fn display_name(node: &NodeProto) -> String {
     if node.name.is_empty() {
-        format!("{}:{}", node.op_type, node.output.first().map(String::as_str).unwrap_or("?"))
+        format!(
+            "{}:{}",
+            node.op_type,
+            node.output.first().map(String::as_str).unwrap_or("?")
+        )
     } else {
         node.name.clone()
     }

@@ -37,7 +37,9 @@ pub fn load(path: impl AsRef<Path>) -> Result<Graph, OnnxError> {
     };
     let len = std::fs::metadata(path).map_err(io)?.len();
     if len > MAX_MODEL_BYTES {
-        return Err(OnnxError::Model(format!("{len} bytes exceeds the {MAX_MODEL_BYTES}-byte limit")));
+        return Err(OnnxError::Model(format!(
+            "{len} bytes exceeds the {MAX_MODEL_BYTES}-byte limit"
+        )));
     }
     load_bytes(&std::fs::read(path).map_err(io)?)
 }
@@ -66,10 +68,19 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         consts.insert(t.name.clone(), c);
     }
     let init_names: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let inputs: Vec<&pb::ValueInfoProto> = graph.input.iter().filter(|i| !init_names.contains(i.name.as_str())).collect();
+    let inputs: Vec<&pb::ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|i| !init_names.contains(i.name.as_str()))
+        .collect();
     let input = match inputs.as_slice() {
         [one] => *one,
-        other => return Err(OnnxError::Model(format!("{} graph inputs; exactly one is supported", other.len()))),
+        other => {
+            return Err(OnnxError::Model(format!(
+                "{} graph inputs; exactly one is supported",
+                other.len()
+            )))
+        }
     };
     let input_shape = input_shape(input)?;
     let mut cx = Context {
@@ -80,11 +91,13 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
     };
     for node in &graph.node {
         if node.op_type == "Constant" {
-            let t = attrs_of(node).tensor("value").ok_or_else(|| OnnxError::Unsupported {
-                op_type: node.op_type.clone(),
-                node: display_name(node),
-                detail: "only the tensor-valued form (attribute `value`) is supported".into(),
-            })?;
+            let t = attrs_of(node)
+                .tensor("value")
+                .ok_or_else(|| OnnxError::Unsupported {
+                    op_type: node.op_type.clone(),
+                    node: display_name(node),
+                    detail: "only the tensor-valued form (attribute `value`) is supported".into(),
+                })?;
             let c = tensor::read(t).map_err(|detail| OnnxError::Tensor {
                 node: display_name(node),
                 tensor: node.output.first().cloned().unwrap_or_default(),
@@ -115,7 +128,12 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
                 out.name, cx.current
             )))
         }
-        other => return Err(OnnxError::Model(format!("{} graph outputs; exactly one is supported", other.len()))),
+        other => {
+            return Err(OnnxError::Model(format!(
+                "{} graph outputs; exactly one is supported",
+                other.len()
+            )))
+        }
     }
     let graph = Graph {
         input_shape,
@@ -132,7 +150,12 @@ fn attrs_of(node: &pb::NodeProto) -> attrs::Attrs<'_> {
 fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
     let tensor = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(type_proto::Value::TensorType(t)) => t,
-        _ => return Err(OnnxError::Model(format!("input {} is not a tensor", input.name))),
+        _ => {
+            return Err(OnnxError::Model(format!(
+                "input {} is not a tensor",
+                input.name
+            )))
+        }
     };
     if tensor.elem_type != 1 {
         return Err(OnnxError::Model(format!(
@@ -148,10 +171,15 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
         .iter()
         .enumerate()
         .map(|(i, d)| match &d.value {
-            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
+                Ok(*v as usize)
+            }
             // A symbolic or unknown leading dimension is the batch: 1.
             _ if i == 0 => Ok(1),
-            _ => Err(OnnxError::Model(format!("input {} has a non-constant dimension {i}", input.name))),
+            _ => Err(OnnxError::Model(format!(
+                "input {} has a non-constant dimension {i}",
+                input.name
+            ))),
         })
         .collect()
 }

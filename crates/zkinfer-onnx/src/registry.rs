@@ -23,4 +23,6 @@ pub fn lowering(op_type: &str) -> Option<Lowering> {
 }
 
 /// Op types the frontend supports.
-pub const SUPPORTED: &[&str] = &["Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape", "Identity"];
+pub const SUPPORTED: &[&str] = &[
+    "Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape", "Identity",
+];

@@ -2,11 +2,11 @@
 
 use tract_onnx::pb::{
     tensor_shape_proto::{dimension, Dimension},
-    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto, TypeProto,
-    ValueInfoProto,
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto,
+    TypeProto, ValueInfoProto,
 };
 use zkinfer_core::ir::Op;
-use zkinfer_onnx::{lower_model, load_bytes, OnnxError};
+use zkinfer_onnx::{load_bytes, lower_model, OnnxError};
 
 fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
     ValueInfoProto {
@@ -30,7 +30,13 @@ fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
     }
 }
 
-fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
+fn node(
+    op: &str,
+    name: &str,
+    inputs: &[&str],
+    output: &str,
+    attrs: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         op_type: op.into(),
         name: name.into(),
@@ -55,7 +61,10 @@ fn model(nodes: Vec<NodeProto>, out: &str) -> ModelProto {
     ModelProto {
         graph: Some(GraphProto {
             node: nodes,
-            initializer: vec![floats("w", &[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), floats("b", &[3], vec![0.5, 0.0, -0.5])],
+            initializer: vec![
+                floats("w", &[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+                floats("b", &[3], vec![0.5, 0.0, -0.5]),
+            ],
             input: vec![value("x", &[1, 2])],
             output: vec![value(out, &[1, 3])],
             ..Default::default()
@@ -76,7 +85,13 @@ fn int_attr(name: &str, i: i64) -> AttributeProto {
 fn gemm_relu_lowers_with_trans_b() {
     let m = model(
         vec![
-            node("Gemm", "fc", &["x", "w", "b"], "y", vec![int_attr("transB", 1)]),
+            node(
+                "Gemm",
+                "fc",
+                &["x", "w", "b"],
+                "y",
+                vec![int_attr("transB", 1)],
+            ),
             node("Relu", "act", &["y"], "z", vec![]),
         ],
         "z",
@@ -99,7 +114,13 @@ fn gemm_relu_lowers_with_trans_b() {
 fn unsupported_op_names_op_and_node() {
     let m = model(
         vec![
-            node("Gemm", "fc", &["x", "w", "b"], "y", vec![int_attr("transB", 1)]),
+            node(
+                "Gemm",
+                "fc",
+                &["x", "w", "b"],
+                "y",
+                vec![int_attr("transB", 1)],
+            ),
             node("Sigmoid", "squash", &["y"], "z", vec![]),
         ],
         "z",
@@ -115,9 +136,21 @@ fn unsupported_op_names_op_and_node() {
 
 #[test]
 fn unsupported_attribute_names_op_node_and_attribute() {
-    let m = model(vec![node("Gemm", "fc", &["x", "w", "b"], "y", vec![int_attr("transB", 1), int_attr("foo", 1)])], "y");
+    let m = model(
+        vec![node(
+            "Gemm",
+            "fc",
+            &["x", "w", "b"],
+            "y",
+            vec![int_attr("transB", 1), int_attr("foo", 1)],
+        )],
+        "y",
+    );
     let msg = lower_model(&m).unwrap_err().to_string();
-    assert!(msg.contains("Gemm") && msg.contains("fc") && msg.contains("foo"), "{msg}");
+    assert!(
+        msg.contains("Gemm") && msg.contains("fc") && msg.contains("foo"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -130,6 +163,9 @@ fn shape_mismatch_is_reported() {
 
 #[test]
 fn garbage_bytes_are_a_parse_error() {
-    assert!(matches!(load_bytes(b"definitely not onnx \xff\xff\xff"), Err(OnnxError::Parse(_)) | Err(OnnxError::Model(_))));
+    assert!(matches!(
+        load_bytes(b"definitely not onnx \xff\xff\xff"),
+        Err(OnnxError::Parse(_)) | Err(OnnxError::Model(_))
+    ));
     assert!(load_bytes(&[]).is_err());
 }

@@ -39,7 +39,9 @@ pub fn compile(
     let mut model = QuantModel::from_quantized(quantized)?;
     let plan = CircuitPlan::from_spec(&model.spec);
     let params = store.load(plan.k, progress)?;
-    let vk = run_stage(progress, Stage::KeyGeneration, || keys::verifying_key(&params, &plan))?;
+    let vk = run_stage(progress, Stage::KeyGeneration, || {
+        keys::verifying_key(&params, &plan)
+    })?;
     model.spec.vk_fingerprint = hex(&keys::fingerprint(&vk));
     model.spec.validate()?;
     Ok(CompiledModel { model, calibration })
@@ -55,22 +57,30 @@ pub struct Prover {
 
 impl Prover {
     /// Loads parameters and builds the proving key; checks it against the spec's fingerprint.
-    pub fn new(model: QuantModel, store: &ParamsStore, progress: &dyn Progress) -> Result<Self, CoreError> {
+    pub fn new(
+        model: QuantModel,
+        store: &ParamsStore,
+        progress: &dyn Progress,
+    ) -> Result<Self, CoreError> {
         model.spec.validate()?;
         model.weights.check(&model.spec)?;
         let plan = CircuitPlan::from_spec(&model.spec);
         let params = store.load(plan.k, progress)?;
-        let pk = run_stage(progress, Stage::KeyGeneration, || -> Result<_, CoreError> {
-            let vk = keys::verifying_key(&params, &plan)?;
-            let got = hex(&keys::fingerprint(&vk));
-            if got != model.spec.vk_fingerprint {
-                return Err(CoreError::InvalidSpec(format!(
-                    "verifying key fingerprint {got} differs from the spec's {}",
-                    model.spec.vk_fingerprint
-                )));
-            }
-            keys::proving_key(&params, vk, &plan)
-        })?;
+        let pk = run_stage(
+            progress,
+            Stage::KeyGeneration,
+            || -> Result<_, CoreError> {
+                let vk = keys::verifying_key(&params, &plan)?;
+                let got = hex(&keys::fingerprint(&vk));
+                if got != model.spec.vk_fingerprint {
+                    return Err(CoreError::InvalidSpec(format!(
+                        "verifying key fingerprint {got} differs from the spec's {}",
+                        model.spec.vk_fingerprint
+                    )));
+                }
+                keys::proving_key(&params, vk, &plan)
+            },
+        )?;
         Ok(Prover { model, params, pk })
     }
 
@@ -80,27 +90,40 @@ impl Prover {
     }
 
     /// Quantizes a float input and proves one inference.
-    pub fn prove(&self, input: &[f32], progress: &dyn Progress) -> Result<(ProofBundle, Trace), CoreError> {
+    pub fn prove(
+        &self,
+        input: &[f32],
+        progress: &dyn Progress,
+    ) -> Result<(ProofBundle, Trace), CoreError> {
         let q = quantize_input(&self.model.spec.input, input)?;
         self.prove_quantized(&q, progress)
     }
 
     /// Proves one inference on an already quantized input.
-    pub fn prove_quantized(&self, input: &[i64], progress: &dyn Progress) -> Result<(ProofBundle, Trace), CoreError> {
+    pub fn prove_quantized(
+        &self,
+        input: &[i64],
+        progress: &dyn Progress,
+    ) -> Result<(ProofBundle, Trace), CoreError> {
         let (circuit, public, trace) = ModelCircuit::prove(&self.model, input)?;
-        let proof = run_stage(progress, Stage::Proving, || -> Result<Vec<u8>, CoreError> {
-            let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
-            create_proof(
-                &self.params,
-                &self.pk,
-                &[circuit],
-                &[&[&public[..]]],
-                UnwrapErr(SysRng),
-                &mut transcript,
-            )
-            .map_err(CoreError::halo2("create_proof"))?;
-            Ok(transcript.finalize())
-        })?;
+        let proof = run_stage(
+            progress,
+            Stage::Proving,
+            || -> Result<Vec<u8>, CoreError> {
+                let mut transcript =
+                    Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
+                create_proof(
+                    &self.params,
+                    &self.pk,
+                    &[circuit],
+                    &[&[&public[..]]],
+                    UnwrapErr(SysRng),
+                    &mut transcript,
+                )
+                .map_err(CoreError::halo2("create_proof"))?;
+                Ok(transcript.finalize())
+            },
+        )?;
         let bundle = ProofBundle {
             format_version: FORMAT_VERSION,
             spec_digest: self.model.spec.digest(),

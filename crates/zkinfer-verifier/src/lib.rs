@@ -79,7 +79,10 @@ pub enum VerifyError {
 impl VerifyError {
     /// Whether the error rejects a proof bundle (as opposed to a bad spec or environment).
     pub fn is_rejection(&self) -> bool {
-        !matches!(self, VerifyError::Spec(_) | VerifyError::Params(_) | VerifyError::Fingerprint { .. })
+        !matches!(
+            self,
+            VerifyError::Spec(_) | VerifyError::Params(_) | VerifyError::Fingerprint { .. }
+        )
     }
 }
 
@@ -114,14 +117,24 @@ impl Verifier {
     }
 
     /// A verifier using `store` for parameters.
-    pub fn with_store(spec: &ModelSpec, store: &ParamsStore, progress: &dyn Progress) -> Result<Self, VerifyError> {
+    pub fn with_store(
+        spec: &ModelSpec,
+        store: &ParamsStore,
+        progress: &dyn Progress,
+    ) -> Result<Self, VerifyError> {
         spec.validate().map_err(VerifyError::Spec)?;
         let commitment_bytes = spec.commitment_bytes().map_err(VerifyError::Spec)?;
-        let commitment = from_bytes(commitment_bytes)
-            .ok_or_else(|| VerifyError::Spec(CoreError::InvalidSpec("weights_commitment is not a field element".into())))?;
+        let commitment = from_bytes(commitment_bytes).ok_or_else(|| {
+            VerifyError::Spec(CoreError::InvalidSpec(
+                "weights_commitment is not a field element".into(),
+            ))
+        })?;
         let plan = CircuitPlan::from_spec(spec);
         let params = store.load(plan.k, progress).map_err(VerifyError::Params)?;
-        let vk = run_stage(progress, Stage::KeyGeneration, || keys::verifying_key(&params, &plan)).map_err(VerifyError::Spec)?;
+        let vk = run_stage(progress, Stage::KeyGeneration, || {
+            keys::verifying_key(&params, &plan)
+        })
+        .map_err(VerifyError::Spec)?;
         let got = hex(&keys::fingerprint(&vk));
         if got != spec.vk_fingerprint {
             return Err(VerifyError::Fingerprint {
@@ -160,7 +173,10 @@ impl Verifier {
         if bundle.format_version != FORMAT_VERSION {
             return Err(VerifyError::Bundle(CoreError::Format {
                 what: "proof bundle",
-                detail: format!("format_version {} (expected {FORMAT_VERSION})", bundle.format_version),
+                detail: format!(
+                    "format_version {} (expected {FORMAT_VERSION})",
+                    bundle.format_version
+                ),
             }));
         }
         if bundle.spec_digest != self.digest {
@@ -179,7 +195,8 @@ impl Verifier {
             });
         }
         let public = instances(self.commitment, &bundle.inputs, &bundle.outputs);
-        let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<EqAffine>>::init(&bundle.proof[..]);
+        let mut transcript =
+            Blake2bRead::<_, EqAffine, Challenge255<EqAffine>>::init(&bundle.proof[..]);
         verify_proof(
             &self.params,
             &self.vk,
@@ -205,8 +222,16 @@ fn check_values(what: &'static str, values: &[i64], expected: usize) -> Result<(
             got: values.len(),
         });
     }
-    match values.iter().enumerate().find(|(_, v)| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
-        Some((index, value)) => Err(VerifyError::Range { what, index, value: *value }),
+    match values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(VALUE_MIN..=VALUE_MAX).contains(*v))
+    {
+        Some((index, value)) => Err(VerifyError::Range {
+            what,
+            index,
+            value: *value,
+        }),
         None => Ok(()),
     }
 }

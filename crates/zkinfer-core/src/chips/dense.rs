@@ -16,7 +16,9 @@
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Instance, Selector};
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Instance, Selector,
+};
 use halo2_proofs::poly::Rotation;
 
 use super::{value, Cell};
@@ -86,7 +88,11 @@ impl DenseConfig {
         let digits: Vec<[Column<Advice>; DIGITS]> = (0..MAC_WIDTH)
             .map(|_| std::array::from_fn(|_| meta.advice_column()))
             .collect();
-        let (acc, bias, packed) = (meta.advice_column(), meta.advice_column(), meta.advice_column());
+        let (acc, bias, packed) = (
+            meta.advice_column(),
+            meta.advice_column(),
+            meta.advice_column(),
+        );
         for c in x.iter().chain([&acc, &bias, &packed]) {
             meta.enable_equality(*c);
         }
@@ -188,23 +194,45 @@ impl DenseConfig {
                         let n = c * MAC_WIDTH + i;
                         match (inputs, n < n_in) {
                             (Inputs::Instance { column, first }, true) => {
-                                region.assign_advice_from_instance(|| "x", column, first + n, self.x[i], r)?;
+                                region.assign_advice_from_instance(
+                                    || "x",
+                                    column,
+                                    first + n,
+                                    self.x[i],
+                                    r,
+                                )?;
                             }
                             (Inputs::Cells(cells), true) => {
                                 cells[n].copy_advice(|| "x", &mut region, self.x[i], r)?;
                             }
                             (_, false) => {
-                                region.assign_advice(|| "x pad", self.x[i], r, || Value::known(fe(VALUE_OFFSET)))?;
+                                region.assign_advice(
+                                    || "x pad",
+                                    self.x[i],
+                                    r,
+                                    || Value::known(fe(VALUE_OFFSET)),
+                                )?;
                             }
                         }
                         for k in 0..DIGITS {
-                            region.assign_advice(|| "digit", self.digits[i][k], r, || value(row.digits[i][k]))?;
+                            region.assign_advice(
+                                || "digit",
+                                self.digits[i][k],
+                                r,
+                                || value(row.digits[i][k]),
+                            )?;
                         }
                     }
                     let acc = region.assign_advice(|| "acc", self.acc, r, || value(row.acc))?;
-                    let bias_value = if c == 0 { row.bias } else { row.bias.map(|_| 0) };
-                    let bias = region.assign_advice(|| "bias", self.bias, r, || value(bias_value))?;
-                    let packed = region.assign_advice(|| "packed", self.packed, r, || row.packed)?;
+                    let bias_value = if c == 0 {
+                        row.bias
+                    } else {
+                        row.bias.map(|_| 0)
+                    };
+                    let bias =
+                        region.assign_advice(|| "bias", self.bias, r, || value(bias_value))?;
+                    let packed =
+                        region.assign_advice(|| "packed", self.packed, r, || row.packed)?;
                     if c == 0 {
                         out.bias.push(bias);
                     }
@@ -233,7 +261,12 @@ pub struct DenseRow {
 }
 
 /// Witness rows of a dense layer from its (offset-free) inputs and weights.
-pub fn witness_rows(n_in: usize, n_out: usize, x: Option<&[i64]>, w: Option<&LayerWeights>) -> Vec<DenseRow> {
+pub fn witness_rows(
+    n_in: usize,
+    n_out: usize,
+    x: Option<&[i64]>,
+    w: Option<&LayerWeights>,
+) -> Vec<DenseRow> {
     let chunks = n_in.div_ceil(MAC_WIDTH);
     let mut rows = Vec::with_capacity(n_out * chunks);
     for j in 0..n_out {
@@ -255,7 +288,9 @@ pub fn witness_rows(n_in: usize, n_out: usize, x: Option<&[i64]>, w: Option<&Lay
                 digits,
                 acc: if x.is_some() { acc } else { None },
                 bias: w.map(|w| w.bias[j]),
-                packed: ws.map(|ws| Value::known(pack_row(ws))).unwrap_or(Value::unknown()),
+                packed: ws
+                    .map(|ws| Value::known(pack_row(ws)))
+                    .unwrap_or(Value::unknown()),
             });
         }
     }

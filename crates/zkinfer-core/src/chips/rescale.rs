@@ -71,7 +71,11 @@ pub struct RescaleRow {
 }
 
 /// Witness rows of a layer's rescale from the evaluator trace (`None`: `n` unknown rows).
-pub fn witness_rows(layer: RescaleLayer<'_>, trace: Option<&LayerTrace>, n: usize) -> Vec<RescaleRow> {
+pub fn witness_rows(
+    layer: RescaleLayer<'_>,
+    trace: Option<&LayerTrace>,
+    n: usize,
+) -> Vec<RescaleRow> {
     let s = layer.shift;
     let half = if s == 0 { 0 } else { 1i64 << (s - 1) };
     match trace {
@@ -81,7 +85,11 @@ pub fn witness_rows(layer: RescaleLayer<'_>, trace: Option<&LayerTrace>, n: usiz
                 let r = t.acc[j] + half - (t.q[j] << s);
                 RescaleRow {
                     q: Some(t.q[j] + VALUE_OFFSET),
-                    y: Some(if layer.relu { t.out[j] + VALUE_OFFSET } else { 0 }),
+                    y: Some(if layer.relu {
+                        t.out[j] + VALUE_OFFSET
+                    } else {
+                        0
+                    }),
                     r0: Some(r & 255),
                     r1: Some(r >> 8),
                 }
@@ -158,7 +166,14 @@ impl RescaleConfig {
         let fixed = [
             (self.pow, 1u64 << s),
             (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
-            (self.tag, if layer.relu { RELU_TAG } else { VALUE_BITS as u64 }),
+            (
+                self.tag,
+                if layer.relu {
+                    RELU_TAG
+                } else {
+                    VALUE_BITS as u64
+                },
+            ),
             (self.bits_lo, bits_lo as u64),
             (self.bits_hi, (s - bits_lo) as u64),
         ];
@@ -169,7 +184,12 @@ impl RescaleConfig {
                 for (j, (a, row)) in acc.iter().zip(rows).enumerate() {
                     self.sel.enable(&mut region, j)?;
                     for (col, v) in fixed {
-                        region.assign_fixed(|| "rescale constant", col, j, || Value::known(Fp::from(v)))?;
+                        region.assign_fixed(
+                            || "rescale constant",
+                            col,
+                            j,
+                            || Value::known(Fp::from(v)),
+                        )?;
                     }
                     a.copy_advice(|| "acc", &mut region, self.acc, j)?;
                     let q_cell = region.assign_advice(|| "q", self.q, j, || value(row.q))?;

@@ -52,8 +52,13 @@ pub enum RowKind {
 /// The 36 rows of one permutation.
 pub fn schedule() -> Vec<RowKind> {
     let half = FULL_ROUNDS / 2;
-    let first = (0..half).map(|r| RowKind::Full { round: r, absorb: r == 0 });
-    let partial = (0..PARTIAL_ROUNDS / 2).map(|t| RowKind::Partial { round: half + 2 * t });
+    let first = (0..half).map(|r| RowKind::Full {
+        round: r,
+        absorb: r == 0,
+    });
+    let partial = (0..PARTIAL_ROUNDS / 2).map(|t| RowKind::Partial {
+        round: half + 2 * t,
+    });
     let last = (0..half).map(|r| RowKind::Full {
         round: half + PARTIAL_ROUNDS + r,
         absorb: false,
@@ -164,7 +169,9 @@ impl SpongeConfig {
         let mds = self.constants.mds;
         let mix = move |v: [Expression<Fp>; WIDTH]| -> [Expression<Fp>; WIDTH] {
             std::array::from_fn(|j| {
-                (0..WIDTH).fold(constant(Fp::ZERO), |acc, k| acc + v[k].clone() * constant(mds[j][k]))
+                (0..WIDTH).fold(constant(Fp::ZERO), |acc, k| {
+                    acc + v[k].clone() * constant(mds[j][k])
+                })
             })
         };
         let c = self.clone();
@@ -172,7 +179,11 @@ impl SpongeConfig {
             let q = m.query_selector(c.q_init);
             let s = l.s.map(|col| m.query_advice(col, Rotation::cur()));
             let cap = m.query_fixed(c.cap);
-            vec![q.clone() * s[0].clone(), q.clone() * s[1].clone(), q * (s[2].clone() - cap)]
+            vec![
+                q.clone() * s[0].clone(),
+                q.clone() * s[1].clone(),
+                q * (s[2].clone() - cap),
+            ]
         });
         let c = self.clone();
         meta.create_gate("poseidon full round", move |m| {
@@ -186,9 +197,14 @@ impl SpongeConfig {
             let rc = c.rc_a.map(|col| m.query_fixed(col));
             let x: [Expression<Fp>; WIDTH] = std::array::from_fn(|k| {
                 let base = s[k].clone() + rc[k].clone();
-                if k < RATE { base + msg[k].clone() } else { base }
+                if k < RATE {
+                    base + msg[k].clone()
+                } else {
+                    base
+                }
             });
-            let y: [Expression<Fp>; WIDTH] = std::array::from_fn(|k| x[k].clone() * quad[k].clone());
+            let y: [Expression<Fp>; WIDTH] =
+                std::array::from_fn(|k| x[k].clone() * quad[k].clone());
             let mixed = mix(y);
             let mut out = Vec::with_capacity(4 * WIDTH);
             for k in 0..WIDTH {
@@ -242,14 +258,19 @@ impl SpongeConfig {
         let mut s = [Fp::ZERO, Fp::ZERO, cap];
         for chunk in msg.chunks(RATE) {
             for kind in schedule() {
-                let mut row = LaneRow { s, ..Default::default() };
+                let mut row = LaneRow {
+                    s,
+                    ..Default::default()
+                };
                 match kind {
                     RowKind::Full { round, absorb } => {
                         if absorb {
                             row.m = [chunk[0], chunk[1]];
                         }
                         let rc = c.round_constants[round];
-                        let x: [Fp; WIDTH] = std::array::from_fn(|k| s[k] + rc[k] + row.m.get(k).copied().unwrap_or(Fp::ZERO));
+                        let x: [Fp; WIDTH] = std::array::from_fn(|k| {
+                            s[k] + rc[k] + row.m.get(k).copied().unwrap_or(Fp::ZERO)
+                        });
                         row.sq = x.map(|v| v.square());
                         row.quad = row.sq.map(|v| v.square());
                         s = c.mix(std::array::from_fn(|k| x[k] * row.quad[k]));
@@ -269,12 +290,21 @@ impl SpongeConfig {
                 rows.push(row);
             }
         }
-        rows.push(LaneRow { s, ..Default::default() });
+        rows.push(LaneRow {
+            s,
+            ..Default::default()
+        });
         rows
     }
 
     /// Assigns fixed columns and selectors of a sponge of `chunks` chunks starting at `start`.
-    fn assign_schedule(&self, region: &mut Region<'_, Fp>, start: usize, chunks: usize, cap: Fp) -> Result<(), Error> {
+    fn assign_schedule(
+        &self,
+        region: &mut Region<'_, Fp>,
+        start: usize,
+        chunks: usize,
+        cap: Fp,
+    ) -> Result<(), Error> {
         self.q_init.enable(region, start)?;
         region.assign_fixed(|| "cap", self.cap, start, || Value::known(cap))?;
         let rcs = &self.constants.round_constants;
@@ -320,7 +350,12 @@ impl SpongeConfig {
         let mut last = None;
         for i in 0..n {
             let row = rows.map(|r| r[i]);
-            let v = |f: fn(&LaneRow) -> Fp| row.as_ref().map(f).map(Value::known).unwrap_or(Value::unknown());
+            let v = |f: fn(&LaneRow) -> Fp| {
+                row.as_ref()
+                    .map(f)
+                    .map(Value::known)
+                    .unwrap_or(Value::unknown())
+            };
             let at = start + i;
             let s0 = region.assign_advice(|| "s0", lane.s[0], at, || v(|r| r.s[0]))?;
             region.assign_advice(|| "s1", lane.s[1], at, || v(|r| r.s[1]))?;
@@ -330,19 +365,29 @@ impl SpongeConfig {
                 break;
             }
             for k in 0..WIDTH {
-                let sq = row.map(|r| r.sq[k]).map(Value::known).unwrap_or(Value::unknown());
-                let quad = row.map(|r| r.quad[k]).map(Value::known).unwrap_or(Value::unknown());
+                let sq = row
+                    .map(|r| r.sq[k])
+                    .map(Value::known)
+                    .unwrap_or(Value::unknown());
+                let quad = row
+                    .map(|r| r.quad[k])
+                    .map(Value::known)
+                    .unwrap_or(Value::unknown());
                 region.assign_advice(|| "sq", lane.sq[k], at, || sq)?;
                 region.assign_advice(|| "quad", lane.quad[k], at, || quad)?;
             }
-            let absorb_slot = (i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
+            let absorb_slot =
+                (i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
             for k in 0..RATE {
                 match absorb_slot.and_then(|slot| msg_cells.get(slot + k).copied().flatten()) {
                     Some(cell) => {
                         cell.copy_advice(|| "m", region, lane.m[k], at)?;
                     }
                     None => {
-                        let m = row.map(|r| r.m[k]).map(Value::known).unwrap_or(Value::unknown());
+                        let m = row
+                            .map(|r| r.m[k])
+                            .map(Value::known)
+                            .unwrap_or(Value::unknown());
                         region.assign_advice(|| "m", lane.m[k], at, || m)?;
                     }
                 }
@@ -353,9 +398,12 @@ impl SpongeConfig {
 
     /// Witness rows for hashing `message` (the committed values, in order).
     pub fn witness(&self, message: &[Fp]) -> SpongeWitness {
-        let lane_cap = PoseidonConstants::capacity(crate::commit::lane_chunks(message.len()) * RATE);
-        let lanes: Vec<Vec<LaneRow>> =
-            crate::commit::lanes(message).iter().map(|m| self.trace(lane_cap, m)).collect();
+        let lane_cap =
+            PoseidonConstants::capacity(crate::commit::lane_chunks(message.len()) * RATE);
+        let lanes: Vec<Vec<LaneRow>> = crate::commit::lanes(message)
+            .iter()
+            .map(|m| self.trace(lane_cap, m))
+            .collect();
         let digests: Vec<Fp> = lanes.iter().map(|r| r[r.len() - 1].s[0]).collect();
         let root = self.trace(PoseidonConstants::capacity(HASH_LANES), &digests);
         SpongeWitness { lanes, root }
@@ -384,14 +432,23 @@ impl SpongeConfig {
                 self.assign_schedule(&mut region, root_start, root_chunks, root_cap)?;
                 let mut digests = Vec::with_capacity(HASH_LANES);
                 for (h, lane) in self.lanes.iter().enumerate() {
-                    let cells: Vec<Option<&Cell>> = (0..per_lane).map(|i| message.get(h * per_lane + i)).collect();
+                    let cells: Vec<Option<&Cell>> = (0..per_lane)
+                        .map(|i| message.get(h * per_lane + i))
+                        .collect();
                     let rows = lane_rows.and_then(|r| r.get(h)).map(|r| &r[..]);
                     digests.push(self.assign_lane(&mut region, lane, 0, rows, chunks, &cells)?);
                 }
                 let digest_refs: Vec<Option<&Cell>> = digests.iter().map(Some).collect();
                 let mut root = None;
                 for lane in &self.lanes {
-                    let out = self.assign_lane(&mut region, lane, root_start, root_rows.map(|r| &r[..]), root_chunks, &digest_refs)?;
+                    let out = self.assign_lane(
+                        &mut region,
+                        lane,
+                        root_start,
+                        root_rows.map(|r| &r[..]),
+                        root_chunks,
+                        &digest_refs,
+                    )?;
                     root.get_or_insert(out);
                 }
                 root.ok_or(Error::Synthesis)

@@ -104,10 +104,14 @@ impl ModelCircuit {
 
     /// The circuit proving one inference of `model` on the quantized `input`, with its public
     /// values (the instance column) and the evaluator trace.
-    pub fn prove(model: &crate::model::QuantModel, input: &[i64]) -> Result<(Self, Vec<Fp>, Trace), crate::CoreError> {
+    pub fn prove(
+        model: &crate::model::QuantModel,
+        input: &[i64],
+    ) -> Result<(Self, Vec<Fp>, Trace), crate::CoreError> {
         let trace = crate::eval::evaluate(&model.spec, &model.weights, input)?;
         let message = crate::commit::message(&model.spec, &model.weights);
-        let commitment = crate::commit::commit_message(&crate::poseidon::PoseidonConstants::default(), &message);
+        let commitment =
+            crate::commit::commit_message(&crate::poseidon::PoseidonConstants::default(), &message);
         let public = instances(commitment, &trace.input, trace.output());
         let circuit = ModelCircuit {
             plan: Arc::new(CircuitPlan::from_spec(&model.spec)),
@@ -123,10 +127,10 @@ impl ModelCircuit {
 
 /// Lays out `circuit`, letting `edit` change witness rows before they are assigned.
 fn synthesize(
-circuit: &ModelCircuit,
-config: &CircuitConfig,
-mut layouter: impl Layouter<Fp>,
-edit: &dyn WitnessEdit,
+    circuit: &ModelCircuit,
+    config: &CircuitConfig,
+    mut layouter: impl Layouter<Fp>,
+    edit: &dyn WitnessEdit,
 ) -> Result<(), Error> {
     config.table.load(&mut layouter)?;
     let w = circuit.witness.as_deref();
@@ -146,11 +150,19 @@ edit: &dyn WitnessEdit,
             },
             _ => Inputs::Cells(&prev),
         };
-        let mut rows = dense::witness_rows(l.inputs, l.outputs, input_values, w.map(|w| &w.weights.layers[i]));
+        let mut rows = dense::witness_rows(
+            l.inputs,
+            l.outputs,
+            input_values,
+            w.map(|w| &w.weights.layers[i]),
+        );
         if w.is_some() {
             edit.dense(i, &mut rows);
         }
-        let out = config.dense.assign(&mut layouter, &l.name, (l.inputs, l.outputs), inputs, &rows)?;
+        let out =
+            config
+                .dense
+                .assign(&mut layouter, &l.name, (l.inputs, l.outputs), inputs, &rows)?;
         packed.extend(out.packed);
         biases.extend(out.bias);
         let layer = RescaleLayer {
@@ -162,14 +174,18 @@ edit: &dyn WitnessEdit,
         if w.is_some() {
             edit.rescale(i, &mut rows);
         }
-        prev = config.rescale.assign(&mut layouter, layer, &out.acc, &rows)?;
+        prev = config
+            .rescale
+            .assign(&mut layouter, layer, &out.acc, &rows)?;
     }
     packed.extend(biases);
     let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message));
     if let Some(sw) = sponge_witness.as_mut() {
         edit.sponge(sw);
     }
-    let commitment = config.sponge.commit(&mut layouter, &packed, sponge_witness.as_ref())?;
+    let commitment = config
+        .sponge
+        .commit(&mut layouter, &packed, sponge_witness.as_ref())?;
     layouter.constrain_instance(commitment.cell(), config.instance, layout.commitment())?;
     for (j, cell) in prev.iter().enumerate() {
         layouter.constrain_instance(cell.cell(), config.instance, layout.first_output() + j)?;
@@ -200,7 +216,10 @@ pub fn column_counts() -> ColumnCounts {
     let c = ModelCircuit::configure(&mut cs);
     let lane = 3 * crate::poseidon::WIDTH + crate::poseidon::RATE;
     ColumnCounts {
-        advice: c.dense.x.len() * (1 + crate::chips::dense::DIGITS) + 3 + 5 + c.sponge.lanes.len() * lane,
+        advice: c.dense.x.len() * (1 + crate::chips::dense::DIGITS)
+            + 3
+            + 5
+            + c.sponge.lanes.len() * lane,
         // rescale 5, sponge 2 * WIDTH + 1, table 3; selectors: dense 3, rescale 1, sponge 4.
         fixed: 5 + 2 * crate::poseidon::WIDTH + 1 + 3 + 3 + 1 + 4,
         instance: 1,

@@ -52,10 +52,16 @@ pub struct RowCounts {
 impl RowCounts {
     /// The largest of the groups: the rows the circuit needs.
     pub fn max(&self) -> usize {
-        [self.dense, self.rescale, self.commitment, self.table, self.instance]
-            .into_iter()
-            .max()
-            .unwrap_or(0)
+        [
+            self.dense,
+            self.rescale,
+            self.commitment,
+            self.table,
+            self.instance,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
     }
 }
 
@@ -92,7 +98,11 @@ impl CircuitPlan {
     pub fn rows(&self, spec: &ModelSpec) -> RowCounts {
         let message = message_len(spec);
         RowCounts {
-            dense: self.layers.iter().map(|l| l.outputs * chunks(l.inputs)).sum(),
+            dense: self
+                .layers
+                .iter()
+                .map(|l| l.outputs * chunks(l.inputs))
+                .sum(),
             rescale: self.layers.iter().map(|l| l.outputs).sum(),
             commitment: SpongeConfig::rows(message),
             table: table::rows().len(),
@@ -106,7 +116,11 @@ impl CircuitPlan {
 pub fn min_k(rows: usize) -> Result<u32, CoreError> {
     (MIN_K..=MAX_K)
         .find(|k| (1usize << k) >= rows + RESERVED_ROWS)
-        .ok_or_else(|| CoreError::Unsupported(format!("the circuit needs {rows} rows, more than 2^{MAX_K}")))
+        .ok_or_else(|| {
+            CoreError::Unsupported(format!(
+                "the circuit needs {rows} rows, more than 2^{MAX_K}"
+            ))
+        })
 }
 
 impl RowCounts {

@@ -18,7 +18,11 @@ fn model() -> (QuantModel, Vec<i64>) {
     (m, input)
 }
 
-fn mock<C: Circuit<Fp>>(k: u32, circuit: &C, public: Vec<Fp>) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+fn mock<C: Circuit<Fp>>(
+    k: u32,
+    circuit: &C,
+    public: Vec<Fp>,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     MockProver::run(k, circuit, vec![public]).unwrap().verify()
 }
 
@@ -31,12 +35,22 @@ fn run_edit<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
 #[test]
 fn honest_witness_passes_and_matches_evaluator() {
     let (m, input) = model();
-    assert!(m.spec.layers.iter().enumerate().any(|(i, _)| m.spec.layer_shift(i) > 8), "test should exercise r1");
+    assert!(
+        m.spec
+            .layers
+            .iter()
+            .enumerate()
+            .any(|(i, _)| m.spec.layer_shift(i) > 8),
+        "test should exercise r1"
+    );
     let (circuit, public, trace) = ModelCircuit::prove(&m, &input).unwrap();
     assert_eq!(mock(m.spec.circuit.k, &circuit, public.clone()), Ok(()));
     // The public outputs are the evaluator's outputs.
     let layout = InstanceLayout::new(input.len(), trace.output().len());
-    let outs: Vec<i64> = public[layout.first_output()..].iter().map(|f| decode_offset(f).unwrap()).collect();
+    let outs: Vec<i64> = public[layout.first_output()..]
+        .iter()
+        .map(|f| decode_offset(f).unwrap())
+        .collect();
     assert_eq!(outs, trace.output());
 }
 
@@ -102,7 +116,9 @@ impl WitnessEdit for DenseEdit {
             DenseEdit::None => {}
             DenseEdit::DigitOutOfRange => {
                 // Find a weight whose digit 1 is non-zero.
-                let i = (0..row.digits.len()).find(|i| row.digits[*i][1] != Some(0)).unwrap();
+                let i = (0..row.digits.len())
+                    .find(|i| row.digits[*i][1] != Some(0))
+                    .unwrap();
                 row.digits[i][0] = row.digits[i][0].map(|d| d + 4);
                 row.digits[i][1] = row.digits[i][1].map(|d| d - 1);
             }
@@ -146,7 +162,9 @@ impl WitnessEdit for RescaleEdit {
         };
         match *self {
             RescaleEdit::WrongRemainder(l) if l == layer => row.r0 = row.r0.map(|r| r ^ 1),
-            RescaleEdit::RemainderOutOfRange(l) if l == layer => lift(row, -1, SHIFTS.with(|s| s[l])),
+            RescaleEdit::RemainderOutOfRange(l) if l == layer => {
+                lift(row, -1, SHIFTS.with(|s| s[l]))
+            }
             RescaleEdit::NegativeRemainder(l) if l == layer => lift(row, 1, SHIFTS.with(|s| s[l])),
             RescaleEdit::WrongActivation if layer == 0 => row.y = row.y.map(|y| y + 1),
             _ => {}
@@ -165,9 +183,18 @@ thread_local! {
 fn rescale_chip_rejects_corrupted_cells() {
     assert!(run_edit(RescaleEdit::None));
     for layer in 0..2 {
-        assert!(!run_edit(RescaleEdit::WrongRemainder(layer)), "layer {layer}");
-        assert!(!run_edit(RescaleEdit::RemainderOutOfRange(layer)), "layer {layer}");
-        assert!(!run_edit(RescaleEdit::NegativeRemainder(layer)), "layer {layer}");
+        assert!(
+            !run_edit(RescaleEdit::WrongRemainder(layer)),
+            "layer {layer}"
+        );
+        assert!(
+            !run_edit(RescaleEdit::RemainderOutOfRange(layer)),
+            "layer {layer}"
+        );
+        assert!(
+            !run_edit(RescaleEdit::NegativeRemainder(layer)),
+            "layer {layer}"
+        );
     }
     assert!(!run_edit(RescaleEdit::WrongActivation));
 }

@@ -42,7 +42,9 @@ pub struct Quantized {
 }
 
 fn max_abs(values: impl IntoIterator<Item = f32>) -> f64 {
-    values.into_iter().fold(0.0f64, |m, v| m.max((v as f64).abs()))
+    values
+        .into_iter()
+        .fold(0.0f64, |m, v| m.max((v as f64).abs()))
 }
 
 /// Float pre-activations and outputs of every layer for one sample.
@@ -66,7 +68,13 @@ fn float_trace(layers: &[FloatLayer], x: &[f32]) -> Vec<(Vec<f32>, Vec<f32>)> {
 fn argmax(v: &[f64]) -> usize {
     v.iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| if *x > bv { (i, *x) } else { (bi, bv) })
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| {
+            if *x > bv {
+                (i, *x)
+            } else {
+                (bi, bv)
+            }
+        })
         .0
 }
 
@@ -82,14 +90,27 @@ pub fn calibrate(
         return Err(CoreError::Calibration("no calibration samples".into()));
     }
     let traces: Vec<_> = samples.iter().map(|s| float_trace(layers, s)).collect();
-    let input_scale = fit_scale(max_abs(samples.iter().flatten().copied()), 128.0, 1.0, SCALE_CAP);
+    let input_scale = fit_scale(
+        max_abs(samples.iter().flatten().copied()),
+        128.0,
+        1.0,
+        SCALE_CAP,
+    );
     let act_max: Vec<f64> = (0..layers.len())
         .map(|i| max_abs(traces.iter().flat_map(|t| t[i].0.iter().copied())))
         .collect();
     // Extra bits taken off a layer's output scale after an overflow on the calibration data.
     let mut backoff = vec![0u32; layers.len()];
     for _ in 0..(layers.len() * SCALE_CAP as usize + 1) {
-        let (spec, weights) = build(name, layers, input_shape, output_shape, input_scale, &act_max, &backoff)?;
+        let (spec, weights) = build(
+            name,
+            layers,
+            input_shape,
+            output_shape,
+            input_scale,
+            &act_max,
+            &backoff,
+        )?;
         let mut overflow = None;
         let mut quantized = Vec::with_capacity(samples.len());
         for s in samples {
@@ -113,11 +134,17 @@ pub fn calibrate(
             }
             None => {
                 let report = report(&spec, &traces, &quantized);
-                return Ok(Quantized { spec, weights, report });
+                return Ok(Quantized {
+                    spec,
+                    weights,
+                    report,
+                });
             }
         }
     }
-    Err(CoreError::Calibration("no scale assignment fits the calibration data".into()))
+    Err(CoreError::Calibration(
+        "no scale assignment fits the calibration data".into(),
+    ))
 }
 
 fn build(
@@ -133,9 +160,14 @@ fn build(
     let mut weights = Vec::with_capacity(layers.len());
     let mut in_scale = input_scale;
     for (i, l) in layers.iter().enumerate() {
-        let mut w_scale = fit_scale(max_abs(l.dense.weights.iter().copied()), 127.49, 1.0, SCALE_CAP);
-        let mut out_scale =
-            fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP).saturating_sub(backoff[i]);
+        let mut w_scale = fit_scale(
+            max_abs(l.dense.weights.iter().copied()),
+            127.49,
+            1.0,
+            SCALE_CAP,
+        );
+        let mut out_scale = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
+            .saturating_sub(backoff[i]);
         // Keep the shift in [0, MAX_SHIFT].
         let shift = (in_scale + w_scale) as i64 - out_scale as i64;
         if shift > MAX_SHIFT as i64 {
@@ -153,7 +185,12 @@ fn build(
             .iter()
             .map(|w| to_fixed(*w as f64, w_scale).clamp(VALUE_MIN, VALUE_MAX))
             .collect();
-        let q_b: Vec<i64> = l.dense.bias.iter().map(|b| to_fixed(*b as f64, acc_scale)).collect();
+        let q_b: Vec<i64> = l
+            .dense
+            .bias
+            .iter()
+            .map(|b| to_fixed(*b as f64, acc_scale))
+            .collect();
         if let Some(b) = q_b.iter().find(|b| b.abs() > MAX_BIAS) {
             return Err(CoreError::Calibration(format!(
                 "layer {i} ({}): bias {b} does not fit at scale 2^{acc_scale}",
@@ -166,9 +203,16 @@ fn build(
             outputs: l.dense.outputs,
             weight_scale: w_scale,
             output_scale: out_scale,
-            activation: if l.relu { Activation::Relu } else { Activation::None },
+            activation: if l.relu {
+                Activation::Relu
+            } else {
+                Activation::None
+            },
         });
-        weights.push(LayerWeights { weights: q_w, bias: q_b });
+        weights.push(LayerWeights {
+            weights: q_w,
+            bias: q_b,
+        });
         in_scale = out_scale;
     }
     let spec = ModelSpec {
@@ -202,7 +246,8 @@ fn report(
 ) -> CalibrationReport {
     let n_layers = spec.layers.len();
     let mut layer_err = vec![0.0f64; n_layers];
-    let (mut max_err, mut sum_err, mut count, mut max_out, mut agree) = (0.0f64, 0.0, 0usize, 0.0f64, 0usize);
+    let (mut max_err, mut sum_err, mut count, mut max_out, mut agree) =
+        (0.0f64, 0.0, 0usize, 0.0f64, 0usize);
     for (f, q) in float.iter().zip(quantized) {
         for (i, lt) in q.layers.iter().enumerate() {
             let deq = super::dequantize(&lt.out, spec.layers[i].output_scale);
@@ -224,7 +269,11 @@ fn report(
     CalibrationReport {
         samples: quantized.len(),
         max_abs_error: max_err,
-        mean_abs_error: if count == 0 { 0.0 } else { sum_err / count as f64 },
+        mean_abs_error: if count == 0 {
+            0.0
+        } else {
+            sum_err / count as f64
+        },
         max_abs_output: max_out,
         argmax_agreement: agree as f64 / quantized.len().max(1) as f64,
         layer_max_abs_error: layer_err,

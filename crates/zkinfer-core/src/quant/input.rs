@@ -31,7 +31,7 @@ pub fn dequantize(values: &[i64], scale: u32) -> Vec<f64> {
 
 /// Splits a flat array holding several concatenated samples of `len` values each.
 pub fn split_samples(flat: &[f32], len: usize) -> Result<Vec<Vec<f32>>, CoreError> {
-    if len == 0 || flat.is_empty() || flat.len() % len != 0 {
+    if len == 0 || flat.is_empty() || !flat.len().is_multiple_of(len) {
         return Err(CoreError::InputLength {
             expected: len,
             got: flat.len(),

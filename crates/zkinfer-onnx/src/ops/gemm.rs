@@ -34,7 +34,10 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     };
     let (b_k, n) = if trans_b { (cols, rows) } else { (rows, cols) };
     if b_k != k || b.floats.len() != rows * cols {
-        return Err(attrs.unsupported(format!("B of shape {:?} does not multiply A with {k} columns", b.shape)));
+        return Err(attrs.unsupported(format!(
+            "B of shape {:?} does not multiply A with {k} columns",
+            b.shape
+        )));
     }
     // Dense weights are [n][k].
     let weights: Vec<f32> = (0..n)
@@ -44,11 +47,19 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let bias = match cx.optional_constant(node, 2)? {
         None => vec![0.0; n],
         Some(c) => broadcast_bias(&c.floats, n).ok_or_else(|| {
-            attrs.unsupported(format!("C of shape {:?} does not broadcast to [1, {n}]", c.shape))
+            attrs.unsupported(format!(
+                "C of shape {:?} does not broadcast to [1, {n}]",
+                c.shape
+            ))
         })?,
     };
     let bias = bias.into_iter().map(|v| beta * v).collect();
-    let dense = Dense { inputs: k, outputs: n, weights, bias };
+    let dense = Dense {
+        inputs: k,
+        outputs: n,
+        weights,
+        bias,
+    };
     debug_assert_eq!(numel(&[k]), dense.inputs);
     cx.push(node, Some(Op::Dense(dense)), vec![1, n])
 }

@@ -16,18 +16,32 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let w = cx.constant(node, 1)?;
     let (k, n) = match w.shape.as_slice() {
         [k, n] => (*k, *n),
-        s => return Err(attrs.unsupported(format!("the constant operand must be 2-D, got shape {s:?}"))),
+        s => {
+            return Err(
+                attrs.unsupported(format!("the constant operand must be 2-D, got shape {s:?}"))
+            )
+        }
     };
     let x = &cx.shape;
     let rows = numel(x) / k.max(1);
     if x.last() != Some(&k) || rows != 1 {
-        return Err(attrs.unsupported(format!("activation of shape {x:?} times a [{k}, {n}] matrix (batch 1 expected)")));
+        return Err(attrs.unsupported(format!(
+            "activation of shape {x:?} times a [{k}, {n}] matrix (batch 1 expected)"
+        )));
     }
     let mut shape = x.clone();
     if let Some(last) = shape.last_mut() {
         *last = n;
     }
-    let weights: Vec<f32> = (0..n).flat_map(|j| (0..k).map(move |i| i * n + j)).map(|idx| w.floats[idx]).collect();
-    let dense = Dense { inputs: k, outputs: n, weights, bias: vec![0.0; n] };
+    let weights: Vec<f32> = (0..n)
+        .flat_map(|j| (0..k).map(move |i| i * n + j))
+        .map(|idx| w.floats[idx])
+        .collect();
+    let dense = Dense {
+        inputs: k,
+        outputs: n,
+        weights,
+        bias: vec![0.0; n],
+    };
     cx.push(node, Some(Op::Dense(dense)), shape)
 }

@@ -20,7 +20,9 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     for (i, d) in target.iter().enumerate() {
         match *d {
             0 if attrs.int("allowzero", 0) == 0 => {
-                shape.push(*cx.shape.get(i).ok_or_else(|| attrs.unsupported(format!("shape entry {i} copies a missing dimension")))?)
+                shape.push(*cx.shape.get(i).ok_or_else(|| {
+                    attrs.unsupported(format!("shape entry {i} copies a missing dimension"))
+                })?)
             }
             -1 if infer.is_none() => {
                 infer = Some(i);
@@ -32,13 +34,16 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     }
     if let Some(i) = infer {
         let known = numel(&shape).max(1);
-        if total % known != 0 {
+        if !total.is_multiple_of(known) {
             return Err(attrs.unsupported(format!("cannot reshape {:?} to {target:?}", cx.shape)));
         }
         shape[i] = total / known;
     }
     if numel(&shape) != total {
-        return Err(attrs.unsupported(format!("cannot reshape {:?} ({total} values) to {shape:?}", cx.shape)));
+        return Err(attrs.unsupported(format!(
+            "cannot reshape {:?} ({total} values) to {shape:?}",
+            cx.shape
+        )));
     }
     cx.push(node, Some(Op::Reshape(shape.clone())), shape)
 }
