@@ -112,6 +112,26 @@ def matmul_mlp():
     save("mlp_matmul", model, data[0], data)
 
 
+def unsupported_sigmoid():
+    """A model with an op zkinfer refuses (Sigmoid), for the error-path tests."""
+    w = np.ones((4, 3), dtype=np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul"),
+        helper.make_node("Sigmoid", ["y"], ["z"], name="squash"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "unsupported_sigmoid",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3])],
+        [numpy_helper.from_array(w, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    save("unsupported_sigmoid", model, np.full(4, 0.5, dtype=np.float32), np.full((2, 4), 0.5, dtype=np.float32))
+
+
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
+    unsupported_sigmoid()

@@ -132,5 +132,18 @@ fn compile_prove_verify_and_exit_codes() {
         Some(2)
     );
     assert_eq!(zkinfer(&["frobnicate"]).status.code(), Some(2));
+    let out = zkinfer(&[
+        "compile",
+        &circuits("unsupported_sigmoid/model.onnx"),
+        "--calibration",
+        &circuits("unsupported_sigmoid/calibration.json"),
+        "--out",
+        &p("a"),
+        "--spec",
+        &p("b"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Sigmoid") && err.contains("squash"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
