@@ -27,7 +27,7 @@ use crate::model::ModelWeights;
 /// Multiply-accumulates per dense row (31 bytes pack into one field element).
 pub const MAC_WIDTH: usize = 31;
 /// Parallel Poseidon lanes hashing the weights.
-pub const HASH_LANES: usize = 8;
+pub const HASH_LANES: usize = 6;
 
 /// Columns of the whole circuit.
 #[derive(Clone, Debug)]
@@ -214,14 +214,14 @@ pub struct ColumnCounts {
 pub fn column_counts() -> ColumnCounts {
     let mut cs = ConstraintSystem::<Fp>::default();
     let c = ModelCircuit::configure(&mut cs);
-    let lane = 3 * crate::poseidon::WIDTH + crate::poseidon::RATE;
+    let lane = crate::chips::sponge::LANE_COLUMNS;
     ColumnCounts {
         advice: c.dense.x.len() * (1 + crate::chips::dense::DIGITS)
             + 3
             + 5
             + c.sponge.lanes.len() * lane,
-        // rescale 5, sponge 2 * WIDTH + 1, table 3; selectors: dense 3, rescale 1, sponge 4.
-        fixed: 5 + 2 * crate::poseidon::WIDTH + 1 + 3 + 3 + 1 + 4,
+        // rescale 5, sponge c + o + cap, table 3; selectors: dense 3, rescale 1, sponge 4.
+        fixed: 5 + c.sponge.c.len() + c.sponge.o.len() + 1 + 3 + 3 + 1 + 4,
         instance: 1,
         lookups: 3,
         degree: cs.degree(),

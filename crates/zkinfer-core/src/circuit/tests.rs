@@ -205,7 +205,7 @@ enum SpongeEdit {
     #[default]
     None,
     State,
-    Square,
+    FullRoundHelper,
     PartialRoundHelper,
     RootState,
 }
@@ -214,9 +214,9 @@ impl WitnessEdit for SpongeEdit {
     fn sponge(&self, w: &mut SpongeWitness) {
         match self {
             SpongeEdit::None => {}
-            SpongeEdit::State => w.lanes[3][10].s[1] += Fp::one(),
-            SpongeEdit::Square => w.lanes[1][2].sq[2] += Fp::one(),
-            SpongeEdit::PartialRoundHelper => w.lanes[0][20].quad[1] += Fp::one(),
+            SpongeEdit::State => w.lanes[3][7].s[1] += Fp::one(),
+            SpongeEdit::FullRoundHelper => w.lanes[1][1].aux[9] += Fp::one(),
+            SpongeEdit::PartialRoundHelper => w.lanes[0][5].aux[12] += Fp::one(),
             SpongeEdit::RootState => w.root[5].s[0] += Fp::one(),
         }
     }
@@ -226,7 +226,7 @@ impl WitnessEdit for SpongeEdit {
 fn sponge_chip_rejects_corrupted_cells() {
     assert!(run_edit(SpongeEdit::None));
     assert!(!run_edit(SpongeEdit::State));
-    assert!(!run_edit(SpongeEdit::Square));
+    assert!(!run_edit(SpongeEdit::FullRoundHelper));
     assert!(!run_edit(SpongeEdit::PartialRoundHelper));
     assert!(!run_edit(SpongeEdit::RootState));
 }

@@ -1,0 +1,367 @@
+//! Poseidon sponges in `HASH_LANES` parallel lanes, with every gate of degree ≤ 5.
+//!
+//! Each lane owns 19 advice columns: state `s[3]`, helper cells `aux[14]` (`x⁴` and `x⁵` of
+//! each S-box of the row) and message cells `m[2]`. Lanes run in lockstep and share the fixed
+//! constants (`c[7]` for S-box inputs, `o[3]` for the row's output, `cap`) and the selectors.
+//! A row carries two full rounds or seven partial rounds ([`schedule`]), so a permutation takes
+//! 12 rows. The constraints of a row: `aux[2t] = x_t⁴` (degree 4 in cells), `aux[2t+1] =
+//! x_t · aux[2t]`, and the next row's state equals the row's output; every `x_t` and the output
+//! are affine in the row's cells.
+//!
+//! The weight message runs through all lanes at once (lane `h` hashes its own run), then every
+//! lane hashes the lane digests (the same message in every lane), and lane 0's result is the
+//! commitment.
+
+pub mod schedule;
+
+use ff::Field;
+use halo2_proofs::circuit::{Layouter, Region, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
+};
+use halo2_proofs::poly::Rotation;
+
+pub use schedule::{LaneRow, RowKind, ROWS_PER_PERMUTATION};
+
+use super::Cell;
+use crate::circuit::HASH_LANES;
+use crate::poseidon::{PoseidonConstants, RATE, WIDTH};
+use schedule::{
+    row_constants, schedule, trace, PartialForms, AUX, FULL_PER_ROW, PARTIAL_PER_ROW, VARS,
+    X_CONSTANTS,
+};
+
+/// Rows of a sponge absorbing `chunks` rate-sized chunks (the final state row included).
+pub fn sponge_rows(chunks: usize) -> usize {
+    chunks * ROWS_PER_PERMUTATION + 1
+}
+
+/// Advice columns of one lane.
+#[derive(Clone, Copy, Debug)]
+pub struct LaneColumns {
+    /// State.
+    pub s: [Column<Advice>; WIDTH],
+    /// S-box helper cells.
+    pub aux: [Column<Advice>; AUX],
+    /// Message.
+    pub m: [Column<Advice>; RATE],
+}
+
+/// Advice columns per lane.
+pub const LANE_COLUMNS: usize = WIDTH + AUX + RATE;
+
+/// Columns, selectors and constants of the sponge chip.
+#[derive(Clone, Debug)]
+pub struct SpongeConfig {
+    /// The lanes.
+    pub lanes: Vec<LaneColumns>,
+    /// Constant parts of the S-box inputs.
+    pub c: [Column<Fixed>; X_CONSTANTS],
+    /// Constant parts of the row outputs.
+    pub o: [Column<Fixed>; WIDTH],
+    /// Initial capacity element.
+    pub cap: Column<Fixed>,
+    /// Initial state `(0, 0, cap)`.
+    pub q_init: Selector,
+    /// Rows of full rounds.
+    pub q_full: Selector,
+    /// Full-round rows that absorb nothing (their message cells must be 0).
+    pub q_still: Selector,
+    /// Rows of partial rounds.
+    pub q_partial: Selector,
+    /// Poseidon constants.
+    pub constants: PoseidonConstants,
+}
+
+/// Witness rows of the commitment region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpongeWitness {
+    /// Rows of each lane's sponge over its run of the message.
+    pub lanes: Vec<Vec<LaneRow>>,
+    /// Rows of the sponge over the lane digests (the same in every lane).
+    pub root: Vec<LaneRow>,
+}
+
+fn constant(f: Fp) -> Expression<Fp> {
+    Expression::Constant(f)
+}
+
+fn pow4(x: &Expression<Fp>) -> Expression<Fp> {
+    let sq = x.clone() * x.clone();
+    sq.clone() * sq
+}
+
+fn combination(coeffs: &[Fp], vars: &[Expression<Fp>]) -> Expression<Fp> {
+    coeffs
+        .iter()
+        .zip(vars)
+        .filter(|(c, _)| !bool::from(c.is_zero()))
+        .fold(constant(Fp::ZERO), |acc, (c, v)| {
+            acc + v.clone() * constant(*c)
+        })
+}
+
+impl SpongeConfig {
+    /// Allocates the lanes and creates their gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let lanes: Vec<LaneColumns> = (0..HASH_LANES)
+            .map(|_| LaneColumns {
+                s: [(); WIDTH].map(|_| meta.advice_column()),
+                aux: [(); AUX].map(|_| meta.advice_column()),
+                m: [(); RATE].map(|_| meta.advice_column()),
+            })
+            .collect();
+        for l in &lanes {
+            for c in l.m.iter().chain(&l.s[..1]) {
+                meta.enable_equality(*c);
+            }
+        }
+        let cfg = SpongeConfig {
+            lanes,
+            c: [(); X_CONSTANTS].map(|_| meta.fixed_column()),
+            o: [(); WIDTH].map(|_| meta.fixed_column()),
+            cap: meta.fixed_column(),
+            q_init: meta.selector(),
+            q_full: meta.selector(),
+            q_still: meta.selector(),
+            q_partial: meta.selector(),
+            constants: PoseidonConstants::default(),
+        };
+        for lane in cfg.lanes.clone() {
+            cfg.lane_gates(meta, lane);
+        }
+        cfg
+    }
+
+    fn lane_gates(&self, meta: &mut ConstraintSystem<Fp>, l: LaneColumns) {
+        let mds = self.constants.mds;
+        let forms = PartialForms::new(&mds);
+        let cells = move |m: &mut VirtualCells<'_, Fp>, cfg: &SpongeConfig| {
+            let s = l.s.map(|col| m.query_advice(col, Rotation::cur()));
+            let next = l.s.map(|col| m.query_advice(col, Rotation::next()));
+            let aux = l.aux.map(|col| m.query_advice(col, Rotation::cur()));
+            let c = cfg.c.map(|col| m.query_fixed(col));
+            let o = cfg.o.map(|col| m.query_fixed(col));
+            (s, next, aux, c, o)
+        };
+        let cfg = self.clone();
+        meta.create_gate("poseidon init", move |m| {
+            let q = m.query_selector(cfg.q_init);
+            let s = l.s.map(|col| m.query_advice(col, Rotation::cur()));
+            let cap = m.query_fixed(cfg.cap);
+            vec![
+                q.clone() * s[0].clone(),
+                q.clone() * s[1].clone(),
+                q * (s[2].clone() - cap),
+            ]
+        });
+        let cfg = self.clone();
+        meta.create_gate("poseidon full rounds", move |m| {
+            let q = m.query_selector(cfg.q_full);
+            let q_still = m.query_selector(cfg.q_still);
+            let msg = l.m.map(|col| m.query_advice(col, Rotation::cur()));
+            let (s, next, aux, c, o) = cells(m, &cfg);
+            let mut out = Vec::with_capacity(2 * WIDTH * FULL_PER_ROW + WIDTH + RATE);
+            let mut v: [Expression<Fp>; WIDTH] = std::array::from_fn(|k| {
+                if k < RATE {
+                    s[k].clone() + msg[k].clone()
+                } else {
+                    s[k].clone()
+                }
+            });
+            for r in 0..FULL_PER_ROW {
+                for k in 0..WIDTH {
+                    let x = v[k].clone() + c[r * WIDTH + k].clone();
+                    let (quad, y) = (&aux[2 * (r * WIDTH + k)], &aux[2 * (r * WIDTH + k) + 1]);
+                    out.push(q.clone() * (quad.clone() - pow4(&x)));
+                    out.push(q.clone() * (y.clone() - x * quad.clone()));
+                }
+                let ys: Vec<Expression<Fp>> = (0..WIDTH)
+                    .map(|k| aux[2 * (r * WIDTH + k) + 1].clone())
+                    .collect();
+                v = std::array::from_fn(|j| combination(&mds[j], &ys));
+            }
+            for j in 0..WIDTH {
+                out.push(q.clone() * (next[j].clone() - v[j].clone() - o[j].clone()));
+            }
+            for msg_k in msg {
+                out.push(q_still.clone() * msg_k);
+            }
+            out
+        });
+        let cfg = self.clone();
+        meta.create_gate("poseidon partial rounds", move |m| {
+            let q = m.query_selector(cfg.q_partial);
+            let (s, next, aux, c, o) = cells(m, &cfg);
+            let vars: Vec<Expression<Fp>> = s
+                .iter()
+                .cloned()
+                .chain((0..PARTIAL_PER_ROW).map(|t| aux[2 * t + 1].clone()))
+                .collect();
+            debug_assert_eq!(vars.len(), VARS);
+            let mut out = Vec::with_capacity(2 * PARTIAL_PER_ROW + WIDTH);
+            for t in 0..PARTIAL_PER_ROW {
+                let x = combination(&forms.x[t], &vars) + c[t].clone();
+                out.push(q.clone() * (aux[2 * t].clone() - pow4(&x)));
+                out.push(q.clone() * (aux[2 * t + 1].clone() - x * aux[2 * t].clone()));
+            }
+            for j in 0..WIDTH {
+                out.push(
+                    q.clone()
+                        * (next[j].clone() - combination(&forms.out[j], &vars) - o[j].clone()),
+                );
+            }
+            out
+        });
+    }
+
+    /// Assigns fixed columns and selectors of a sponge of `chunks` chunks starting at `start`.
+    fn assign_schedule(
+        &self,
+        region: &mut Region<'_, Fp>,
+        start: usize,
+        chunks: usize,
+        cap: Fp,
+    ) -> Result<(), Error> {
+        self.q_init.enable(region, start)?;
+        region.assign_fixed(|| "cap", self.cap, start, || Value::known(cap))?;
+        for p in 0..chunks {
+            for (i, kind) in schedule().into_iter().enumerate() {
+                let row = start + p * ROWS_PER_PERMUTATION + i;
+                match kind {
+                    RowKind::Full { absorb, .. } => {
+                        self.q_full.enable(region, row)?;
+                        if !absorb {
+                            self.q_still.enable(region, row)?;
+                        }
+                    }
+                    RowKind::Partial { .. } => self.q_partial.enable(region, row)?,
+                }
+                let (xc, o) = row_constants(&self.constants, kind);
+                for (col, v) in self.c.iter().zip(xc).chain(self.o.iter().zip(o)) {
+                    region.assign_fixed(|| "round constant", *col, row, || Value::known(v))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Assigns one lane's sponge; `msg_cells[i]` (if any) is copied into message slot `i`.
+    fn assign_lane(
+        &self,
+        region: &mut Region<'_, Fp>,
+        lane: &LaneColumns,
+        start: usize,
+        rows: Option<&[LaneRow]>,
+        chunks: usize,
+        msg_cells: &[Option<&Cell>],
+    ) -> Result<Cell, Error> {
+        let n = sponge_rows(chunks);
+        if rows.is_some_and(|r| r.len() != n) {
+            return Err(Error::Synthesis);
+        }
+        let known = |f: Option<Fp>| f.map(Value::known).unwrap_or(Value::unknown());
+        let mut last = None;
+        for i in 0..n {
+            let row = rows.map(|r| r[i]);
+            let at = start + i;
+            let mut s0 = None;
+            for k in 0..WIDTH {
+                let cell =
+                    region.assign_advice(|| "s", lane.s[k], at, || known(row.map(|r| r.s[k])))?;
+                s0.get_or_insert(cell);
+            }
+            if i + 1 == n {
+                last = s0;
+                break;
+            }
+            for k in 0..AUX {
+                region.assign_advice(|| "aux", lane.aux[k], at, || known(row.map(|r| r.aux[k])))?;
+            }
+            let absorb_slot =
+                (i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
+            for k in 0..RATE {
+                match absorb_slot.and_then(|slot| msg_cells.get(slot + k).copied().flatten()) {
+                    Some(cell) => {
+                        cell.copy_advice(|| "m", region, lane.m[k], at)?;
+                    }
+                    None => {
+                        region.assign_advice(
+                            || "m",
+                            lane.m[k],
+                            at,
+                            || known(row.map(|r| r.m[k])),
+                        )?;
+                    }
+                }
+            }
+        }
+        last.ok_or(Error::Synthesis)
+    }
+
+    /// Witness rows for hashing `message` (the committed values, in order).
+    pub fn witness(&self, message: &[Fp]) -> SpongeWitness {
+        let c = &self.constants;
+        let lane_cap =
+            PoseidonConstants::capacity(crate::commit::lane_chunks(message.len()) * RATE);
+        let lanes: Vec<Vec<LaneRow>> = crate::commit::lanes(message)
+            .iter()
+            .map(|m| trace(c, lane_cap, m))
+            .collect();
+        let digests: Vec<Fp> = lanes.iter().map(|r| r[r.len() - 1].s[0]).collect();
+        let root = trace(c, PoseidonConstants::capacity(HASH_LANES), &digests);
+        SpongeWitness { lanes, root }
+    }
+
+    /// Hashes `message` (cells, in commitment order) and returns the commitment cell.
+    /// `witness` holds the rows when proving.
+    pub fn commit(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        message: &[Cell],
+        witness: Option<&SpongeWitness>,
+    ) -> Result<Cell, Error> {
+        let chunks = crate::commit::lane_chunks(message.len());
+        let per_lane = chunks * RATE;
+        let root_chunks = HASH_LANES.div_ceil(RATE);
+        let lane_cap = PoseidonConstants::capacity(per_lane);
+        let root_cap = PoseidonConstants::capacity(HASH_LANES);
+        let root_start = sponge_rows(chunks);
+        layouter.assign_region(
+            || "weight commitment",
+            |mut region| {
+                self.assign_schedule(&mut region, 0, chunks, lane_cap)?;
+                self.assign_schedule(&mut region, root_start, root_chunks, root_cap)?;
+                let mut digests = Vec::with_capacity(HASH_LANES);
+                for (h, lane) in self.lanes.iter().enumerate() {
+                    let cells: Vec<Option<&Cell>> = (0..per_lane)
+                        .map(|i| message.get(h * per_lane + i))
+                        .collect();
+                    let rows = witness.and_then(|w| w.lanes.get(h)).map(|r| &r[..]);
+                    digests.push(self.assign_lane(&mut region, lane, 0, rows, chunks, &cells)?);
+                }
+                let digest_refs: Vec<Option<&Cell>> = digests.iter().map(Some).collect();
+                let root_rows = witness.map(|w| &w.root[..]);
+                let mut root = None;
+                for lane in &self.lanes {
+                    let out = self.assign_lane(
+                        &mut region,
+                        lane,
+                        root_start,
+                        root_rows,
+                        root_chunks,
+                        &digest_refs,
+                    )?;
+                    root.get_or_insert(out);
+                }
+                root.ok_or(Error::Synthesis)
+            },
+        )
+    }
+
+    /// Rows the commitment region takes for a message of `len` elements.
+    pub fn rows(len: usize) -> usize {
+        sponge_rows(crate::commit::lane_chunks(len)) + sponge_rows(HASH_LANES.div_ceil(RATE))
+    }
+}
