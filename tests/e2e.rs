@@ -202,3 +202,60 @@ fn spec_holds_no_weights() {
     assert!(!text.contains("\"weights\"") && !text.contains("\"bias\""));
     assert!(text.len() < 4096);
 }
+
+#[test]
+fn hostile_specs_are_errors_not_panics() {
+    let f = fixture();
+    let base = f.compiled.model.spec.clone();
+    let cases: Vec<(&str, Box<dyn Fn(&mut zkinfer::ModelSpec)>)> = vec![
+        ("version", Box::new(|s| s.format_version = 99)),
+        ("k too large", Box::new(|s| s.circuit.k = 40)),
+        (
+            "k too small for the model",
+            Box::new(|s| {
+                s.layers[0].outputs = 4000;
+                s.layers[1].inputs = 4000;
+            }),
+        ),
+        (
+            "huge shape",
+            Box::new(|s| s.input.shape = vec![1 << 20, 1 << 20, 1 << 20]),
+        ),
+        ("zero dim", Box::new(|s| s.input.shape = vec![0, 64])),
+        (
+            "shift out of range",
+            Box::new(|s| s.layers[0].output_scale = 24),
+        ),
+        (
+            "bad commitment hex",
+            Box::new(|s| s.weights_commitment = "zz".into()),
+        ),
+        (
+            "non-canonical commitment",
+            Box::new(|s| s.weights_commitment = "ff".repeat(32)),
+        ),
+        (
+            "bad fingerprint",
+            Box::new(|s| s.vk_fingerprint = "00".repeat(31)),
+        ),
+        (
+            "other fingerprint",
+            Box::new(|s| s.vk_fingerprint = "00".repeat(32)),
+        ),
+        ("no layers", Box::new(|s| s.layers.clear())),
+    ];
+    for (what, mutate) in cases {
+        let mut s = base.clone();
+        mutate(&mut s);
+        assert!(Verifier::new(&s).is_err(), "{what}");
+    }
+    for bytes in [
+        &b""[..],
+        b"{}",
+        b"[1,2,3]",
+        b"{\"format_version\": 1}",
+        &[0xffu8; 64][..],
+    ] {
+        assert!(zkinfer::ModelSpec::from_json(bytes).is_err());
+    }
+}

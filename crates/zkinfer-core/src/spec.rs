@@ -161,10 +161,17 @@ impl ModelSpec {
             ));
         }
         for t in [&self.input, &self.output] {
-            if t.shape.len() > 8 || t.shape.iter().any(|d| *d == 0 || *d > MAX_LEN) {
+            let len = t
+                .shape
+                .iter()
+                .try_fold(1usize, |acc, d| acc.checked_mul(*d));
+            if t.shape.len() > 8
+                || t.shape.iter().any(|d| *d == 0)
+                || len.is_none_or(|l| l > MAX_LEN)
+            {
                 return bad(format!("tensor shape {:?} out of bounds", t.shape));
             }
-            if t.len() > MAX_LEN || t.scale > MAX_SCALE {
+            if t.scale > MAX_SCALE {
                 return bad(format!(
                     "tensor {:?} scale {} out of bounds",
                     t.shape, t.scale
@@ -200,6 +207,15 @@ impl ModelSpec {
         }
         if self.layers.last().map(|l| l.output_scale) != Some(self.output.scale) {
             return bad("output scale differs from the last layer's".into());
+        }
+        let rows = crate::circuit::CircuitPlan::from_spec(self)
+            .rows(self)
+            .max();
+        if rows + crate::circuit::RESERVED_ROWS > 1 << c.k {
+            return bad(format!(
+                "the model needs {rows} rows, more than k = {} provides",
+                c.k
+            ));
         }
         self.commitment_bytes()?;
         if parse_hex::<32>(&self.vk_fingerprint).is_none() {

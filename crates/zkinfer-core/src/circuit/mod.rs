@@ -8,7 +8,7 @@ mod tests;
 
 pub use edit::{EditedCircuit, NoEdit, WitnessEdit};
 pub use instance::{decode_offset, instances, InstanceLayout};
-pub use plan::{CircuitPlan, LayerPlan, RowCounts};
+pub use plan::{CircuitPlan, LayerPlan, RowCounts, RESERVED_ROWS};
 
 use std::sync::Arc;
 

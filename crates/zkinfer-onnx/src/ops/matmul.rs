@@ -22,6 +22,12 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             )
         }
     };
+    if w.floats.len() != k * n {
+        return Err(attrs.unsupported(format!(
+            "the constant operand must be a float tensor, got {} float values",
+            w.floats.len()
+        )));
+    }
     let x = &cx.shape;
     let rows = numel(x) / k.max(1);
     if x.last() != Some(&k) || rows != 1 {
