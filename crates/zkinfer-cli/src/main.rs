@@ -176,11 +176,11 @@ fn print_summary(c: &CompiledModel) {
     cs.rows = rows.max();
     println!("model      {}", s.name);
     println!(
-        "k          {} ({} rows used of {}: dense {}, rescale {}, commitment {}, table {})",
+        "k          {} ({} rows used of {}: mac {}, rescale {}, commitment {}, table {})",
         s.circuit.k,
         rows.max(),
         1u64 << s.circuit.k,
-        rows.dense,
+        rows.mac,
         rows.rescale,
         rows.commitment,
         rows.table

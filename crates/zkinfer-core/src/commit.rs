@@ -1,8 +1,9 @@
 //! The weight commitment: weights packed into field elements, hashed by parallel Poseidon
 //! sponges ("lanes"), whose digests are hashed once more.
 //!
-//! Message order: for every layer, for every output neuron, for every chunk of
-//! [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) inputs, one packed element
+//! Message order: for every weighted layer, for every filter (dense output neuron or conv
+//! output channel), for every chunk of [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) weights, one
+//! packed element
 //! `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
 //! element, layer by layer. The message is cut into `HASH_LANES` equal runs of `2C` elements
 //! (zero-padded), each run is hashed, and the commitment is the hash of the lane digests.
@@ -35,7 +36,8 @@ pub fn chunks(inputs: usize) -> usize {
 pub fn message(spec: &ModelSpec, weights: &ModelWeights) -> Vec<Fp> {
     let mut out = Vec::new();
     for (l, w) in spec.layers.iter().zip(&weights.layers) {
-        for row in w.weights.chunks(l.inputs) {
+        let k = l.kind.kernel_len(l.inputs).max(1);
+        for row in w.weights.chunks(k) {
             out.extend(row.chunks(MAC_WIDTH).map(pack_row));
         }
     }
@@ -49,7 +51,10 @@ pub fn message(spec: &ModelSpec, weights: &ModelWeights) -> Vec<Fp> {
 pub fn message_len(spec: &ModelSpec) -> usize {
     spec.layers
         .iter()
-        .map(|l| l.outputs * chunks(l.inputs) + l.outputs)
+        .map(|l| {
+            let filters = l.kind.filters(l.outputs);
+            filters * chunks(l.kind.kernel_len(l.inputs)) + filters
+        })
         .sum()
 }
 

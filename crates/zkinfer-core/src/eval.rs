@@ -5,8 +5,10 @@
 //! layer's shift, `2^(s-1)` read as 0 when `s = 0`), and `y = max(q, 0)` or `y = q`.
 //! `q` must lie in `[-128, 127]`; otherwise evaluation fails naming the layer.
 
+use crate::geometry::Window;
+use crate::model::LayerWeights;
 use crate::model::ModelWeights;
-use crate::spec::{Activation, ModelSpec};
+use crate::spec::{Activation, LayerKind, ModelSpec};
 use crate::{CoreError, VALUE_MAX, VALUE_MIN};
 
 /// Intermediate values of one layer.
@@ -45,6 +47,71 @@ pub fn rescale(acc: i64, shift: u32) -> i64 {
     (acc + half) >> shift
 }
 
+/// Window values of channel `c` at output position `p` (padding skipped).
+pub fn window_values<'a>(
+    win: &'a Window,
+    x: &'a [i64],
+    c: usize,
+    p: usize,
+) -> impl Iterator<Item = i64> + 'a {
+    (0..win.kernel[0])
+        .flat_map(move |ky| (0..win.kernel[1]).map(move |kx| (ky, kx)))
+        .filter_map(move |(ky, kx)| win.source(c, p, ky, kx))
+        .map(move |i| x[i])
+}
+
+/// The layer's values before rescaling: accumulators (dense, conv), window sums (average
+/// pool) or window maxima (max pool).
+pub fn accumulate(kind: &LayerKind, inputs: usize, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
+    match kind {
+        LayerKind::Dense => w
+            .weights
+            .chunks(inputs.max(1))
+            .zip(&w.bias)
+            .map(|(row, b)| b + row.iter().zip(x).map(|(w, v)| w * v).sum::<i64>())
+            .collect(),
+        LayerKind::Conv2d {
+            window,
+            out_channels,
+        } => {
+            let [kh, kw] = window.kernel;
+            let k = window.input[0] * kh * kw;
+            let mut out = Vec::with_capacity(out_channels * window.positions());
+            for co in 0..*out_channels {
+                let f = &w.weights[co * k..(co + 1) * k];
+                for p in 0..window.positions() {
+                    let mut acc = w.bias[co];
+                    for ci in 0..window.input[0] {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                if let Some(i) = window.source(ci, p, ky, kx) {
+                                    acc += f[(ci * kh + ky) * kw + kx] * x[i];
+                                }
+                            }
+                        }
+                    }
+                    out.push(acc);
+                }
+            }
+            out
+        }
+        LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
+            let max = matches!(kind, LayerKind::MaxPool { .. });
+            (0..window.input[0])
+                .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
+                .map(|(c, p)| {
+                    let values = window_values(window, x, c, p);
+                    if max {
+                        values.max().unwrap_or(0)
+                    } else {
+                        values.sum()
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
 /// Runs the quantized model on a quantized input.
 pub fn evaluate(
     spec: &ModelSpec,
@@ -71,13 +138,11 @@ pub fn evaluate(
     let mut layers = Vec::with_capacity(spec.layers.len());
     for (i, (l, w)) in spec.layers.iter().zip(&weights.layers).enumerate() {
         let shift = spec.layer_shift(i) as u32;
-        let acc: Vec<i64> = w
-            .weights
-            .chunks(l.inputs)
-            .zip(&w.bias)
-            .map(|(row, b)| b + row.iter().zip(&x).map(|(w, v)| w * v).sum::<i64>())
-            .collect();
-        let q: Vec<i64> = acc.iter().map(|a| rescale(*a, shift)).collect();
+        let acc = accumulate(&l.kind, l.inputs, w, &x);
+        let q: Vec<i64> = match l.kind {
+            LayerKind::MaxPool { .. } => acc.clone(),
+            _ => acc.iter().map(|a| rescale(*a, shift)).collect(),
+        };
         if let Some(v) = q.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
             return Err(CoreError::Overflow {
                 layer: i,

@@ -19,6 +19,7 @@ pub mod digest;
 pub mod error;
 pub mod eval;
 pub mod field;
+pub mod geometry;
 pub mod ir;
 pub mod keys;
 pub mod model;

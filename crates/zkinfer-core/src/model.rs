@@ -35,10 +35,12 @@ impl ModelWeights {
             });
         }
         for (i, (w, l)) in self.layers.iter().zip(&spec.layers).enumerate() {
-            if w.weights.len() != l.inputs * l.outputs || w.bias.len() != l.outputs {
+            let filters = l.kind.filters(l.outputs);
+            let k = l.kind.kernel_len(l.inputs);
+            if w.weights.len() != filters * k || w.bias.len() != filters {
                 return Err(CoreError::ShapeMismatch {
                     context: format!("layer {i} ({}) weights", l.name),
-                    expected: format!("{}x{} weights, {} biases", l.outputs, l.inputs, l.outputs),
+                    expected: format!("{filters}x{k} weights, {filters} biases"),
                     got: format!("{} weights, {} biases", w.weights.len(), w.bias.len()),
                 });
             }

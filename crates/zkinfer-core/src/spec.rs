@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::{blake2b256, parse_hex};
+use crate::geometry::Window;
 use crate::{CoreError, MAX_SHIFT, VALUE_BITS};
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
@@ -50,12 +51,75 @@ pub enum Activation {
     Relu,
 }
 
-/// One dense layer: `y = act(round((W x + b) / 2^shift))`.
+/// What a layer computes before its rescale and activation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    /// `W x + b` on the flat input.
+    Dense,
+    /// 2-D convolution (groups 1) with `out_channels` filters.
+    Conv2d {
+        /// Geometry.
+        window: Window,
+        /// Output channels.
+        out_channels: usize,
+    },
+    /// Maximum over each window (no rescale: shift 0).
+    MaxPool {
+        /// Geometry.
+        window: Window,
+    },
+    /// Sum over each window, rescaled by the window area (a power of two; `weight_scale` is
+    /// its log2), padding counted as zeros.
+    AvgPool {
+        /// Geometry.
+        window: Window,
+    },
+}
+
+impl LayerKind {
+    /// Whether the layer has weights.
+    pub fn is_weighted(&self) -> bool {
+        matches!(self, LayerKind::Dense | LayerKind::Conv2d { .. })
+    }
+
+    /// The window of a window op.
+    pub fn window(&self) -> Option<&Window> {
+        match self {
+            LayerKind::Dense => None,
+            LayerKind::Conv2d { window, .. }
+            | LayerKind::MaxPool { window }
+            | LayerKind::AvgPool { window } => Some(window),
+        }
+    }
+
+    /// Weights per output channel (dense: per output).
+    pub fn kernel_len(&self, inputs: usize) -> usize {
+        match self {
+            LayerKind::Dense => inputs,
+            LayerKind::Conv2d { window, .. } => window.input[0] * window.area(),
+            _ => 0,
+        }
+    }
+
+    /// Number of weight rows (dense outputs, conv output channels).
+    pub fn filters(&self, outputs: usize) -> usize {
+        match self {
+            LayerKind::Dense => outputs,
+            LayerKind::Conv2d { out_channels, .. } => *out_channels,
+            _ => 0,
+        }
+    }
+}
+
+/// One layer: `y = act(round((op(x) + b) / 2^shift))`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     /// Name of the source node.
     pub name: String,
+    /// The computation.
+    pub kind: LayerKind,
     /// Input length.
     pub inputs: usize,
     /// Output length.
@@ -196,6 +260,7 @@ impl ModelSpec {
                     l.name
                 ));
             }
+            self.validate_kind(i, l)?;
             len = l.outputs;
         }
         if len != self.output.len() {
@@ -222,6 +287,50 @@ impl ModelSpec {
             return bad("vk_fingerprint is not 64 hex digits".into());
         }
         Ok(())
+    }
+
+    fn validate_kind(&self, i: usize, l: &LayerSpec) -> Result<(), CoreError> {
+        let bad = |m: String| {
+            Err(CoreError::InvalidSpec(format!(
+                "layer {i} ({}): {m}",
+                l.name
+            )))
+        };
+        if let Some(w) = l.kind.window() {
+            if !w.is_reasonable() || w.input.iter().product::<usize>() != l.inputs {
+                return bad(format!("window {w:?} does not fit {} inputs", l.inputs));
+            }
+        }
+        let shift = self.layer_shift(i);
+        match &l.kind {
+            LayerKind::Dense => Ok(()),
+            LayerKind::Conv2d {
+                window,
+                out_channels,
+            } => {
+                if *out_channels == 0 || out_channels * window.positions() != l.outputs {
+                    return bad(format!(
+                        "{out_channels} channels do not give {} outputs",
+                        l.outputs
+                    ));
+                }
+                Ok(())
+            }
+            LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
+                if window.input[0] * window.positions() != l.outputs {
+                    return bad(format!("pooling does not give {} outputs", l.outputs));
+                }
+                let max = matches!(l.kind, LayerKind::MaxPool { .. });
+                if max && (shift != 0 || l.activation != Activation::None || l.weight_scale != 0) {
+                    return bad("a max pool keeps its input scale and has no activation".into());
+                }
+                let area = window.area();
+                if !max && (!area.is_power_of_two() || 1usize << l.weight_scale != area) {
+                    return bad(format!("average pool area {area} must be 2^weight_scale"));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Parses and validates a JSON spec.

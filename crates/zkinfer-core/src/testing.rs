@@ -1,6 +1,6 @@
 //! Deterministic synthetic models and inputs for tests and benchmarks.
 
-use crate::ir::{Dense, FloatLayer};
+use crate::ir::{Dense, FloatLayer, LayerOp};
 use crate::model::QuantModel;
 use crate::quant::calibrate;
 use crate::CoreError;
@@ -40,14 +40,14 @@ pub fn float_mlp(seed: u64, dims: &[usize]) -> Vec<FloatLayer> {
             let scale = 1.0 / (d[0] as f32).sqrt();
             FloatLayer {
                 name: format!("fc{i}"),
-                dense: Dense {
+                op: LayerOp::Dense(Dense {
                     inputs: d[0],
                     outputs: d[1],
                     weights: (0..d[0] * d[1])
                         .map(|_| rng.uniform(-scale, scale))
                         .collect(),
                     bias: (0..d[1]).map(|_| rng.uniform(-0.1, 0.1)).collect(),
-                },
+                }),
                 relu: i + 2 < dims.len(),
             }
         })
@@ -68,5 +68,74 @@ pub fn quantized_mlp(seed: u64, dims: &[usize]) -> Result<(QuantModel, Vec<Vec<f
     let data = samples(seed + 1, 8, dims[0]);
     let out = dims.last().copied().unwrap_or(0);
     let q = calibrate("random-mlp", &layers, &[1, dims[0]], &[1, out], &data)?;
+    Ok((QuantModel::from_quantized(q)?, data))
+}
+
+/// A small random CNN: conv 3x3 (pad 1) → ReLU → max pool 2x2 → conv 3x3 stride 2 → ReLU →
+/// average pool 2x2 → dense, on a `[1, 2, 8, 8]` input.
+pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
+    use crate::geometry::Window;
+    use crate::ir::{Conv2d, Pool, PoolKind};
+    let mut rng = XorShift::new(seed);
+    let mut conv = |input: [usize; 3], co: usize, stride: usize, pad: usize| {
+        let k = input[0] * 9;
+        let scale = 1.0 / (k as f32).sqrt();
+        Conv2d {
+            window: Window {
+                input,
+                kernel: [3, 3],
+                stride: [stride; 2],
+                pads: [pad; 4],
+            },
+            out_channels: co,
+            weights: (0..co * k).map(|_| rng.uniform(-scale, scale)).collect(),
+            bias: (0..co).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+        }
+    };
+    let c1 = conv([2, 8, 8], 3, 1, 1);
+    let c2 = conv([3, 4, 4], 4, 2, 1);
+    let pool = |kind, input| Pool {
+        kind,
+        window: Window {
+            input,
+            kernel: [2, 2],
+            stride: [2, 2],
+            pads: [0; 4],
+        },
+    };
+    let mut dense_rng = XorShift::new(seed + 7);
+    let dense = Dense {
+        inputs: 4,
+        outputs: 3,
+        weights: (0..12).map(|_| dense_rng.uniform(-0.5, 0.5)).collect(),
+        bias: vec![0.05, -0.05, 0.0],
+    };
+    let layer = |name: &str, op, relu| FloatLayer {
+        name: name.into(),
+        op,
+        relu,
+    };
+    vec![
+        layer("conv1", LayerOp::Conv2d(c1), true),
+        layer(
+            "pool1",
+            LayerOp::Pool(pool(PoolKind::Max, [3, 8, 8])),
+            false,
+        ),
+        layer("conv2", LayerOp::Conv2d(c2), true),
+        layer(
+            "pool2",
+            LayerOp::Pool(pool(PoolKind::Average, [4, 2, 2])),
+            false,
+        ),
+        layer("fc", LayerOp::Dense(dense), false),
+    ]
+}
+
+/// A calibrated random CNN (see [`float_cnn`]).
+pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let layers = float_cnn(seed);
+    let data = samples(seed + 1, 8, 2 * 8 * 8);
+    let q = calibrate("random-cnn", &layers, &[1, 2, 8, 8], &[1, 3], &data)?;
     Ok((QuantModel::from_quantized(q)?, data))
 }

@@ -1,11 +1,15 @@
 //! halo2 chips: each owns its columns, gates and lookups (`configure`) and its assignment code.
 //!
-//! - [`dense`]: wide multiply-accumulate rows with base-4 weight digits and in-row packing.
+//! - [`mac`]: wide multiply-accumulate rows (dense and convolution) with base-4 weight digits
+//!   and in-row packing; [`mac_plan`] says which input feeds which slot.
+//! - [`pool`]: window maxima and sums.
 //! - [`rescale`]: rounded division by `2^s` with a range-checked remainder, fused with ReLU.
 //! - [`table`]: the one fixed lookup table (small ranges and ReLU).
 //! - [`sponge`]: Poseidon sponges in parallel lanes, degree ≤ 5.
 
-pub mod dense;
+pub mod mac;
+pub mod mac_plan;
+pub mod pool;
 pub mod rescale;
 pub mod sponge;
 pub mod table;

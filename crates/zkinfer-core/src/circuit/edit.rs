@@ -6,14 +6,17 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 use super::{synthesize, CircuitConfig, ModelCircuit};
-use crate::chips::dense::DenseRow;
+use crate::chips::mac::MacRow;
 use crate::chips::rescale::RescaleRow;
 use crate::chips::sponge::SpongeWitness;
 
 /// Changes witness rows after they are computed and before they are assigned.
 pub trait WitnessEdit: std::fmt::Debug {
-    /// Edits the dense rows of layer `layer`.
-    fn dense(&self, _layer: usize, _rows: &mut [DenseRow]) {}
+    /// Edits the multiply-accumulate rows of layer `layer`.
+    fn mac(&self, _layer: usize, _rows: &mut [MacRow]) {}
+    /// Edits the input values a pooling layer computes its outputs from (the input cells are
+    /// copies and keep their values).
+    fn pool_inputs(&self, _layer: usize, _values: &mut [i64]) {}
     /// Edits the rescale rows of layer `layer`.
     fn rescale(&self, _layer: usize, _rows: &mut [RescaleRow]) {}
     /// Edits the commitment rows.

@@ -1,8 +1,11 @@
-//! The model circuit: dense, rescale and sponge chips wired together, one instance column.
+//! The model circuit: MAC, pooling, rescale and sponge chips wired together, one instance column.
 
+#[cfg(test)]
+mod cnn_tests;
 mod edit;
 mod instance;
 mod plan;
+mod synthesize;
 #[cfg(test)]
 mod tests;
 
@@ -14,26 +17,36 @@ use std::sync::Arc;
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Fixed, Instance};
 
-use crate::chips::dense::{self, DenseConfig, Inputs};
-use crate::chips::rescale::{self, RescaleConfig, RescaleLayer};
+use crate::chips::mac::MacConfig;
+use crate::chips::pool::PoolConfig;
+use crate::chips::rescale::RescaleConfig;
 use crate::chips::sponge::SpongeConfig;
 use crate::chips::table::TableConfig;
-use crate::chips::Cell;
 use crate::eval::Trace;
 use crate::model::ModelWeights;
+use synthesize::synthesize;
 
-/// Multiply-accumulates per dense row (31 bytes pack into one field element).
+/// Weights per MAC row (31 bytes pack into one field element).
 pub const MAC_WIDTH: usize = 31;
+/// Input groups per MAC row: a convolution row computes this many output positions with the
+/// same weights.
+pub const MAC_GROUPS: usize = 2;
 /// Parallel Poseidon lanes hashing the weights.
 pub const HASH_LANES: usize = 6;
 
 /// Columns of the whole circuit.
 #[derive(Clone, Debug)]
 pub struct CircuitConfig {
-    /// Dense rows.
-    pub dense: DenseConfig,
+    /// Multiply-accumulate rows (dense and convolution).
+    pub mac: MacConfig,
+    /// Window maxima and sums.
+    pub pool: PoolConfig,
+    /// Model inputs, copied from the instance column.
+    pub input: Column<Advice>,
+    /// Constants (zero padding).
+    pub constants: Column<Fixed>,
     /// Rescale and activation.
     pub rescale: RescaleConfig,
     /// Weight commitment.
@@ -79,8 +92,15 @@ impl Circuit<Fp> for ModelCircuit {
         let table = TableConfig::configure(meta);
         let instance = meta.instance_column();
         meta.enable_equality(instance);
+        let input = meta.advice_column();
+        meta.enable_equality(input);
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
         CircuitConfig {
-            dense: DenseConfig::configure(meta),
+            mac: MacConfig::configure(meta),
+            pool: PoolConfig::configure(meta, table),
+            input,
+            constants,
             rescale: RescaleConfig::configure(meta, table),
             sponge: SpongeConfig::configure(meta),
             table,
@@ -125,74 +145,6 @@ impl ModelCircuit {
     }
 }
 
-/// Lays out `circuit`, letting `edit` change witness rows before they are assigned.
-fn synthesize(
-    circuit: &ModelCircuit,
-    config: &CircuitConfig,
-    mut layouter: impl Layouter<Fp>,
-    edit: &dyn WitnessEdit,
-) -> Result<(), Error> {
-    config.table.load(&mut layouter)?;
-    let w = circuit.witness.as_deref();
-    let layout = InstanceLayout::new(circuit.plan.input_len, circuit.plan.output_len());
-    let mut packed: Vec<Cell> = Vec::new();
-    let mut biases: Vec<Cell> = Vec::new();
-    let mut prev: Vec<Cell> = Vec::new();
-    for (i, l) in circuit.plan.layers.iter().enumerate() {
-        let input_values = w.map(|w| match i {
-            0 => &w.trace.input[..],
-            _ => &w.trace.layers[i - 1].out[..],
-        });
-        let inputs = match i {
-            0 => Inputs::Instance {
-                column: config.instance,
-                first: layout.first_input(),
-            },
-            _ => Inputs::Cells(&prev),
-        };
-        let mut rows = dense::witness_rows(
-            l.inputs,
-            l.outputs,
-            input_values,
-            w.map(|w| &w.weights.layers[i]),
-        );
-        if w.is_some() {
-            edit.dense(i, &mut rows);
-        }
-        let out =
-            config
-                .dense
-                .assign(&mut layouter, &l.name, (l.inputs, l.outputs), inputs, &rows)?;
-        packed.extend(out.packed);
-        biases.extend(out.bias);
-        let layer = RescaleLayer {
-            name: &l.name,
-            shift: l.shift,
-            relu: l.relu,
-        };
-        let mut rows = rescale::witness_rows(layer, w.map(|w| &w.trace.layers[i]), l.outputs);
-        if w.is_some() {
-            edit.rescale(i, &mut rows);
-        }
-        prev = config
-            .rescale
-            .assign(&mut layouter, layer, &out.acc, &rows)?;
-    }
-    packed.extend(biases);
-    let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message));
-    if let Some(sw) = sponge_witness.as_mut() {
-        edit.sponge(sw);
-    }
-    let commitment = config
-        .sponge
-        .commit(&mut layouter, &packed, sponge_witness.as_ref())?;
-    layouter.constrain_instance(commitment.cell(), config.instance, layout.commitment())?;
-    for (j, cell) in prev.iter().enumerate() {
-        layouter.constrain_instance(cell.cell(), config.instance, layout.first_output() + j)?;
-    }
-    Ok(())
-}
-
 /// Column and lookup counts of the circuit (independent of the model).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ColumnCounts {
@@ -216,14 +168,20 @@ pub fn column_counts() -> ColumnCounts {
     let c = ModelCircuit::configure(&mut cs);
     let lane = crate::chips::sponge::LANE_COLUMNS;
     ColumnCounts {
-        advice: c.dense.x.len() * (1 + crate::chips::dense::DIGITS)
-            + 3
+        advice: c.mac.x.iter().map(Vec::len).sum::<usize>()
+            + c.mac.digits.len() * crate::chips::mac::DIGITS
+            + c.mac.acc.len()
+            + 2
+            + 2
+            + c.pool.a.len()
             + 5
+            + 1
             + c.sponge.lanes.len() * lane,
-        // rescale 5, sponge c + o + cap, table 3; selectors: dense 3, rescale 1, sponge 4.
-        fixed: 5 + c.sponge.c.len() + c.sponge.o.len() + 1 + 3 + 3 + 1 + 4,
+        // rescale 5, pool 1, sponge c + o + cap, table 3, constants 1; selectors: mac 3,
+        // pool 1, rescale 1, sponge 4.
+        fixed: 5 + 1 + c.sponge.c.len() + c.sponge.o.len() + 1 + 3 + 1 + 3 + 1 + 1 + 4,
         instance: 1,
-        lookups: 3,
+        lookups: 3 + c.pool.a.len(),
         degree: cs.degree(),
         rows: 0,
     }

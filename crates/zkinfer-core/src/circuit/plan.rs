@@ -1,12 +1,12 @@
 //! The public layout of a model circuit and its row counts; picks the smallest `k`.
 
 use crate::chips::sponge::SpongeConfig;
-use crate::chips::table;
+use crate::chips::{mac_plan, pool, table};
 use crate::commit::{chunks, message_len};
-use crate::spec::{Activation, ModelSpec, MAX_K, MIN_K};
+use crate::spec::{Activation, LayerKind, ModelSpec, MAX_K, MIN_K};
 use crate::CoreError;
 
-/// One dense layer as the circuit lays it out.
+/// One layer as the circuit lays it out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerPlan {
     /// Name (for region names and messages).
@@ -15,6 +15,8 @@ pub struct LayerPlan {
     pub inputs: usize,
     /// Output length.
     pub outputs: usize,
+    /// What the layer computes.
+    pub kind: LayerKind,
     /// Rescale shift.
     pub shift: u32,
     /// ReLU after the rescale.
@@ -35,8 +37,12 @@ pub struct CircuitPlan {
 /// Rows used by each column group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RowCounts {
-    /// Dense rows.
-    pub dense: usize,
+    /// Multiply-accumulate rows.
+    pub mac: usize,
+    /// Pooling rows.
+    pub pool: usize,
+    /// Input rows.
+    pub input: usize,
     /// Rescale rows.
     pub rescale: usize,
     /// Commitment (sponge) rows.
@@ -53,7 +59,9 @@ impl RowCounts {
     /// The largest of the groups: the rows the circuit needs.
     pub fn max(&self) -> usize {
         [
-            self.dense,
+            self.mac,
+            self.pool,
+            self.input,
             self.rescale,
             self.commitment,
             self.table,
@@ -80,6 +88,7 @@ impl CircuitPlan {
                 .enumerate()
                 .map(|(i, l)| LayerPlan {
                     name: l.name.clone(),
+                    kind: l.kind.clone(),
                     inputs: l.inputs,
                     outputs: l.outputs,
                     shift: spec.layer_shift(i).clamp(0, crate::MAX_SHIFT as i64) as u32,
@@ -98,12 +107,40 @@ impl CircuitPlan {
     pub fn rows(&self, spec: &ModelSpec) -> RowCounts {
         let message = message_len(spec);
         RowCounts {
-            dense: self
+            mac: self
                 .layers
                 .iter()
-                .map(|l| l.outputs * chunks(l.inputs))
+                .map(|l| match &l.kind {
+                    LayerKind::Dense => l.outputs * chunks(l.inputs),
+                    LayerKind::Conv2d {
+                        window,
+                        out_channels,
+                    } => mac_plan::conv_rows(window, *out_channels),
+                    _ => 0,
+                })
                 .sum(),
-            rescale: self.layers.iter().map(|l| l.outputs).sum(),
+            pool: self
+                .layers
+                .iter()
+                .map(|l| match &l.kind {
+                    LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
+                        let max = matches!(l.kind, LayerKind::MaxPool { .. });
+                        window
+                            .windows()
+                            .iter()
+                            .map(|w| pool::rows_for(w.len(), max))
+                            .sum()
+                    }
+                    _ => 0,
+                })
+                .sum(),
+            input: self.input_len,
+            rescale: self
+                .layers
+                .iter()
+                .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. }))
+                .map(|l| l.outputs)
+                .sum(),
             commitment: SpongeConfig::rows(message),
             table: table::rows().len(),
             instance: 1 + self.input_len + self.output_len(),

@@ -5,7 +5,7 @@ use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::Fp;
 
 use super::*;
-use crate::chips::dense::DenseRow;
+use crate::chips::mac::MacRow;
 use crate::chips::rescale::RescaleRow;
 use crate::chips::sponge::SpongeWitness;
 use crate::model::QuantModel;
@@ -107,7 +107,7 @@ enum DenseEdit {
 }
 
 impl WitnessEdit for DenseEdit {
-    fn dense(&self, layer: usize, rows: &mut [DenseRow]) {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
         if layer != 0 {
             return;
         }
@@ -122,7 +122,7 @@ impl WitnessEdit for DenseEdit {
                 row.digits[i][0] = row.digits[i][0].map(|d| d + 4);
                 row.digits[i][1] = row.digits[i][1].map(|d| d - 1);
             }
-            DenseEdit::WrongProduct => row.acc = row.acc.map(|a| a + 1),
+            DenseEdit::WrongProduct => row.acc[0] = row.acc[0].map(|a| a + 1),
             DenseEdit::WrongPacking => row.packed = row.packed.map(|p| p + Fp::one()),
         }
     }

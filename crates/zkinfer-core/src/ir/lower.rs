@@ -1,58 +1,126 @@
-//! Lowering a float graph to the layer chain the circuit proves: dense layers with an optional
-//! fused ReLU. Shape-only nodes vanish (they are wiring).
+//! Lowering a float graph to the layer chain the circuit proves: dense, convolution and pooling
+//! layers, each with an optional fused ReLU. Shape-only nodes vanish (they are wiring).
 
-use super::{Dense, Graph, Op};
+use super::{Conv2d, Dense, Graph, Op, Pool, PoolKind};
 use crate::CoreError;
 
-/// A dense layer with its activation, as the circuit lays it out.
+/// The computation of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerOp {
+    /// Fully connected.
+    Dense(Dense),
+    /// Convolution.
+    Conv2d(Conv2d),
+    /// Pooling.
+    Pool(Pool),
+}
+
+/// A layer with its activation, as the circuit lays it out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloatLayer {
-    /// Name of the dense node it came from.
+    /// Name of the node it came from.
     pub name: String,
-    /// The affine map.
-    pub dense: Dense,
+    /// The computation.
+    pub op: LayerOp,
     /// Whether a ReLU follows.
     pub relu: bool,
 }
 
-/// Fuses `Dense (Reshape)* Relu?` groups; rejects chains the circuit cannot express.
+impl FloatLayer {
+    /// Output before the activation.
+    pub fn eval_pre(&self, x: &[f32]) -> Vec<f32> {
+        match &self.op {
+            LayerOp::Dense(d) => d.eval(x),
+            LayerOp::Conv2d(c) => c.eval(x),
+            LayerOp::Pool(p) => p.eval(x),
+        }
+    }
+
+    /// Output after the activation.
+    pub fn eval(&self, x: &[f32]) -> Vec<f32> {
+        let pre = self.eval_pre(x);
+        if self.relu {
+            pre.into_iter().map(|v| v.max(0.0)).collect()
+        } else {
+            pre
+        }
+    }
+
+    /// Largest absolute weight (0 for pooling).
+    pub fn max_abs_weight(&self) -> f32 {
+        let w: &[f32] = match &self.op {
+            LayerOp::Dense(d) => &d.weights,
+            LayerOp::Conv2d(c) => &c.weights,
+            LayerOp::Pool(_) => &[],
+        };
+        w.iter().fold(0.0, |m, v| m.max(v.abs()))
+    }
+}
+
+/// Fuses `Layer (Reshape)* Relu?` groups; rejects chains the circuit cannot express.
 pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
     graph.shapes()?;
     let mut layers: Vec<FloatLayer> = Vec::new();
-    // Whether the current value is the raw output of the last dense layer (a ReLU may fuse).
-    let mut fusable = false;
     for node in &graph.nodes {
-        match &node.op {
-            Op::Dense(d) => {
-                layers.push(FloatLayer {
-                    name: node.name.clone(),
-                    dense: d.clone(),
-                    relu: false,
-                });
-                fusable = true;
+        let op = match &node.op {
+            Op::Dense(d) => LayerOp::Dense(d.clone()),
+            Op::Conv2d(c) => LayerOp::Conv2d(c.clone()),
+            Op::Pool(p) => LayerOp::Pool(p.clone()),
+            Op::Reshape(_) => continue,
+            Op::Relu => {
+                relu_into(&mut layers, &node.name)?;
+                continue;
             }
-            Op::Relu => match layers.last_mut() {
-                Some(layer) if fusable => {
-                    layer.relu = true;
-                    fusable = false;
-                }
-                Some(_) => {} // ReLU of a ReLU output is the identity.
-                None => {
-                    return Err(CoreError::Unsupported(format!(
-                        "Relu node {} applies to the model input; only ReLU after a dense layer is supported",
-                        node.name
-                    )))
-                }
-            },
-            Op::Reshape(_) => {}
-        }
+        };
+        layers.push(FloatLayer {
+            name: node.name.clone(),
+            op,
+            relu: false,
+        });
     }
-    if layers.is_empty() {
+    if !layers.iter().any(|l| !matches!(l.op, LayerOp::Pool(_))) {
         return Err(CoreError::Unsupported(
-            "the model has no dense layer (Gemm or MatMul)".into(),
+            "the model has no weighted layer (Gemm, MatMul or Conv)".into(),
         ));
     }
     Ok(layers)
+}
+
+/// Applies a ReLU to the chain's current output. A max pool commutes with ReLU, so a ReLU after
+/// one moves onto the layer before it.
+fn relu_into(layers: &mut [FloatLayer], name: &str) -> Result<(), CoreError> {
+    let n = layers.len();
+    let target = match layers.last() {
+        Some(l) if l.relu => return Ok(()), // ReLU of a ReLU output is the identity.
+        Some(FloatLayer {
+            op:
+                LayerOp::Pool(Pool {
+                    kind: PoolKind::Max,
+                    ..
+                }),
+            ..
+        }) if n >= 2 => n - 2,
+        Some(FloatLayer {
+            op:
+                LayerOp::Pool(Pool {
+                    kind: PoolKind::Max,
+                    ..
+                }),
+            ..
+        }) => {
+            return Err(CoreError::Unsupported(format!(
+                "Relu node {name} follows a max pool of the model input"
+            )))
+        }
+        Some(_) => n - 1,
+        None => {
+            return Err(CoreError::Unsupported(format!(
+                "Relu node {name} applies to the model input; only ReLU after a layer is supported"
+            )))
+        }
+    };
+    layers[target].relu = true;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,11 +2,15 @@
 //!
 //! Batch size is 1; a tensor is a flat row-major vector plus its shape.
 
+mod conv;
 mod dense;
 mod lower;
+mod pool;
 
+pub use conv::Conv2d;
 pub use dense::Dense;
-pub use lower::{lower, FloatLayer};
+pub use lower::{lower, FloatLayer, LayerOp};
+pub use pool::{Pool, PoolKind};
 
 use crate::CoreError;
 
@@ -15,6 +19,10 @@ use crate::CoreError;
 pub enum Op {
     /// `y = W x + b` on a flat vector.
     Dense(Dense),
+    /// 2-D convolution on a `[1, C, H, W]` tensor.
+    Conv2d(Conv2d),
+    /// Max or average pooling on a `[1, C, H, W]` tensor.
+    Pool(Pool),
     /// `y = max(x, 0)`.
     Relu,
     /// A new shape for the same row-major data (Flatten, Reshape, Identity).
@@ -26,6 +34,11 @@ impl Op {
     pub fn kind(&self) -> &'static str {
         match self {
             Op::Dense(_) => "Dense",
+            Op::Conv2d(_) => "Conv2d",
+            Op::Pool(p) => match p.kind {
+                PoolKind::Max => "MaxPool",
+                PoolKind::Average => "AveragePool",
+            },
             Op::Relu => "Relu",
             Op::Reshape(_) => "Reshape",
         }
@@ -73,6 +86,16 @@ impl Graph {
                     }
                     vec![1, d.outputs]
                 }
+                Op::Conv2d(c) => {
+                    check_image(&node.name, "Conv2d", &shape, c.window.input)?;
+                    let [co, h, w] = c.output_shape();
+                    vec![1, co, h, w]
+                }
+                Op::Pool(p) => {
+                    check_image(&node.name, "Pool", &shape, p.window.input)?;
+                    let [c, h, w] = p.output_shape();
+                    vec![1, c, h, w]
+                }
                 Op::Relu => shape,
                 Op::Reshape(new) => {
                     if new.iter().product::<usize>() != len {
@@ -110,10 +133,39 @@ impl Graph {
         for node in &self.nodes {
             x = match &node.op {
                 Op::Dense(d) => d.eval(&x),
+                Op::Conv2d(c) => c.eval(&x),
+                Op::Pool(p) => p.eval(&x),
                 Op::Relu => x.into_iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape(_) => x,
             };
         }
         Ok(x)
     }
+}
+
+/// Checks that `shape` is the `[1, C, H, W]` (or `[C, H, W]`) image a window op expects.
+fn check_image(
+    node: &str,
+    op: &str,
+    shape: &[usize],
+    expected: [usize; 3],
+) -> Result<(), CoreError> {
+    let got = match shape {
+        [1, c, h, w] | [c, h, w] => [*c, *h, *w],
+        _ => [0, 0, 0],
+    };
+    let as_window = crate::geometry::Window {
+        input: expected,
+        kernel: [1, 1],
+        stride: [1, 1],
+        pads: [0; 4],
+    };
+    if got != expected || !as_window.is_reasonable() {
+        return Err(CoreError::ShapeMismatch {
+            context: format!("node {node} ({op})"),
+            expected: format!("[1, {}, {}, {}]", expected[0], expected[1], expected[2]),
+            got: format!("{shape:?}"),
+        });
+    }
+    Ok(())
 }

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{fit_scale, to_fixed, ACTIVATION_MARGIN};
 use crate::eval::evaluate;
-use crate::ir::FloatLayer;
+use crate::ir::{FloatLayer, LayerOp, PoolKind};
 use crate::model::{LayerWeights, ModelWeights, MAX_BIAS};
-use crate::spec::{Activation, CircuitSpec, LayerSpec, ModelSpec, TensorSpec, FORMAT_VERSION};
+use crate::spec::{
+    Activation, CircuitSpec, LayerKind, LayerSpec, ModelSpec, TensorSpec, FORMAT_VERSION,
+};
 use crate::{CoreError, MAX_SHIFT, VALUE_MAX, VALUE_MIN};
 
 /// Largest scale exponent calibration picks for inputs, weights and activations.
@@ -53,7 +55,7 @@ fn float_trace(layers: &[FloatLayer], x: &[f32]) -> Vec<(Vec<f32>, Vec<f32>)> {
     layers
         .iter()
         .map(|l| {
-            let pre = l.dense.eval(&x);
+            let pre = l.eval_pre(&x);
             let out: Vec<f32> = if l.relu {
                 pre.iter().map(|v| v.max(0.0)).collect()
             } else {
@@ -160,12 +162,56 @@ fn build(
     let mut weights = Vec::with_capacity(layers.len());
     let mut in_scale = input_scale;
     for (i, l) in layers.iter().enumerate() {
-        let mut w_scale = fit_scale(
-            max_abs(l.dense.weights.iter().copied()),
-            127.49,
-            1.0,
-            SCALE_CAP,
-        );
+        let (kind, float_w, float_b): (LayerKind, &[f32], &[f32]) = match &l.op {
+            LayerOp::Dense(d) => (LayerKind::Dense, &d.weights, &d.bias),
+            LayerOp::Conv2d(c) => (
+                LayerKind::Conv2d {
+                    window: c.window,
+                    out_channels: c.out_channels,
+                },
+                &c.weights,
+                &c.bias,
+            ),
+            LayerOp::Pool(p) => {
+                let (kind, w_scale) = match p.kind {
+                    PoolKind::Max => (LayerKind::MaxPool { window: p.window }, 0),
+                    PoolKind::Average => {
+                        let area = p.window.area();
+                        if !area.is_power_of_two() {
+                            return Err(CoreError::Unsupported(format!(
+                                "layer {i} ({}): average pool over {area} values (only powers of two are supported)",
+                                l.name
+                            )));
+                        }
+                        (
+                            LayerKind::AvgPool { window: p.window },
+                            area.trailing_zeros(),
+                        )
+                    }
+                };
+                let [c, h, w] = p.output_shape();
+                specs.push(LayerSpec {
+                    name: l.name.clone(),
+                    kind,
+                    inputs: p.window.input.iter().product(),
+                    outputs: c * h * w,
+                    weight_scale: w_scale,
+                    output_scale: in_scale,
+                    activation: if l.relu {
+                        Activation::Relu
+                    } else {
+                        Activation::None
+                    },
+                });
+                weights.push(LayerWeights {
+                    weights: vec![],
+                    bias: vec![],
+                });
+                continue;
+            }
+        };
+        let max_w = float_w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let mut w_scale = fit_scale(max_w as f64, 127.49, 1.0, SCALE_CAP);
         let mut out_scale = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
             .saturating_sub(backoff[i]);
         // Keep the shift in [0, MAX_SHIFT].
@@ -179,15 +225,11 @@ fn build(
             out_scale = in_scale + w_scale;
         }
         let acc_scale = in_scale + w_scale;
-        let q_w: Vec<i64> = l
-            .dense
-            .weights
+        let q_w: Vec<i64> = float_w
             .iter()
             .map(|w| to_fixed(*w as f64, w_scale).clamp(VALUE_MIN, VALUE_MAX))
             .collect();
-        let q_b: Vec<i64> = l
-            .dense
-            .bias
+        let q_b: Vec<i64> = float_b
             .iter()
             .map(|b| to_fixed(*b as f64, acc_scale))
             .collect();
@@ -197,10 +239,19 @@ fn build(
                 l.name
             )));
         }
+        let (inputs, outputs) = match &l.op {
+            LayerOp::Dense(d) => (d.inputs, d.outputs),
+            LayerOp::Conv2d(c) => (
+                c.window.input.iter().product(),
+                c.output_shape().iter().product(),
+            ),
+            LayerOp::Pool(_) => (0, 0),
+        };
         specs.push(LayerSpec {
             name: l.name.clone(),
-            inputs: l.dense.inputs,
-            outputs: l.dense.outputs,
+            kind,
+            inputs,
+            outputs,
             weight_scale: w_scale,
             output_scale: out_scale,
             activation: if l.relu {

@@ -1,0 +1,368 @@
+//! Multiply-accumulate rows for dense and convolution layers, weights as base-4 digits.
+//!
+//! Row layout (`P = MAC_WIDTH` weights, `G = MAC_GROUPS` input groups):
+//!
+//! | x[g][i] for g < G, i < P | d[i][0..4] for i < P | acc[g] for g < G | bias | packed |
+//!
+//! - weight `w_i = Σ_k 4^k d[i][k] - 128`, each digit in `{0,1,2,3}` (degree-4 check), so
+//!   every weight lies in `[-128, 127]` without a lookup;
+//! - every group multiplies the same `P` weights with its own `P` offset inputs: a dense row
+//!   uses group 0; a convolution row computes `G` output positions of one filter, so each
+//!   weight serves `G` products per row;
+//! - first chunk: `acc[g] = bias + Σ_i (x[g][i] - 128) w_i`; later chunks add to the previous
+//!   row's `acc[g]`;
+//! - `packed = Σ_i (w_i + 128) 256^i` (injective: every byte is range-checked). A filter's
+//!   first position block commits its packed weights; later blocks copy that packed cell (and
+//!   the bias), which pins their digits to the same weights.
+//!
+//! Degrees: MAC 3, digit range 5, packing 2.
+
+use halo2_proofs::circuit::{Layouter, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Selector, VirtualCells,
+};
+use halo2_proofs::poly::Rotation;
+
+use super::{value, Cell};
+use crate::circuit::{MAC_GROUPS, MAC_WIDTH};
+use crate::commit::pack_row;
+use crate::field::fe;
+use crate::VALUE_OFFSET;
+
+/// Base-4 digits per weight.
+pub const DIGITS: usize = 4;
+
+/// Columns and selectors of the MAC chip.
+#[derive(Clone, Debug)]
+pub struct MacConfig {
+    /// Offset inputs, `x[g][i]`.
+    pub x: Vec<Vec<Column<Advice>>>,
+    /// Weight digits.
+    pub digits: Vec<[Column<Advice>; DIGITS]>,
+    /// Running accumulators, one per group.
+    pub acc: Vec<Column<Advice>>,
+    /// Bias (first chunk of a filter).
+    pub bias: Column<Advice>,
+    /// Packed weights of the row.
+    pub packed: Column<Advice>,
+    /// First chunk of a filter.
+    pub q_first: Selector,
+    /// Later chunk of a filter.
+    pub q_next: Selector,
+    /// Every MAC row (digit ranges and packing).
+    pub q_row: Selector,
+}
+
+/// Where an input slot's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XSource {
+    /// Input cell `i` of the layer.
+    Input(usize),
+    /// Zero padding: the cell is constrained to the constant `0` (offset `128`).
+    Zero,
+    /// Not used: its weight is 0 or its group's accumulator is not an output.
+    Unused,
+}
+
+/// The public shape of one MAC row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MacRowPlan {
+    /// First chunk of a filter (the accumulator starts from the bias).
+    pub first: bool,
+    /// Input sources, `G * P`, group-major.
+    pub x: Vec<XSource>,
+    /// Row whose packed weights (and bias, on first chunks) this row reuses.
+    pub reuse: Option<usize>,
+    /// Output index of each group's accumulator, on the last chunk.
+    pub outputs: Vec<Option<usize>>,
+    /// Filter index and chunk, to read the weights.
+    pub filter: usize,
+    /// Chunk of the filter's weights.
+    pub chunk: usize,
+}
+
+/// Witness values of one MAC row (`None`: unknown, for key generation).
+#[derive(Clone, Debug)]
+pub struct MacRow {
+    /// Base-4 digits of each offset weight.
+    pub digits: Vec<[Option<i64>; DIGITS]>,
+    /// Offset input values (unconstrained slots included).
+    pub x: Vec<Option<i64>>,
+    /// Accumulators after this row.
+    pub acc: Vec<Option<i64>>,
+    /// Bias of the filter.
+    pub bias: Option<i64>,
+    /// Packed weights.
+    pub packed: Value<Fp>,
+}
+
+/// Cells a MAC layer hands on.
+#[derive(Clone, Debug)]
+pub struct MacOutput {
+    /// Output accumulators, by output index.
+    pub acc: Vec<Cell>,
+    /// Packed weights committed by this layer, in message order.
+    pub packed: Vec<Cell>,
+    /// Biases committed by this layer, one per filter.
+    pub bias: Vec<Cell>,
+}
+
+fn constant(v: u64) -> Expression<Fp> {
+    Expression::Constant(Fp::from(v))
+}
+
+impl MacConfig {
+    /// Allocates columns and creates the gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let x: Vec<Vec<_>> = (0..MAC_GROUPS)
+            .map(|_| (0..MAC_WIDTH).map(|_| meta.advice_column()).collect())
+            .collect();
+        let digits: Vec<[Column<Advice>; DIGITS]> = (0..MAC_WIDTH)
+            .map(|_| std::array::from_fn(|_| meta.advice_column()))
+            .collect();
+        let acc: Vec<_> = (0..MAC_GROUPS).map(|_| meta.advice_column()).collect();
+        let (bias, packed) = (meta.advice_column(), meta.advice_column());
+        for c in x.iter().flatten().chain(&acc).chain([&bias, &packed]) {
+            meta.enable_equality(*c);
+        }
+        let cfg = MacConfig {
+            x,
+            digits,
+            acc,
+            bias,
+            packed,
+            q_first: meta.selector(),
+            q_next: meta.selector(),
+            q_row: meta.selector(),
+        };
+        let c = cfg.clone();
+        meta.create_gate("mac digits and packing", move |m| {
+            let q = m.query_selector(c.q_row);
+            let w_off = c.weights(m);
+            let mut out = Vec::with_capacity(MAC_WIDTH * DIGITS + 1);
+            for d in c.digits.iter().flatten() {
+                let d = m.query_advice(*d, Rotation::cur());
+                let range = (0..4u64).fold(constant(1), |p, v| p * (d.clone() - constant(v)));
+                out.push(q.clone() * range);
+            }
+            let packed = w_off
+                .iter()
+                .rev()
+                .fold(constant(0), |acc, w| acc * constant(256) + w.clone());
+            out.push(q * (m.query_advice(c.packed, Rotation::cur()) - packed));
+            out
+        });
+        let c = cfg.clone();
+        meta.create_gate("mac first chunk", move |m| {
+            let q = m.query_selector(c.q_first);
+            let bias = m.query_advice(c.bias, Rotation::cur());
+            let dots = c.dots(m);
+            (0..MAC_GROUPS)
+                .map(|g| {
+                    let acc = m.query_advice(c.acc[g], Rotation::cur());
+                    q.clone() * (acc - bias.clone() - dots[g].clone())
+                })
+                .collect::<Vec<_>>()
+        });
+        let c = cfg.clone();
+        meta.create_gate("mac next chunk", move |m| {
+            let q = m.query_selector(c.q_next);
+            let dots = c.dots(m);
+            (0..MAC_GROUPS)
+                .map(|g| {
+                    let acc = m.query_advice(c.acc[g], Rotation::cur());
+                    let prev = m.query_advice(c.acc[g], Rotation::prev());
+                    q.clone() * (acc - prev - dots[g].clone())
+                })
+                .collect::<Vec<_>>()
+        });
+        cfg
+    }
+
+    /// Offset weights `w_i + 128` of the current row as expressions of the digits.
+    fn weights(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
+        self.digits
+            .iter()
+            .map(|ds| {
+                ds.iter().rev().fold(constant(0), |acc, d| {
+                    acc * constant(4) + m.query_advice(*d, Rotation::cur())
+                })
+            })
+            .collect()
+    }
+
+    /// `Σ_i (x[g][i] - 128) w_i` for every group.
+    fn dots(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
+        let w = self.weights(m);
+        let off = constant(VALUE_OFFSET as u64);
+        self.x
+            .iter()
+            .map(|xs| {
+                xs.iter().zip(&w).fold(constant(0), |acc, (x, w)| {
+                    acc + (m.query_advice(*x, Rotation::cur()) - off.clone())
+                        * (w.clone() - off.clone())
+                })
+            })
+            .collect()
+    }
+
+    /// Lays out one layer's MAC rows; `outputs` is the number of output accumulators.
+    pub fn assign(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        plan: &[MacRowPlan],
+        rows: &[MacRow],
+        inputs: &[Cell],
+        outputs: usize,
+    ) -> Result<MacOutput, Error> {
+        if plan.len() != rows.len() {
+            return Err(Error::Synthesis);
+        }
+        layouter.assign_region(
+            || format!("mac {name}"),
+            |mut region| {
+                let mut out_acc: Vec<Option<Cell>> = vec![None; outputs];
+                let mut packed_cells: Vec<Cell> = Vec::with_capacity(plan.len());
+                let mut bias_cells: Vec<Cell> = Vec::with_capacity(plan.len());
+                let mut committed_packed = Vec::new();
+                let mut committed_bias = Vec::new();
+                for (r, (p, row)) in plan.iter().zip(rows).enumerate() {
+                    self.q_row.enable(&mut region, r)?;
+                    let sel = if p.first { self.q_first } else { self.q_next };
+                    sel.enable(&mut region, r)?;
+                    for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {
+                        let col = self.x[s / MAC_WIDTH][s % MAC_WIDTH];
+                        match src {
+                            XSource::Input(i) => {
+                                inputs.get(*i).ok_or(Error::Synthesis)?.copy_advice(
+                                    || "x",
+                                    &mut region,
+                                    col,
+                                    r,
+                                )?;
+                            }
+                            XSource::Zero => {
+                                region.assign_advice_from_constant(
+                                    || "x pad",
+                                    col,
+                                    r,
+                                    fe(VALUE_OFFSET),
+                                )?;
+                            }
+                            XSource::Unused => {
+                                region.assign_advice(|| "x unused", col, r, || value(*v))?;
+                            }
+                        }
+                    }
+                    for (i, ds) in row.digits.iter().enumerate() {
+                        for (k, d) in ds.iter().enumerate() {
+                            region.assign_advice(|| "digit", self.digits[i][k], r, || value(*d))?;
+                        }
+                    }
+                    for (g, a) in row.acc.iter().enumerate() {
+                        let cell = region.assign_advice(|| "acc", self.acc[g], r, || value(*a))?;
+                        if let Some(o) = p.outputs.get(g).copied().flatten() {
+                            *out_acc.get_mut(o).ok_or(Error::Synthesis)? = Some(cell);
+                        }
+                    }
+                    let bias_value = if p.first {
+                        row.bias
+                    } else {
+                        row.bias.map(|_| 0)
+                    };
+                    let bias =
+                        region.assign_advice(|| "bias", self.bias, r, || value(bias_value))?;
+                    let packed =
+                        region.assign_advice(|| "packed", self.packed, r, || row.packed)?;
+                    match p.reuse {
+                        Some(master) => {
+                            let m = packed_cells.get(master).ok_or(Error::Synthesis)?;
+                            region.constrain_equal(m.cell(), packed.cell())?;
+                            if p.first {
+                                let b = bias_cells.get(master).ok_or(Error::Synthesis)?;
+                                region.constrain_equal(b.cell(), bias.cell())?;
+                            }
+                        }
+                        None => {
+                            committed_packed.push(packed.clone());
+                            if p.first {
+                                committed_bias.push(bias.clone());
+                            }
+                        }
+                    }
+                    packed_cells.push(packed);
+                    bias_cells.push(bias);
+                }
+                Ok(MacOutput {
+                    acc: out_acc
+                        .into_iter()
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or(Error::Synthesis)?,
+                    packed: committed_packed,
+                    bias: committed_bias,
+                })
+            },
+        )
+    }
+}
+
+/// Witness rows from the plan, the layer's offset-free inputs and its weights.
+pub fn witness_rows(
+    plan: &[MacRowPlan],
+    kernel_len: usize,
+    x: Option<&[i64]>,
+    weights: Option<&crate::model::LayerWeights>,
+) -> Vec<MacRow> {
+    let mut prev_acc: Vec<Option<i64>> = vec![None; MAC_GROUPS];
+    plan.iter()
+        .map(|p| {
+            let lo = p.chunk * MAC_WIDTH;
+            let ws: Option<Vec<i64>> = weights.map(|w| {
+                (0..MAC_WIDTH)
+                    .map(|i| {
+                        if lo + i < kernel_len {
+                            w.weights[p.filter * kernel_len + lo + i]
+                        } else {
+                            0
+                        }
+                    })
+                    .collect()
+            });
+            let bias = weights.map(|w| w.bias[p.filter]);
+            let xv: Vec<Option<i64>> =
+                p.x.iter()
+                    .map(|s| match s {
+                        XSource::Input(i) => x.map(|x| x[*i] + VALUE_OFFSET),
+                        XSource::Zero | XSource::Unused => x.map(|_| VALUE_OFFSET),
+                    })
+                    .collect();
+            let acc: Vec<Option<i64>> = (0..MAC_GROUPS)
+                .map(|g| {
+                    let start = if p.first { bias } else { prev_acc[g] };
+                    let (start, ws) = (start?, ws.as_ref()?);
+                    let dot: i64 = (0..MAC_WIDTH)
+                        .map(|i| xv[g * MAC_WIDTH + i].map(|v| (v - VALUE_OFFSET) * ws[i]))
+                        .sum::<Option<i64>>()?;
+                    Some(start + dot)
+                })
+                .collect();
+            prev_acc.clone_from(&acc);
+            MacRow {
+                digits: (0..MAC_WIDTH)
+                    .map(|i| {
+                        let w_off = ws.as_ref().map(|ws| ws[i] + VALUE_OFFSET);
+                        std::array::from_fn(|k| w_off.map(|w| (w >> (2 * k)) & 3))
+                    })
+                    .collect(),
+                x: xv,
+                acc,
+                bias,
+                packed: ws
+                    .map(|ws| Value::known(pack_row(&ws)))
+                    .unwrap_or(Value::unknown()),
+            }
+        })
+        .collect()
+}

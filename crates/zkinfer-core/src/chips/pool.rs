@@ -1,0 +1,242 @@
+//! Window maxima and sums over activation cells.
+//!
+//! Row layout: | out | carry | a[0..4] || fmax |
+//!
+//! - max rows (`fmax = 1`): `Π_i (out - a_i) = 0` (degree 5) and four lookups
+//!   `(8·fmax, fmax·(out - a_i), 0)`: `out - a_i ∈ [0, 256)`, so `out` is the largest `a_i`. A
+//!   window of more than four values chains rows, `a_0` of a later row copying the previous
+//!   `out`; spare slots repeat a window value.
+//! - sum rows (`q_sum`): `out = carry + Σ_i (a_i - 128)`; `carry` is the constant 0 on a
+//!   window's first row and the previous `out` after; spare slots hold the constant 128.
+//!
+//! Inputs and max outputs are offset-encoded; sums are plain signed integers for the rescale.
+
+use halo2_proofs::circuit::{Layouter, Region, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_proofs::poly::Rotation;
+
+use super::table::TableConfig;
+use super::{value, Cell};
+use crate::field::fe;
+use crate::{VALUE_BITS, VALUE_OFFSET};
+
+/// Window values per row.
+pub const POOL_WIDTH: usize = 4;
+
+/// Columns of the pooling chip.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// Result of the row.
+    pub out: Column<Advice>,
+    /// Running sum carried in.
+    pub carry: Column<Advice>,
+    /// Window values.
+    pub a: [Column<Advice>; POOL_WIDTH],
+    /// 1 on max rows.
+    pub fmax: Column<Fixed>,
+    /// Sum rows.
+    pub q_sum: Selector,
+}
+
+/// Rows to reduce a window of `n` values.
+pub fn rows_for(n: usize, max: bool) -> usize {
+    if max {
+        1 + n.saturating_sub(POOL_WIDTH).div_ceil(POOL_WIDTH - 1)
+    } else {
+        n.div_ceil(POOL_WIDTH).max(1)
+    }
+}
+
+fn constant(v: u64) -> Expression<Fp> {
+    Expression::Constant(Fp::from(v))
+}
+
+impl PoolConfig {
+    /// Allocates columns, gates and lookups.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, table: TableConfig) -> Self {
+        let out = meta.advice_column();
+        let carry = meta.advice_column();
+        let a = [(); POOL_WIDTH].map(|_| meta.advice_column());
+        for c in a.iter().chain([&out, &carry]) {
+            meta.enable_equality(*c);
+        }
+        let fmax = meta.fixed_column();
+        let q_sum = meta.selector();
+        meta.create_gate("pool max", |m| {
+            let f = m.query_fixed(fmax);
+            let o = m.query_advice(out, Rotation::cur());
+            let prod = a.iter().fold(constant(1), |p, c| {
+                p * (o.clone() - m.query_advice(*c, Rotation::cur()))
+            });
+            vec![f * prod]
+        });
+        meta.create_gate("pool sum", |m| {
+            let q = m.query_selector(q_sum);
+            let o = m.query_advice(out, Rotation::cur());
+            let c = m.query_advice(carry, Rotation::cur());
+            let sum = a.iter().fold(constant(0), |s, col| {
+                s + m.query_advice(*col, Rotation::cur()) - constant(VALUE_OFFSET as u64)
+            });
+            vec![q * (o - c - sum)]
+        });
+        for col in a {
+            meta.lookup(|m| {
+                let f = m.query_fixed(fmax);
+                let o = m.query_advice(out, Rotation::cur());
+                let v = m.query_advice(col, Rotation::cur());
+                vec![
+                    (f.clone() * constant(VALUE_BITS as u64), table.tag),
+                    (f * (o - v), table.a),
+                    (constant(0), table.b),
+                ]
+            });
+        }
+        PoolConfig {
+            out,
+            carry,
+            a,
+            fmax,
+            q_sum,
+        }
+    }
+
+    /// Reduces each window (indices into `inputs`) to its maximum (offset-encoded cell) or its
+    /// sum (plain cell). `values` holds the offset-free inputs when proving.
+    pub fn assign(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        max: bool,
+        windows: &[Vec<usize>],
+        inputs: &[Cell],
+        values: Option<&[i64]>,
+    ) -> Result<Vec<Cell>, Error> {
+        layouter.assign_region(
+            || format!("pool {name}"),
+            |mut region| {
+                let mut row = 0;
+                let mut outs = Vec::with_capacity(windows.len());
+                for w in windows {
+                    let cell = if max {
+                        self.max_window(&mut region, &mut row, w, inputs, values)?
+                    } else {
+                        self.sum_window(&mut region, &mut row, w, inputs, values)?
+                    };
+                    outs.push(cell);
+                }
+                Ok(outs)
+            },
+        )
+    }
+
+    fn max_window(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: &mut usize,
+        w: &[usize],
+        inputs: &[Cell],
+        values: Option<&[i64]>,
+    ) -> Result<Cell, Error> {
+        let first = *w.first().ok_or(Error::Synthesis)?;
+        let get = |i: usize| inputs.get(i).ok_or(Error::Synthesis);
+        let val = |i: usize| values.map(|v| v[i] + VALUE_OFFSET);
+        // Row 0 takes four values; later rows take the running max and three more.
+        let mut running: Option<(Cell, Option<i64>)> = None;
+        let mut rest = w;
+        loop {
+            let take = if running.is_none() {
+                POOL_WIDTH
+            } else {
+                POOL_WIDTH - 1
+            };
+            let (now, later) = rest.split_at(take.min(rest.len()));
+            region.assign_fixed(|| "fmax", self.fmax, *row, || Value::known(Fp::one()))?;
+            let mut current: Vec<Option<i64>> = Vec::with_capacity(POOL_WIDTH);
+            let mut slot = 0;
+            if let Some((cell, v)) = &running {
+                cell.copy_advice(|| "running max", region, self.a[0], *row)?;
+                current.push(*v);
+                slot = 1;
+            }
+            for k in slot..POOL_WIDTH {
+                let i = now.get(k - slot).copied().unwrap_or(first);
+                get(i)?.copy_advice(|| "window value", region, self.a[k], *row)?;
+                current.push(val(i));
+            }
+            let m = current
+                .iter()
+                .copied()
+                .try_fold(i64::MIN, |m, v| v.map(|v| m.max(v)));
+            let out = region.assign_advice(|| "max", self.out, *row, || value(m))?;
+            region.assign_advice(|| "carry", self.carry, *row, || Value::known(Fp::zero()))?;
+            *row += 1;
+            running = Some((out, m));
+            if later.is_empty() {
+                break;
+            }
+            rest = later;
+        }
+        running.map(|(c, _)| c).ok_or(Error::Synthesis)
+    }
+
+    fn sum_window(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: &mut usize,
+        w: &[usize],
+        inputs: &[Cell],
+        values: Option<&[i64]>,
+    ) -> Result<Cell, Error> {
+        let mut carry: Option<(Cell, Option<i64>)> = None;
+        let chunks: Vec<&[usize]> = if w.is_empty() {
+            vec![&[]]
+        } else {
+            w.chunks(POOL_WIDTH).collect()
+        };
+        for chunk in chunks {
+            self.q_sum.enable(region, *row)?;
+            let c_val = match &carry {
+                Some((cell, v)) => {
+                    cell.copy_advice(|| "carry", region, self.carry, *row)?;
+                    *v
+                }
+                None => {
+                    region.assign_advice_from_constant(
+                        || "carry 0",
+                        self.carry,
+                        *row,
+                        Fp::zero(),
+                    )?;
+                    values.map(|_| 0)
+                }
+            };
+            let mut sum = c_val;
+            for k in 0..POOL_WIDTH {
+                match chunk.get(k) {
+                    Some(i) => {
+                        inputs.get(*i).ok_or(Error::Synthesis)?.copy_advice(
+                            || "window value",
+                            region,
+                            self.a[k],
+                            *row,
+                        )?;
+                        sum = sum.and_then(|s| values.map(|v| s + v[*i]));
+                    }
+                    None => {
+                        region.assign_advice_from_constant(
+                            || "zero",
+                            self.a[k],
+                            *row,
+                            fe(VALUE_OFFSET),
+                        )?;
+                    }
+                }
+            }
+            let out = region.assign_advice(|| "sum", self.out, *row, || value(sum))?;
+            *row += 1;
+            carry = Some((out, sum));
+        }
+        carry.map(|(c, _)| c).ok_or(Error::Synthesis)
+    }
+}

@@ -1,0 +1,115 @@
+//! MockProver tests of convolution and pooling layers: honest witness passes; corrupted conv
+//! rows and pool outputs are rejected.
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::pasta::Fp;
+
+use super::*;
+use crate::chips::mac::MacRow;
+use crate::chips::rescale::RescaleRow;
+use crate::model::QuantModel;
+use crate::quant::quantize_input;
+use crate::testing::quantized_cnn;
+
+fn model() -> (QuantModel, Vec<i64>) {
+    let (m, data) = quantized_cnn(3).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    (m, input)
+}
+
+fn passes<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
+    let (m, input) = model();
+    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    let prover = MockProver::run(
+        m.spec.circuit.k,
+        &EditedCircuit { circuit, edit },
+        vec![public],
+    )
+    .unwrap();
+    prover.verify().is_ok()
+}
+
+#[test]
+fn cnn_honest_witness_passes_and_matches_float_model() {
+    let (m, input) = model();
+    assert!(passes(CnnEdit::None));
+    let (_, _, trace) = ModelCircuit::prove(&m, &input).unwrap();
+    assert_eq!(trace.output().len(), 3);
+    // Every window op is present.
+    let kinds: Vec<&str> = m
+        .spec
+        .layers
+        .iter()
+        .map(|l| match l.kind {
+            crate::spec::LayerKind::Dense => "dense",
+            crate::spec::LayerKind::Conv2d { .. } => "conv",
+            crate::spec::LayerKind::MaxPool { .. } => "max",
+            crate::spec::LayerKind::AvgPool { .. } => "avg",
+        })
+        .collect();
+    assert_eq!(kinds, ["conv", "max", "conv", "avg", "dense"]);
+}
+
+/// Corruptions of CNN layers.
+#[derive(Clone, Debug, Default)]
+enum CnnEdit {
+    #[default]
+    None,
+    /// A later position block of conv1 uses a different weight (its digits change).
+    ReusedWeightChanged,
+    /// A conv accumulator of a second group is off by one.
+    ConvProduct,
+    /// The average-pool rescale gets a wrong remainder.
+    AvgRemainder,
+    /// A max-pool output computed from a raised input value (a wrong max).
+    WrongMax,
+    /// An average-pool sum computed from a changed input value (a wrong sum).
+    WrongSum,
+}
+
+impl WitnessEdit for CnnEdit {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        match (self, layer) {
+            (CnnEdit::ReusedWeightChanged, 0) => {
+                let d = &mut rows[3].digits[0];
+                d[0] = d[0].map(|v| (v + 1) % 4);
+            }
+            (CnnEdit::ConvProduct, 2) => rows[1].acc[1] = rows[1].acc[1].map(|a| a + 1),
+            _ => {}
+        }
+    }
+
+    fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
+        match (self, layer) {
+            (CnnEdit::WrongMax, 1) => values[0] = crate::VALUE_MAX + 1,
+            (CnnEdit::WrongSum, 3) => values[1] -= 1,
+            _ => {}
+        }
+    }
+
+    fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
+        if let (CnnEdit::AvgRemainder, 3) = (self, layer) {
+            rows[0].r0 = rows[0].r0.map(|r| r ^ 1);
+        }
+    }
+}
+
+#[test]
+fn cnn_corruptions_are_rejected() {
+    assert!(!passes(CnnEdit::ReusedWeightChanged));
+    assert!(!passes(CnnEdit::ConvProduct));
+    assert!(!passes(CnnEdit::AvgRemainder));
+    assert!(!passes(CnnEdit::WrongMax));
+    assert!(!passes(CnnEdit::WrongSum));
+}
+
+#[test]
+fn wrong_pool_output_is_rejected() {
+    // Claim a different model output: the max-pool and everything after must follow.
+    let (m, input) = model();
+    let (circuit, mut public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    let last = public.len() - 1;
+    public[last] += Fp::one();
+    let prover = MockProver::run(m.spec.circuit.k, &circuit, vec![public]).unwrap();
+    assert!(prover.verify().is_err());
+}

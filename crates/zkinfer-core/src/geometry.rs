@@ -1,0 +1,116 @@
+//! Sliding-window geometry shared by convolutions and pooling.
+
+use serde::{Deserialize, Serialize};
+
+/// Kernel size, strides and zero padding of a 2-D window op on a `[C, H, W]` tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// Input shape `[channels, height, width]`.
+    pub input: [usize; 3],
+    /// Kernel `[height, width]`.
+    pub kernel: [usize; 2],
+    /// Strides `[height, width]`.
+    pub stride: [usize; 2],
+    /// Padding `[top, left, bottom, right]`.
+    pub pads: [usize; 4],
+}
+
+impl Window {
+    /// Output `[height, width]`, or `None` if the kernel does not fit or a stride is 0.
+    pub fn output_hw(&self) -> Option<[usize; 2]> {
+        let [_, h, w] = self.input;
+        let dim = |size: usize, pad: usize, k: usize, s: usize| -> Option<usize> {
+            let padded = size.checked_add(pad)?;
+            (s > 0 && k > 0 && padded >= k).then(|| (padded - k) / s + 1)
+        };
+        Some([
+            dim(
+                h,
+                self.pads[0] + self.pads[2],
+                self.kernel[0],
+                self.stride[0],
+            )?,
+            dim(
+                w,
+                self.pads[1] + self.pads[3],
+                self.kernel[1],
+                self.stride[1],
+            )?,
+        ])
+    }
+
+    /// Number of output positions.
+    pub fn positions(&self) -> usize {
+        self.output_hw().map(|[h, w]| h * w).unwrap_or(0)
+    }
+
+    /// Kernel area.
+    pub fn area(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+
+    /// Flat input index (within channel `c`) read by output position `pos` at kernel offset
+    /// `(ky, kx)`, or `None` when it falls in the padding.
+    pub fn source(&self, c: usize, pos: usize, ky: usize, kx: usize) -> Option<usize> {
+        let [_, h, w] = self.input;
+        let ow = self.output_hw()?[1];
+        let (oy, ox) = (pos / ow, pos % ow);
+        let y = (oy * self.stride[0] + ky).checked_sub(self.pads[0])?;
+        let x = (ox * self.stride[1] + kx).checked_sub(self.pads[1])?;
+        (y < h && x < w).then_some(c * h * w + y * w + x)
+    }
+
+    /// Sanity bounds for untrusted geometry.
+    pub fn is_reasonable(&self) -> bool {
+        let small = |v: usize| v <= 1 << 12;
+        self.input.iter().all(|d| *d > 0 && small(*d))
+            && self.kernel.iter().all(|d| *d > 0 && small(*d))
+            && self.stride.iter().all(|d| *d > 0 && small(*d))
+            && self.pads.iter().all(|d| small(*d))
+            && self.output_hw().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_and_sources() {
+        let w = Window {
+            input: [1, 4, 4],
+            kernel: [3, 3],
+            stride: [1, 1],
+            pads: [1, 1, 1, 1],
+        };
+        assert_eq!(w.output_hw(), Some([4, 4]));
+        assert_eq!(w.source(0, 0, 0, 0), None);
+        assert_eq!(w.source(0, 0, 1, 1), Some(0));
+        assert_eq!(w.source(0, 5, 2, 2), Some(10));
+        let p = Window {
+            input: [2, 5, 5],
+            kernel: [2, 2],
+            stride: [2, 2],
+            pads: [0; 4],
+        };
+        assert_eq!(p.output_hw(), Some([2, 2]));
+        assert_eq!(p.source(1, 3, 1, 1), Some(25 + 3 * 5 + 3));
+    }
+}
+
+impl Window {
+    /// Input indices of every pooling window, channel-major then position (padding skipped).
+    pub fn windows(&self) -> Vec<Vec<usize>> {
+        let [kh, kw] = self.kernel;
+        (0..self.input[0])
+            .flat_map(|c| (0..self.positions()).map(move |p| (c, p)))
+            .map(|(c, p)| {
+                (0..kh)
+                    .flat_map(|ky| (0..kw).map(move |kx| (ky, kx)))
+                    .filter_map(|(ky, kx)| self.source(c, p, ky, kx))
+                    .collect()
+            })
+            .collect()
+    }
+}

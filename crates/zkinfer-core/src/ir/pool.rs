@@ -1,0 +1,49 @@
+//! Max and average pooling.
+
+use crate::geometry::Window;
+
+/// Pooling kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Maximum over the window (padding ignored).
+    Max,
+    /// Sum over the window divided by the kernel area (padding counts as zeros).
+    Average,
+}
+
+/// A pooling op.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    /// Kind.
+    pub kind: PoolKind,
+    /// Geometry.
+    pub window: Window,
+}
+
+impl Pool {
+    /// Output shape `[c, oh, ow]`.
+    pub fn output_shape(&self) -> [usize; 3] {
+        let [h, w] = self.window.output_hw().unwrap_or([0, 0]);
+        [self.window.input[0], h, w]
+    }
+
+    /// Float evaluation on a flat `[C, H, W]` input.
+    pub fn eval(&self, x: &[f32]) -> Vec<f32> {
+        let win = &self.window;
+        let positions = win.positions();
+        let mut out = Vec::with_capacity(win.input[0] * positions);
+        for c in 0..win.input[0] {
+            for p in 0..positions {
+                let values = (0..win.kernel[0])
+                    .flat_map(|ky| (0..win.kernel[1]).map(move |kx| (ky, kx)))
+                    .filter_map(|(ky, kx)| win.source(c, p, ky, kx))
+                    .map(|i| x[i]);
+                out.push(match self.kind {
+                    PoolKind::Max => values.fold(f32::NEG_INFINITY, f32::max),
+                    PoolKind::Average => values.sum::<f32>() / win.area() as f32,
+                });
+            }
+        }
+        out
+    }
+}
