@@ -78,15 +78,18 @@ pub(super) fn synthesize(
                     true,
                     &window.windows(),
                     &prev,
-                    x,
+                    pool_x.as_deref(),
                 )?;
                 continue;
             }
-            LayerKind::AvgPool { window } => {
-                config
-                    .pool
-                    .assign(&mut layouter, &l.name, false, &window.windows(), &prev, x)?
-            }
+            LayerKind::AvgPool { window } => config.pool.assign(
+                &mut layouter,
+                &l.name,
+                false,
+                &window.windows(),
+                &prev,
+                pool_x.as_deref(),
+            )?,
         };
         let layer = RescaleLayer {
             name: &l.name,
