@@ -112,6 +112,62 @@ def matmul_mlp():
     save("mlp_matmul", model, data[0], data)
 
 
+def lenet5():
+    """LeNet-5-shaped CNN on 28x28 (random He-initialised weights, BatchNorm after conv2).
+
+    Inputs are scikit-learn digits upsampled to 28x28, so the float-vs-quantized comparison runs
+    on real images.
+    """
+    rng = np.random.default_rng(5)
+    he = lambda *shape: (rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))).astype(np.float32)
+    small = lambda n: (rng.standard_normal(n) * 0.05).astype(np.float32)
+    inits = [
+        numpy_helper.from_array(he(6, 1, 5, 5), "conv1.weight"),
+        numpy_helper.from_array(small(6), "conv1.bias"),
+        numpy_helper.from_array(he(16, 6, 5, 5), "conv2.weight"),
+        numpy_helper.from_array(small(16), "conv2.bias"),
+        numpy_helper.from_array((1 + 0.1 * rng.standard_normal(16)).astype(np.float32), "bn.scale"),
+        numpy_helper.from_array(small(16), "bn.bias"),
+        numpy_helper.from_array(small(16), "bn.mean"),
+        numpy_helper.from_array((1 + 0.1 * rng.random(16)).astype(np.float32), "bn.var"),
+        numpy_helper.from_array(he(120, 256), "fc1.weight"),
+        numpy_helper.from_array(small(120), "fc1.bias"),
+        numpy_helper.from_array(he(84, 120), "fc2.weight"),
+        numpy_helper.from_array(small(84), "fc2.bias"),
+        numpy_helper.from_array(he(10, 84), "fc3.weight"),
+        numpy_helper.from_array(small(10), "fc3.bias"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["image", "conv1.weight", "conv1.bias"], ["c1"], name="conv1", kernel_shape=[5, 5]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"], name="conv2", kernel_shape=[5, 5]),
+        helper.make_node("BatchNormalization", ["c2", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["b2"], name="bn2"),
+        helper.make_node("Relu", ["b2"], ["r2"], name="relu2"),
+        helper.make_node("MaxPool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p2"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc1.weight", "fc1.bias"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h1"], ["a1"], name="relu3"),
+        helper.make_node("Gemm", ["a1", "fc2.weight", "fc2.bias"], ["h2"], name="fc2", transB=1),
+        helper.make_node("Relu", ["h2"], ["a2"], name="relu4"),
+        helper.make_node("Gemm", ["a2", "fc3.weight", "fc3.bias"], ["logits"], name="fc3", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "lenet5",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    digits = load_digits()
+    images = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 24x24
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.float32).reshape(-1, 784)
+    test = {"input_data": [images[1500:1532].astype(float).round(6).reshape(-1).tolist()]}
+    save("lenet5", model, images[1400], images[:32], {"test.json": test})
+
+
 def unsupported_sigmoid():
     """A model with an op zkinfer refuses (Sigmoid), for the error-path tests."""
     w = np.ones((4, 3), dtype=np.float32)
@@ -134,4 +190,5 @@ def unsupported_sigmoid():
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
+    lenet5()
     unsupported_sigmoid()

@@ -39,6 +39,18 @@ impl<'a> Attrs<'a> {
         self.get(name).map(|a| a.f).unwrap_or(default)
     }
 
+    /// An integer-list attribute, or `None` when absent.
+    pub fn ints(&self, name: &str) -> Option<&'a [i64]> {
+        self.get(name).map(|a| &a.ints[..])
+    }
+
+    /// A string attribute, or `default`.
+    pub fn string(&self, name: &str, default: &str) -> String {
+        self.get(name)
+            .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+            .unwrap_or_else(|| default.to_string())
+    }
+
     /// A tensor attribute.
     pub fn tensor(&self, name: &str) -> Option<&'a TensorProto> {
         self.get(name).and_then(|a| a.t.as_ref())

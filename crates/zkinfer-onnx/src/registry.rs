@@ -18,6 +18,11 @@ pub fn lowering(op_type: &str) -> Option<Lowering> {
         "Flatten" => ops::flatten::lower,
         "Reshape" => ops::reshape::lower,
         "Identity" => ops::identity::lower,
+        "Conv" => ops::conv::lower,
+        "MaxPool" => ops::pool::lower_max,
+        "AveragePool" => ops::pool::lower_average,
+        "GlobalAveragePool" => ops::pool::lower_global_average,
+        "BatchNormalization" => ops::batchnorm::lower,
         _ => return None,
     })
 }

@@ -1,0 +1,67 @@
+//! `Conv` (2-D, groups 1, dilation 1) with constant weights and bias.
+
+use tract_onnx::pb::NodeProto;
+use zkinfer_core::ir::{Conv2d, Op};
+
+use super::window;
+use crate::attrs::Attrs;
+use crate::context::Context;
+use crate::OnnxError;
+
+/// Lowers a Conv node.
+pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&[
+        "auto_pad",
+        "dilations",
+        "group",
+        "kernel_shape",
+        "pads",
+        "strides",
+    ])?;
+    cx.activation(node, 0)?;
+    let input = window::image(&attrs, &cx.shape)?;
+    let group = attrs.int("group", 1);
+    if group != 1 {
+        let d = attrs
+            .ints("dilations")
+            .map(|d| format!("dilations {d:?} with "))
+            .unwrap_or_default();
+        return Err(attrs.unsupported(format!("{d}groups {group} not supported (only 1)")));
+    }
+    let w = cx.constant(node, 1)?;
+    let [co, ci, kh, kw] = match w.shape.as_slice() {
+        [a, b, c, d] => [*a, *b, *c, *d],
+        s => return Err(attrs.unsupported(format!("weights of shape {s:?} (4-D expected)"))),
+    };
+    if ci != input[0] || w.floats.len() != co * ci * kh * kw {
+        return Err(attrs.unsupported(format!(
+            "weights of shape {:?} do not fit {} input channels",
+            w.shape, input[0]
+        )));
+    }
+    let window = window::read(&attrs, input, Some([kh, kw]))?;
+    if window.kernel != [kh, kw] {
+        return Err(attrs.unsupported(format!(
+            "kernel_shape {:?} differs from the weights' {:?}",
+            window.kernel,
+            [kh, kw]
+        )));
+    }
+    let weights = w.floats.clone();
+    let bias = match cx.optional_constant(node, 2)? {
+        None => vec![0.0; co],
+        Some(b) if b.floats.len() == co => b.floats.clone(),
+        Some(b) => {
+            return Err(attrs.unsupported(format!("bias of shape {:?} (expected [{co}])", b.shape)))
+        }
+    };
+    let conv = Conv2d {
+        window,
+        out_channels: co,
+        weights,
+        bias,
+    };
+    let [oc, oh, ow] = conv.output_shape();
+    cx.push(node, Some(Op::Conv2d(conv)), vec![1, oc, oh, ow])
+}

@@ -1,0 +1,108 @@
+//! `MaxPool`, `AveragePool` and `GlobalAveragePool`.
+
+use tract_onnx::pb::NodeProto;
+use zkinfer_core::geometry::Window;
+use zkinfer_core::ir::{Op, Pool, PoolKind};
+
+use super::window;
+use crate::attrs::Attrs;
+use crate::context::Context;
+use crate::OnnxError;
+
+fn push(
+    cx: &mut Context,
+    node: &NodeProto,
+    kind: PoolKind,
+    window: Window,
+) -> Result<(), OnnxError> {
+    let pool = Pool { kind, window };
+    let [c, h, w] = pool.output_shape();
+    cx.push(node, Some(Op::Pool(pool)), vec![1, c, h, w])
+}
+
+fn common(cx: &Context, node: &NodeProto, attrs: &Attrs<'_>) -> Result<[usize; 3], OnnxError> {
+    cx.activation(node, 0)?;
+    if attrs.int("ceil_mode", 0) != 0 {
+        return Err(attrs.unsupported("ceil_mode 1 not supported"));
+    }
+    if node.output.len() > 1 && !node.output[1].is_empty() {
+        return Err(attrs.unsupported("the Indices output is not supported"));
+    }
+    window::image(attrs, &cx.shape)
+}
+
+/// Lowers `MaxPool`.
+pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&[
+        "auto_pad",
+        "ceil_mode",
+        "dilations",
+        "kernel_shape",
+        "pads",
+        "storage_order",
+        "strides",
+    ])?;
+    let input = common(cx, node, &attrs)?;
+    if attrs.int("storage_order", 0) != 0 {
+        return Err(attrs.unsupported("storage_order 1 not supported"));
+    }
+    let window = window::read(&attrs, input, None)?;
+    if window.pads[0] >= window.kernel[0]
+        || window.pads[1] >= window.kernel[1]
+        || window.pads[2] >= window.kernel[0]
+        || window.pads[3] >= window.kernel[1]
+    {
+        return Err(attrs.unsupported(format!(
+            "pads {:?} not smaller than the kernel",
+            window.pads
+        )));
+    }
+    push(cx, node, PoolKind::Max, window)
+}
+
+/// Lowers `AveragePool` (the window area must be a power of two).
+pub fn lower_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&[
+        "auto_pad",
+        "ceil_mode",
+        "count_include_pad",
+        "dilations",
+        "kernel_shape",
+        "pads",
+        "strides",
+    ])?;
+    let input = common(cx, node, &attrs)?;
+    let window = window::read(&attrs, input, None)?;
+    if window.pads != [0; 4] && attrs.int("count_include_pad", 0) == 0 {
+        return Err(attrs.unsupported("padding with count_include_pad 0 not supported"));
+    }
+    check_area(&attrs, &window)?;
+    push(cx, node, PoolKind::Average, window)
+}
+
+/// Lowers `GlobalAveragePool` (H·W must be a power of two).
+pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&[])?;
+    let input = common(cx, node, &attrs)?;
+    let window = Window {
+        input,
+        kernel: [input[1], input[2]],
+        stride: [1, 1],
+        pads: [0; 4],
+    };
+    check_area(&attrs, &window)?;
+    push(cx, node, PoolKind::Average, window)
+}
+
+fn check_area(attrs: &Attrs<'_>, window: &Window) -> Result<(), OnnxError> {
+    let area = window.area();
+    if !area.is_power_of_two() {
+        return Err(attrs.unsupported(format!(
+            "averaging over {area} values (only powers of two are supported)"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Shared reading of window attributes (kernel, strides, pads, auto_pad, dilations).
+
+use zkinfer_core::geometry::Window;
+
+use crate::attrs::Attrs;
+use crate::OnnxError;
+
+/// The `[C, H, W]` of a `[1, C, H, W]` activation.
+pub fn image(attrs: &Attrs<'_>, shape: &[usize]) -> Result<[usize; 3], OnnxError> {
+    match shape {
+        [1, c, h, w] => Ok([*c, *h, *w]),
+        s => Err(attrs.unsupported(format!(
+            "input of shape {s:?} (a [1, C, H, W] image is expected)"
+        ))),
+    }
+}
+
+fn pair(attrs: &Attrs<'_>, name: &str, default: usize) -> Result<[usize; 2], OnnxError> {
+    match attrs.ints(name) {
+        None => Ok([default; 2]),
+        Some([a, b]) if *a > 0 && *b > 0 => Ok([*a as usize, *b as usize]),
+        Some(v) => Err(attrs.unsupported(format!("{name} {v:?} (two positive values expected)"))),
+    }
+}
+
+/// Reads a 2-D window; `kernel` is given when the op takes it from a tensor (Conv weights).
+pub fn read(
+    attrs: &Attrs<'_>,
+    input: [usize; 3],
+    kernel: Option<[usize; 2]>,
+) -> Result<Window, OnnxError> {
+    let kernel = match (attrs.ints("kernel_shape"), kernel) {
+        (Some(_), _) | (None, None) => pair(attrs, "kernel_shape", 0)?,
+        (None, Some(k)) => k,
+    };
+    if kernel.contains(&0) {
+        return Err(attrs.unsupported("kernel_shape is required"));
+    }
+    let stride = pair(attrs, "strides", 1)?;
+    if let Some(d) = attrs.ints("dilations") {
+        if d.iter().any(|v| *v != 1) {
+            return Err(attrs.unsupported(format!("dilations {d:?} not supported (only 1)")));
+        }
+    }
+    let pads = match attrs.string("auto_pad", "NOTSET").as_str() {
+        "NOTSET" => match attrs.ints("pads") {
+            None => [0; 4],
+            Some(p) if p.len() == 4 && p.iter().all(|v| *v >= 0) => {
+                [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize]
+            }
+            Some(p) => {
+                return Err(
+                    attrs.unsupported(format!("pads {p:?} (four non-negative values expected)"))
+                )
+            }
+        },
+        "VALID" => [0; 4],
+        mode @ ("SAME_UPPER" | "SAME_LOWER") => {
+            let total = |size: usize, k: usize, s: usize| {
+                (size.div_ceil(s).saturating_sub(1) * s + k).saturating_sub(size)
+            };
+            let (th, tw) = (
+                total(input[1], kernel[0], stride[0]),
+                total(input[2], kernel[1], stride[1]),
+            );
+            if mode == "SAME_UPPER" {
+                [th / 2, tw / 2, th - th / 2, tw - tw / 2]
+            } else {
+                [th - th / 2, tw - tw / 2, th / 2, tw / 2]
+            }
+        }
+        other => return Err(attrs.unsupported(format!("auto_pad {other} not supported"))),
+    };
+    let window = Window {
+        input,
+        kernel,
+        stride,
+        pads,
+    };
+    if !window.is_reasonable() {
+        return Err(attrs.unsupported(format!("window {window:?} does not fit the input")));
+    }
+    Ok(window)
+}
