@@ -113,15 +113,17 @@ def matmul_mlp():
 
 
 def lenet5():
-    """LeNet-5-shaped CNN on 28x28 (random He-initialised weights, BatchNorm after conv2).
+    """LeNet-5-shaped CNN on 28x28: conv 5x5 (6) - ReLU - max pool - conv 5x5 (16) - BatchNorm -
+    ReLU - max pool - Flatten - Gemm 120 - ReLU - Gemm 84 - ReLU - Gemm 10.
 
-    Inputs are scikit-learn digits upsampled to 28x28, so the float-vs-quantized comparison runs
-    on real images.
+    The convolutions keep random He-initialised weights (a fixed feature extractor); the three
+    dense layers are trained with scikit-learn on those features, so the classifier is real.
+    Inputs are scikit-learn digits upsampled to 28x28.
     """
     rng = np.random.default_rng(5)
     he = lambda *shape: (rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))).astype(np.float32)
     small = lambda n: (rng.standard_normal(n) * 0.05).astype(np.float32)
-    inits = [
+    conv_inits = [
         numpy_helper.from_array(he(6, 1, 5, 5), "conv1.weight"),
         numpy_helper.from_array(small(6), "conv1.bias"),
         numpy_helper.from_array(he(16, 6, 5, 5), "conv2.weight"),
@@ -130,14 +132,8 @@ def lenet5():
         numpy_helper.from_array(small(16), "bn.bias"),
         numpy_helper.from_array(small(16), "bn.mean"),
         numpy_helper.from_array((1 + 0.1 * rng.random(16)).astype(np.float32), "bn.var"),
-        numpy_helper.from_array(he(120, 256), "fc1.weight"),
-        numpy_helper.from_array(small(120), "fc1.bias"),
-        numpy_helper.from_array(he(84, 120), "fc2.weight"),
-        numpy_helper.from_array(small(84), "fc2.bias"),
-        numpy_helper.from_array(he(10, 84), "fc3.weight"),
-        numpy_helper.from_array(small(10), "fc3.bias"),
     ]
-    nodes = [
+    features = [
         helper.make_node("Conv", ["image", "conv1.weight", "conv1.bias"], ["c1"], name="conv1", kernel_shape=[5, 5]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
         helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
@@ -146,6 +142,32 @@ def lenet5():
         helper.make_node("Relu", ["b2"], ["r2"], name="relu2"),
         helper.make_node("MaxPool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Flatten", ["p2"], ["f"], name="flatten"),
+    ]
+    image_info = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])
+
+    digits = load_digits()
+    images = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 24x24
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.float32).reshape(-1, 784)
+    labels = digits.target
+
+    extractor = helper.make_model(
+        helper.make_graph(features, "features", [image_info], [helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, 256])], conv_inits),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
+    extractor.ir_version = 8
+    sess = ort.InferenceSession(extractor.SerializeToString(), providers=["CPUExecutionProvider"])
+    feats = np.concatenate([sess.run(None, {"image": im.reshape(1, 1, 28, 28)})[0] for im in images])
+    clf = MLPClassifier(hidden_layer_sizes=(120, 84), activation="relu", max_iter=300, random_state=0)
+    clf.fit(feats[:1400], labels[:1400])
+    print("lenet5: float test accuracy", clf.score(feats[1400:], labels[1400:]))
+
+    dense_inits = []
+    for i, (w, b) in enumerate(zip(clf.coefs_, clf.intercepts_)):
+        dense_inits += [
+            numpy_helper.from_array(w.T.astype(np.float32), f"fc{i + 1}.weight"),
+            numpy_helper.from_array(b.astype(np.float32), f"fc{i + 1}.bias"),
+        ]
+    nodes = features + [
         helper.make_node("Gemm", ["f", "fc1.weight", "fc1.bias"], ["h1"], name="fc1", transB=1),
         helper.make_node("Relu", ["h1"], ["a1"], name="relu3"),
         helper.make_node("Gemm", ["a1", "fc2.weight", "fc2.bias"], ["h2"], name="fc2", transB=1),
@@ -155,16 +177,13 @@ def lenet5():
     graph = helper.make_graph(
         nodes,
         "lenet5",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
+        [image_info],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
-        inits,
+        conv_inits + dense_inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    digits = load_digits()
-    images = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 24x24
-    images = np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.float32).reshape(-1, 784)
-    test = {"input_data": [images[1500:1532].astype(float).round(6).reshape(-1).tolist()]}
+    test = {"input_data": [images[1500:1532].astype(float).round(6).reshape(-1).tolist()], "labels": labels[1500:1532].tolist()}
     save("lenet5", model, images[1400], images[:32], {"test.json": test})
 
 
