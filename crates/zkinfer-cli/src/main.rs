@@ -194,8 +194,20 @@ fn print_summary(c: &CompiledModel) {
         s.input.shape, s.input.scale
     );
     for (i, l) in s.layers.iter().enumerate() {
+        let kind = match l.kind {
+            zkinfer::core::spec::LayerKind::Dense => "dense",
+            zkinfer::core::spec::LayerKind::Conv2d { .. } => "conv",
+            zkinfer::core::spec::LayerKind::MaxPool { .. } => "maxpool",
+            zkinfer::core::spec::LayerKind::AvgPool { .. } => "avgpool",
+        };
+        let err = c
+            .calibration
+            .layer_max_abs_error
+            .get(i)
+            .copied()
+            .unwrap_or(0.0);
         println!(
-            "layer {i}    {} {}->{} weights 2^-{} output 2^-{} shift {} {:?}",
+            "layer {i}    {} ({kind}) {}->{} weights 2^-{} output 2^-{} shift {} {:?}, max |err| {err:.4}",
             l.name,
             l.inputs,
             l.outputs,
