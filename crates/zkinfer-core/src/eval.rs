@@ -180,3 +180,34 @@ mod tests {
         assert_eq!(rescale(384, 8), 2);
     }
 }
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+    use crate::testing::quantized_mlp;
+
+    #[test]
+    fn an_input_that_overflows_names_the_layer() {
+        let (m, _) = quantized_mlp(11, &[16, 8, 4]).unwrap();
+        // Saturate the input and make every first-layer weight as large as it can be.
+        let mut weights = m.weights.clone();
+        weights.layers[0]
+            .weights
+            .iter_mut()
+            .for_each(|w| *w = crate::VALUE_MAX);
+        let input = vec![crate::VALUE_MAX; 16];
+        match evaluate(&m.spec, &weights, &input) {
+            Err(CoreError::Overflow {
+                layer, name, what, ..
+            }) => {
+                assert_eq!((layer, name.as_str(), what), (0, "fc0", "activation"));
+            }
+            other => panic!("expected an overflow naming layer 0, got {other:?}"),
+        }
+        // Out-of-range inputs are refused before any layer runs.
+        assert!(matches!(
+            evaluate(&m.spec, &m.weights, &[crate::VALUE_MAX + 1; 16]),
+            Err(CoreError::Overflow { what: "input", .. })
+        ));
+    }
+}
