@@ -199,6 +199,7 @@ fn print_summary(c: &CompiledModel) {
             zkinfer::core::spec::LayerKind::Conv2d { .. } => "conv",
             zkinfer::core::spec::LayerKind::MaxPool { .. } => "maxpool",
             zkinfer::core::spec::LayerKind::AvgPool { .. } => "avgpool",
+            zkinfer::core::spec::LayerKind::Add => "add",
         };
         let err = c
             .calibration

@@ -95,6 +95,7 @@ pub fn accumulate(kind: &LayerKind, inputs: usize, w: &LayerWeights, x: &[i64]) 
             }
             out
         }
+        LayerKind::Add => Vec::new(),
         LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
             let max = matches!(kind, LayerKind::MaxPool { .. });
             (0..window.input[0])
@@ -134,11 +135,32 @@ pub fn evaluate(
             max: VALUE_MAX,
         });
     }
-    let mut x = input.to_vec();
-    let mut layers = Vec::with_capacity(spec.layers.len());
+    let mut layers: Vec<LayerTrace> = Vec::with_capacity(spec.layers.len());
     for (i, (l, w)) in spec.layers.iter().zip(&weights.layers).enumerate() {
         let shift = spec.layer_shift(i) as u32;
-        let acc = accumulate(&l.kind, l.inputs, w, &x);
+        let value = |v: usize| -> &[i64] {
+            match v {
+                0 => input,
+                _ => &layers[v - 1].out,
+            }
+        };
+        let x = value(l.sources[0]);
+        let acc = match l.kind {
+            LayerKind::Add => {
+                let acc_scale = spec.layer_acc_scale(i);
+                let (a, b) = (l.sources[0], l.sources[1]);
+                let (ma, mb) = (
+                    1i64 << (acc_scale - spec.value_scale(a)),
+                    1i64 << (acc_scale - spec.value_scale(b)),
+                );
+                value(a)
+                    .iter()
+                    .zip(value(b))
+                    .map(|(x, y)| x * ma + y * mb)
+                    .collect()
+            }
+            _ => accumulate(&l.kind, l.inputs, w, x),
+        };
         let q: Vec<i64> = match l.kind {
             LayerKind::MaxPool { .. } => acc.clone(),
             _ => acc.iter().map(|a| rescale(*a, shift)).collect(),
@@ -157,7 +179,6 @@ pub fn evaluate(
             Activation::Relu => q.iter().map(|v| (*v).max(0)).collect(),
             Activation::None => q.clone(),
         };
-        x = out.clone();
         layers.push(LayerTrace { acc, q, out });
     }
     Ok(Trace {

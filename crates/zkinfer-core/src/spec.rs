@@ -75,6 +75,8 @@ pub enum LayerKind {
         /// Geometry.
         window: Window,
     },
+    /// Elementwise sum of two values, each first brought to the larger of their scales.
+    Add,
 }
 
 impl LayerKind {
@@ -86,7 +88,7 @@ impl LayerKind {
     /// The window of a window op.
     pub fn window(&self) -> Option<&Window> {
         match self {
-            LayerKind::Dense => None,
+            LayerKind::Dense | LayerKind::Add => None,
             LayerKind::Conv2d { window, .. }
             | LayerKind::MaxPool { window }
             | LayerKind::AvgPool { window } => Some(window),
@@ -120,6 +122,8 @@ pub struct LayerSpec {
     pub name: String,
     /// The computation.
     pub kind: LayerKind,
+    /// Values it reads: 0 is the model input, `j + 1` the output of layer `j`.
+    pub sources: Vec<usize>,
     /// Input length.
     pub inputs: usize,
     /// Output length.
@@ -169,18 +173,44 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
-    /// Scale exponent of layer `i`'s input.
-    pub fn layer_input_scale(&self, i: usize) -> u32 {
-        match i {
+    /// Scale exponent of value `v` (0: the input, `j + 1`: layer `j`'s output).
+    pub fn value_scale(&self, v: usize) -> u32 {
+        match v {
             0 => self.input.scale,
-            _ => self.layers[i - 1].output_scale,
+            _ => self.layers.get(v - 1).map(|l| l.output_scale).unwrap_or(0),
+        }
+    }
+
+    /// Number of scalars of value `v`.
+    pub fn value_len(&self, v: usize) -> usize {
+        match v {
+            0 => self.input.len(),
+            _ => self.layers.get(v - 1).map(|l| l.outputs).unwrap_or(0),
+        }
+    }
+
+    /// Scale exponent of layer `i`'s (first) input.
+    pub fn layer_input_scale(&self, i: usize) -> u32 {
+        self.value_scale(self.layers[i].sources.first().copied().unwrap_or(0))
+    }
+
+    /// Scale exponent of the accumulator of layer `i` (before its rescale).
+    pub fn layer_acc_scale(&self, i: usize) -> u32 {
+        let l = &self.layers[i];
+        match l.kind {
+            LayerKind::Add => l
+                .sources
+                .iter()
+                .map(|s| self.value_scale(*s))
+                .max()
+                .unwrap_or(0),
+            _ => self.layer_input_scale(i) + l.weight_scale,
         }
     }
 
     /// Bits dropped by layer `i`'s rescale.
     pub fn layer_shift(&self, i: usize) -> i64 {
-        self.layer_input_scale(i) as i64 + self.layers[i].weight_scale as i64
-            - self.layers[i].output_scale as i64
+        self.layer_acc_scale(i) as i64 - self.layers[i].output_scale as i64
     }
 
     /// Digest binding a proof bundle to this spec.
@@ -242,8 +272,15 @@ impl ModelSpec {
                 ));
             }
         }
-        let mut len = self.input.len();
         for (i, l) in self.layers.iter().enumerate() {
+            let arity = if l.kind == LayerKind::Add { 2 } else { 1 };
+            if l.sources.len() != arity || l.sources.iter().any(|s| *s > i) {
+                return bad(format!(
+                    "layer {i} ({}) reads values {:?}",
+                    l.name, l.sources
+                ));
+            }
+            let len = self.value_len(l.sources[0]);
             if l.inputs != len || l.outputs == 0 || l.outputs > MAX_LEN {
                 return bad(format!(
                     "layer {i} ({}) maps {} -> {} but receives {len} values",
@@ -261,8 +298,8 @@ impl ModelSpec {
                 ));
             }
             self.validate_kind(i, l)?;
-            len = l.outputs;
         }
+        let len = self.value_len(self.layers.len());
         if len != self.output.len() {
             return bad(format!(
                 "last layer yields {len} values, output shape {:?} holds {}",
@@ -304,6 +341,17 @@ impl ModelSpec {
         let shift = self.layer_shift(i);
         match &l.kind {
             LayerKind::Dense => Ok(()),
+            LayerKind::Add => {
+                if self.value_len(l.sources[1]) != l.inputs
+                    || l.outputs != l.inputs
+                    || l.weight_scale != 0
+                {
+                    return bad(
+                        "an addition takes two values of one length and has no weights".into(),
+                    );
+                }
+                Ok(())
+            }
             LayerKind::Conv2d {
                 window,
                 out_channels,

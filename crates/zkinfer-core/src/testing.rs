@@ -49,6 +49,7 @@ pub fn float_mlp(seed: u64, dims: &[usize]) -> Vec<FloatLayer> {
                     bias: (0..d[1]).map(|_| rng.uniform(-0.1, 0.1)).collect(),
                 }),
                 relu: i + 2 < dims.len(),
+                sources: vec![i],
             }
         })
         .collect()
@@ -110,10 +111,15 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
         weights: (0..12).map(|_| dense_rng.uniform(-0.5, 0.5)).collect(),
         bias: vec![0.05, -0.05, 0.0],
     };
-    let layer = |name: &str, op, relu| FloatLayer {
-        name: name.into(),
-        op,
-        relu,
+    let mut next_source = 0;
+    let mut layer = |name: &str, op, relu| {
+        next_source += 1;
+        FloatLayer {
+            sources: vec![next_source - 1],
+            name: name.into(),
+            op,
+            relu,
+        }
     };
     vec![
         layer("conv1", LayerOp::Conv2d(c1), true),
@@ -137,5 +143,67 @@ pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError
     let layers = float_cnn(seed);
     let data = samples(seed + 1, 8, 2 * 8 * 8);
     let q = calibrate("random-cnn", &layers, &[1, 2, 8, 8], &[1, 3], &data)?;
+    Ok((QuantModel::from_quantized(q)?, data))
+}
+
+/// A small random residual CNN on `[1, 2, 6, 6]`: conv → ReLU (a), conv → ReLU (b),
+/// add(b, a) → ReLU, average pool 2x2, dense.
+pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
+    use crate::geometry::Window;
+    use crate::ir::{Conv2d, Pool, PoolKind};
+    let mut rng = XorShift::new(seed);
+    let mut conv = |ci: usize| {
+        let k = ci * 9;
+        let scale = 1.0 / (k as f32).sqrt();
+        Conv2d {
+            window: Window {
+                input: [ci, 6, 6],
+                kernel: [3, 3],
+                stride: [1, 1],
+                pads: [1; 4],
+            },
+            out_channels: 3,
+            weights: (0..3 * k).map(|_| rng.uniform(-scale, scale)).collect(),
+            bias: (0..3).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+        }
+    };
+    let (c1, c2) = (conv(2), conv(3));
+    let dense = Dense {
+        inputs: 27,
+        outputs: 4,
+        weights: (0..108)
+            .map(|i| ((i * 37 % 17) as f32 - 8.0) / 20.0)
+            .collect(),
+        bias: vec![0.0; 4],
+    };
+    let layer = |name: &str, op, relu, sources: Vec<usize>| FloatLayer {
+        name: name.into(),
+        op,
+        relu,
+        sources,
+    };
+    let pool = Pool {
+        kind: PoolKind::Average,
+        window: Window {
+            input: [3, 6, 6],
+            kernel: [2, 2],
+            stride: [2, 2],
+            pads: [0; 4],
+        },
+    };
+    vec![
+        layer("conv1", LayerOp::Conv2d(c1), true, vec![0]),
+        layer("conv2", LayerOp::Conv2d(c2), true, vec![1]),
+        layer("residual", LayerOp::Add, true, vec![2, 1]),
+        layer("pool", LayerOp::Pool(pool), false, vec![3]),
+        layer("fc", LayerOp::Dense(dense), false, vec![4]),
+    ]
+}
+
+/// A calibrated random residual CNN (see [`float_resnet`]).
+pub fn quantized_resnet(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let layers = float_resnet(seed);
+    let data = samples(seed + 1, 8, 72);
+    let q = calibrate("random-resnet", &layers, &[1, 2, 6, 6], &[1, 4], &data)?;
     Ok((QuantModel::from_quantized(q)?, data))
 }

@@ -1,4 +1,5 @@
-//! The state of lowering: constants seen so far and the chain of IR nodes built.
+//! The state of lowering: constants seen so far, the values (activations) by name, and the IR
+//! nodes built.
 
 use std::collections::HashMap;
 
@@ -13,34 +14,44 @@ use crate::OnnxError;
 pub struct Context {
     /// Constant tensors by value name.
     pub consts: HashMap<String, Const>,
-    /// Name of the value holding the current activation.
-    pub current: String,
-    /// Shape of the current activation.
-    pub shape: Vec<usize>,
-    /// IR nodes so far.
+    /// IR value id of every activation by name (0 is the graph input).
+    pub values: HashMap<String, usize>,
+    /// Shape of every IR value.
+    pub shapes: Vec<Vec<usize>>,
+    /// IR nodes so far (node `i` produces value `i + 1`).
     pub nodes: Vec<Node>,
+    /// How many times each value name is read by a node or is the graph output.
+    pub uses: HashMap<String, usize>,
 }
 
 impl Context {
-    /// Whether value `name` is the current activation.
-    pub fn is_activation(&self, name: &str) -> bool {
-        name == self.current
+    /// Input `idx` of `node` as an activation: its IR value id.
+    pub fn activation(&self, node: &NodeProto, idx: usize) -> Result<usize, OnnxError> {
+        let name = node
+            .input
+            .get(idx)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| missing(node, idx))?;
+        self.values
+            .get(name)
+            .copied()
+            .ok_or_else(|| OnnxError::Unsupported {
+                op_type: node.op_type.clone(),
+                node: display_name(node),
+                detail: format!("input {idx} ({name}) must be an activation, not a constant"),
+            })
     }
 
-    /// Requires input `idx` of `node` to be the current activation.
-    pub fn activation(&self, node: &NodeProto, idx: usize) -> Result<(), OnnxError> {
-        match node.input.get(idx) {
-            Some(name) if self.is_activation(name) => Ok(()),
-            Some(name) => Err(OnnxError::Unsupported {
-                op_type: node.op_type.clone(),
-                node: node.name.clone(),
-                detail: format!(
-                    "input {idx} ({name}) must be the running activation {}",
-                    self.current
-                ),
-            }),
-            None => Err(missing(node, idx)),
-        }
+    /// Whether input `idx` of `node` is an activation.
+    pub fn is_activation(&self, node: &NodeProto, idx: usize) -> bool {
+        node.input
+            .get(idx)
+            .is_some_and(|n| self.values.contains_key(n))
+    }
+
+    /// Shape of IR value `v`.
+    pub fn shape(&self, v: usize) -> &[usize] {
+        self.shapes.get(v).map(|s| &s[..]).unwrap_or(&[])
     }
 
     /// Input `idx` of `node` as a constant tensor.
@@ -52,7 +63,7 @@ impl Context {
             .ok_or_else(|| missing(node, idx))?;
         self.consts.get(name).ok_or_else(|| OnnxError::Unsupported {
             op_type: node.op_type.clone(),
-            node: node.name.clone(),
+            node: display_name(node),
             detail: format!(
                 "input {idx} ({name}) must be a constant (initializer or Constant node)"
             ),
@@ -71,27 +82,53 @@ impl Context {
         }
     }
 
-    /// Appends an IR node producing `node`'s first output with `shape`.
+    fn output<'a>(&self, node: &'a NodeProto) -> Result<&'a String, OnnxError> {
+        node.output.first().ok_or_else(|| OnnxError::Unsupported {
+            op_type: node.op_type.clone(),
+            node: display_name(node),
+            detail: "node has no output".into(),
+        })
+    }
+
+    /// Appends an IR node reading `inputs` and producing `node`'s first output with `shape`.
     pub fn push(
         &mut self,
         node: &NodeProto,
-        op: Option<Op>,
+        op: Op,
+        inputs: Vec<usize>,
         shape: Vec<usize>,
     ) -> Result<(), OnnxError> {
-        let out = node.output.first().ok_or_else(|| OnnxError::Unsupported {
-            op_type: node.op_type.clone(),
-            node: node.name.clone(),
-            detail: "node has no output".into(),
-        })?;
-        if let Some(op) = op {
-            self.nodes.push(Node {
-                name: display_name(node),
-                op,
-            });
-        }
-        self.current = out.clone();
-        self.shape = shape;
+        let out = self.output(node)?.clone();
+        self.nodes.push(Node {
+            name: display_name(node),
+            op,
+            inputs,
+        });
+        self.shapes.push(shape);
+        self.values.insert(out, self.nodes.len());
         Ok(())
+    }
+
+    /// Names `node`'s first output as the existing value `v` (no computation).
+    pub fn alias(&mut self, node: &NodeProto, v: usize) -> Result<(), OnnxError> {
+        let out = self.output(node)?.clone();
+        self.values.insert(out, v);
+        Ok(())
+    }
+
+    /// The node producing value `v`, when `node`'s input `idx` (which holds `v`) is read by
+    /// nothing else, so that `node` may be folded into it.
+    pub fn foldable_producer(
+        &mut self,
+        node: &NodeProto,
+        idx: usize,
+        v: usize,
+    ) -> Option<&mut Node> {
+        let name = node.input.get(idx)?;
+        if v == 0 || self.uses.get(name).copied().unwrap_or(0) != 1 {
+            return None;
+        }
+        self.nodes.get_mut(v - 1)
     }
 }
 

@@ -83,11 +83,21 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         }
     };
     let input_shape = input_shape(input)?;
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for name in graph
+        .node
+        .iter()
+        .flat_map(|n| &n.input)
+        .chain(graph.output.iter().map(|o| &o.name))
+    {
+        *uses.entry(name.clone()).or_default() += 1;
+    }
     let mut cx = Context {
         consts,
-        current: input.name.clone(),
-        shape: input_shape.clone(),
+        values: HashMap::from([(input.name.clone(), 0)]),
+        shapes: vec![input_shape.clone()],
         nodes: Vec::new(),
+        uses,
     };
     for node in &graph.node {
         if node.op_type == "Constant" {
@@ -120,24 +130,24 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         })?;
         lower(&mut cx, node)?;
     }
-    match graph.output.as_slice() {
-        [out] if out.name == cx.current => {}
-        [out] => {
-            return Err(OnnxError::Model(format!(
-                "graph output {} is not the result of the last supported node ({})",
-                out.name, cx.current
-            )))
-        }
+    let output = match graph.output.as_slice() {
+        [out] => *cx.values.get(&out.name).ok_or_else(|| {
+            OnnxError::Model(format!(
+                "graph output {} is not computed by the graph",
+                out.name
+            ))
+        })?,
         other => {
             return Err(OnnxError::Model(format!(
                 "{} graph outputs; exactly one is supported",
                 other.len()
             )))
         }
-    }
+    };
     let graph = Graph {
         input_shape,
         nodes: cx.nodes,
+        output,
     };
     graph.shapes()?;
     Ok(graph)

@@ -8,7 +8,7 @@
 //!   every weight lies in `[-128, 127]` without a lookup;
 //! - every group multiplies the same `P` weights with its own `P` offset inputs: a dense row
 //!   uses group 0; a convolution row computes `G` output positions of one filter, so each
-//!   weight serves `G` products per row;
+//!   weight serves `G` products per row; zero padding copies one cell fixed to 128;
 //! - first chunk: `acc[g] = bias + Σ_i (x[g][i] - 128) w_i`; later chunks add to the previous
 //!   row's `acc[g]`;
 //! - `packed = Σ_i (w_i + 128) 256^i` (injective: every byte is range-checked). A filter's
@@ -27,7 +27,6 @@ use halo2_proofs::poly::Rotation;
 use super::{value, Cell};
 use crate::circuit::{MAC_GROUPS, MAC_WIDTH};
 use crate::commit::pack_row;
-use crate::field::fe;
 use crate::VALUE_OFFSET;
 
 /// Base-4 digits per weight.
@@ -207,7 +206,9 @@ impl MacConfig {
             .collect()
     }
 
-    /// Lays out one layer's MAC rows; `outputs` is the number of output accumulators.
+    /// Lays out one layer's MAC rows; `outputs` is the number of output accumulators and
+    /// `zero` a cell fixed to the offset zero (128) that padding slots copy.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -215,6 +216,7 @@ impl MacConfig {
         plan: &[MacRowPlan],
         rows: &[MacRow],
         inputs: &[Cell],
+        zero: &Cell,
         outputs: usize,
     ) -> Result<MacOutput, Error> {
         if plan.len() != rows.len() {
@@ -244,12 +246,7 @@ impl MacConfig {
                                 )?;
                             }
                             XSource::Zero => {
-                                region.assign_advice_from_constant(
-                                    || "x pad",
-                                    col,
-                                    r,
-                                    fe(VALUE_OFFSET),
-                                )?;
+                                zero.copy_advice(|| "x pad", &mut region, col, r)?;
                             }
                             XSource::Unused => {
                                 region.assign_advice(|| "x unused", col, r, || value(*v))?;

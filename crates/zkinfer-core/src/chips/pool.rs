@@ -1,13 +1,14 @@
 //! Window maxima and sums over activation cells.
 //!
-//! Row layout: | out | carry | a[0..4] || fmax |
+//! Row layout: | out | carry | a[0..4] || fmax | mult[0..4] | carry_mult |
 //!
 //! - max rows (`fmax = 1`): `Π_i (out - a_i) = 0` (degree 5) and four lookups
 //!   `(8·fmax, fmax·(out - a_i), 0)`: `out - a_i ∈ [0, 256)`, so `out` is the largest `a_i`. A
 //!   window of more than four values chains rows, `a_0` of a later row copying the previous
 //!   `out`; spare slots repeat a window value.
-//! - sum rows (`q_sum`): `out = carry + Σ_i (a_i - 128)`; `carry` is the constant 0 on a
-//!   window's first row and the previous `out` after; spare slots hold the constant 128.
+//! - sum rows (`q_sum`): `out = carry + Σ_i m_i (a_i - 128)` with fixed multipliers `m_i`
+//!   (1 for average pools, powers of two aligning the scales of an addition, 0 for spare
+//!   slots); `carry` (the previous row's `out`) counts only where the fixed `carry_mult` is 1.
 //!
 //! Inputs and max outputs are offset-encoded; sums are plain signed integers for the rescale.
 
@@ -35,6 +36,10 @@ pub struct PoolConfig {
     pub a: [Column<Advice>; POOL_WIDTH],
     /// 1 on max rows.
     pub fmax: Column<Fixed>,
+    /// Multipliers of sum rows (0 for spare slots).
+    pub mult: [Column<Fixed>; POOL_WIDTH],
+    /// 1 where a sum row continues the previous row's sum.
+    pub carry_mult: Column<Fixed>,
     /// Sum rows.
     pub q_sum: Selector,
 }
@@ -62,6 +67,8 @@ impl PoolConfig {
             meta.enable_equality(*c);
         }
         let fmax = meta.fixed_column();
+        let mult = [(); POOL_WIDTH].map(|_| meta.fixed_column());
+        let carry_mult = meta.fixed_column();
         let q_sum = meta.selector();
         meta.create_gate("pool max", |m| {
             let f = m.query_fixed(fmax);
@@ -75,10 +82,11 @@ impl PoolConfig {
             let q = m.query_selector(q_sum);
             let o = m.query_advice(out, Rotation::cur());
             let c = m.query_advice(carry, Rotation::cur());
-            let sum = a.iter().fold(constant(0), |s, col| {
-                s + m.query_advice(*col, Rotation::cur()) - constant(VALUE_OFFSET as u64)
+            let sum = a.iter().zip(&mult).fold(constant(0), |s, (col, mc)| {
+                s + m.query_fixed(*mc)
+                    * (m.query_advice(*col, Rotation::cur()) - constant(VALUE_OFFSET as u64))
             });
-            vec![q * (o - c - sum)]
+            vec![q * (o - m.query_fixed(carry_mult) * c - sum)]
         });
         for col in a {
             meta.lookup(|m| {
@@ -97,20 +105,20 @@ impl PoolConfig {
             carry,
             a,
             fmax,
+            mult,
+            carry_mult,
             q_sum,
         }
     }
 
-    /// Reduces each window (indices into `inputs`) to its maximum (offset-encoded cell) or its
-    /// sum (plain cell). `values` holds the offset-free inputs when proving.
+    /// Reduces each window to its maximum (offset-encoded cell) or its weighted sum (plain
+    /// cell).
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
         name: &str,
         max: bool,
-        windows: &[Vec<usize>],
-        inputs: &[Cell],
-        values: Option<&[i64]>,
+        windows: &[Vec<Slot<'_>>],
     ) -> Result<Vec<Cell>, Error> {
         layouter.assign_region(
             || format!("pool {name}"),
@@ -119,9 +127,9 @@ impl PoolConfig {
                 let mut outs = Vec::with_capacity(windows.len());
                 for w in windows {
                     let cell = if max {
-                        self.max_window(&mut region, &mut row, w, inputs, values)?
+                        self.max_window(&mut region, &mut row, w)?
                     } else {
-                        self.sum_window(&mut region, &mut row, w, inputs, values)?
+                        self.sum_window(&mut region, &mut row, w)?
                     };
                     outs.push(cell);
                 }
@@ -134,13 +142,10 @@ impl PoolConfig {
         &self,
         region: &mut Region<'_, Fp>,
         row: &mut usize,
-        w: &[usize],
-        inputs: &[Cell],
-        values: Option<&[i64]>,
+        w: &[Slot<'_>],
     ) -> Result<Cell, Error> {
-        let first = *w.first().ok_or(Error::Synthesis)?;
-        let get = |i: usize| inputs.get(i).ok_or(Error::Synthesis);
-        let val = |i: usize| values.map(|v| v[i] + VALUE_OFFSET);
+        let first = w.first().ok_or(Error::Synthesis)?;
+        let val = |s: &Slot<'_>| s.value.map(|v| v + VALUE_OFFSET);
         // Row 0 takes four values; later rows take the running max and three more.
         let mut running: Option<(Cell, Option<i64>)> = None;
         let mut rest = w;
@@ -160,9 +165,10 @@ impl PoolConfig {
                 slot = 1;
             }
             for k in slot..POOL_WIDTH {
-                let i = now.get(k - slot).copied().unwrap_or(first);
-                get(i)?.copy_advice(|| "window value", region, self.a[k], *row)?;
-                current.push(val(i));
+                let s = now.get(k - slot).unwrap_or(first);
+                s.cell
+                    .copy_advice(|| "window value", region, self.a[k], *row)?;
+                current.push(val(s));
             }
             let m = current
                 .iter()
@@ -184,16 +190,15 @@ impl PoolConfig {
         &self,
         region: &mut Region<'_, Fp>,
         row: &mut usize,
-        w: &[usize],
-        inputs: &[Cell],
-        values: Option<&[i64]>,
+        w: &[Slot<'_>],
     ) -> Result<Cell, Error> {
         let mut carry: Option<(Cell, Option<i64>)> = None;
-        let chunks: Vec<&[usize]> = if w.is_empty() {
+        let chunks: Vec<&[Slot<'_>]> = if w.is_empty() {
             vec![&[]]
         } else {
             w.chunks(POOL_WIDTH).collect()
         };
+        let known = w.iter().all(|s| s.value.is_some());
         for chunk in chunks {
             self.q_sum.enable(region, *row)?;
             let c_val = match &carry {
@@ -202,33 +207,49 @@ impl PoolConfig {
                     *v
                 }
                 None => {
-                    region.assign_advice_from_constant(
-                        || "carry 0",
+                    region.assign_advice(
+                        || "no carry",
                         self.carry,
                         *row,
-                        Fp::zero(),
+                        || Value::known(Fp::zero()),
                     )?;
-                    values.map(|_| 0)
+                    known.then_some(0)
                 }
             };
+            let carried = u64::from(carry.is_some());
+            region.assign_fixed(
+                || "carry multiplier",
+                self.carry_mult,
+                *row,
+                || Value::known(Fp::from(carried)),
+            )?;
             let mut sum = c_val;
             for k in 0..POOL_WIDTH {
                 match chunk.get(k) {
-                    Some(i) => {
-                        inputs.get(*i).ok_or(Error::Synthesis)?.copy_advice(
-                            || "window value",
-                            region,
-                            self.a[k],
+                    Some(s) => {
+                        s.cell
+                            .copy_advice(|| "window value", region, self.a[k], *row)?;
+                        region.assign_fixed(
+                            || "multiplier",
+                            self.mult[k],
                             *row,
+                            || Value::known(Fp::from(s.weight)),
                         )?;
-                        sum = sum.and_then(|s| values.map(|v| s + v[*i]));
+                        sum = sum.and_then(|acc| s.value.map(|v| acc + v * s.weight as i64));
                     }
                     None => {
-                        region.assign_advice_from_constant(
-                            || "zero",
+                        // Multiplier 0: the slot does not count.
+                        region.assign_fixed(
+                            || "multiplier",
+                            self.mult[k],
+                            *row,
+                            || Value::known(Fp::zero()),
+                        )?;
+                        region.assign_advice(
+                            || "spare",
                             self.a[k],
                             *row,
-                            fe(VALUE_OFFSET),
+                            || Value::known(fe(VALUE_OFFSET)),
                         )?;
                     }
                 }
@@ -239,4 +260,16 @@ impl PoolConfig {
         }
         carry.map(|(c, _)| c).ok_or(Error::Synthesis)
     }
+}
+
+/// One value entering a window: its cell, its offset-free value when proving, and its
+/// multiplier in a sum.
+#[derive(Clone, Copy, Debug)]
+pub struct Slot<'a> {
+    /// The (offset-encoded) cell.
+    pub cell: &'a Cell,
+    /// Its offset-free value.
+    pub value: Option<i64>,
+    /// Multiplier in a sum (ignored by max).
+    pub weight: u64,
 }

@@ -45,6 +45,7 @@ fn cnn_honest_witness_passes_and_matches_float_model() {
             crate::spec::LayerKind::Conv2d { .. } => "conv",
             crate::spec::LayerKind::MaxPool { .. } => "max",
             crate::spec::LayerKind::AvgPool { .. } => "avg",
+            crate::spec::LayerKind::Add => "add",
         })
         .collect();
     assert_eq!(kinds, ["conv", "max", "conv", "avg", "dense"]);
@@ -112,4 +113,65 @@ fn wrong_pool_output_is_rejected() {
     public[last] += Fp::one();
     let prover = MockProver::run(m.spec.circuit.k, &circuit, vec![public]).unwrap();
     assert!(prover.verify().is_err());
+}
+
+mod residual {
+    use super::*;
+    use crate::testing::quantized_resnet;
+
+    fn passes<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
+        let (m, data) = quantized_resnet(5).unwrap();
+        let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+        let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+        let prover = MockProver::run(
+            m.spec.circuit.k,
+            &EditedCircuit { circuit, edit },
+            vec![public],
+        )
+        .unwrap();
+        prover.verify().is_ok()
+    }
+
+    #[derive(Clone, Debug, Default)]
+    enum AddEdit {
+        #[default]
+        None,
+        WrongSum,
+        WrongRemainder,
+    }
+
+    impl WitnessEdit for AddEdit {
+        fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
+            if let (AddEdit::WrongSum, 2) = (self, layer) {
+                values[4] += 1;
+            }
+        }
+
+        fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
+            if let (AddEdit::WrongRemainder, 2) = (self, layer) {
+                rows[4].r0 = rows[4].r0.map(|r| r ^ 1);
+            }
+        }
+    }
+
+    #[test]
+    fn residual_add_passes_and_rejects_corruptions() {
+        let (m, data) = quantized_resnet(5).unwrap();
+        assert_eq!(m.spec.layers[2].sources, vec![2, 1]);
+        assert!(m.spec.layer_shift(2) >= 0);
+        // The quantized model tracks the float one.
+        let layers = crate::testing::float_resnet(5);
+        let float = crate::ir::float_trace(&layers, &data[0]);
+        let q = quantize_input(&m.spec.input, &data[0]).unwrap();
+        let t = crate::eval::evaluate(&m.spec, &m.weights, &q).unwrap();
+        let deq = crate::quant::dequantize(t.output(), m.spec.output.scale);
+        let f = &float.last().unwrap().1;
+        let max = f.iter().fold(0.0f64, |a, v| a.max(v.abs() as f64));
+        for (a, b) in deq.iter().zip(f) {
+            assert!((a - *b as f64).abs() <= 0.05 * max + 0.1, "{a} vs {b}");
+        }
+        assert!(passes(AddEdit::None));
+        assert!(!passes(AddEdit::WrongSum));
+        assert!(!passes(AddEdit::WrongRemainder));
+    }
 }

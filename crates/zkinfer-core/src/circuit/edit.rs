@@ -14,8 +14,8 @@ use crate::chips::sponge::SpongeWitness;
 pub trait WitnessEdit: std::fmt::Debug {
     /// Edits the multiply-accumulate rows of layer `layer`.
     fn mac(&self, _layer: usize, _rows: &mut [MacRow]) {}
-    /// Edits the input values a pooling layer computes its outputs from (the input cells are
-    /// copies and keep their values).
+    /// Edits the input values a pooling or addition layer computes its outputs from (the input
+    /// cells are copies and keep their values; for an addition, the first operand).
     fn pool_inputs(&self, _layer: usize, _values: &mut [i64]) {}
     /// Edits the rescale rows of layer `layer`.
     fn rescale(&self, _layer: usize, _rows: &mut [RescaleRow]) {}

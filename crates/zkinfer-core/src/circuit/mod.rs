@@ -177,9 +177,20 @@ pub fn column_counts() -> ColumnCounts {
             + 5
             + 1
             + c.sponge.lanes.len() * lane,
-        // rescale 5, pool 1, sponge c + o + cap, table 3, constants 1; selectors: mac 3,
-        // pool 1, rescale 1, sponge 4.
-        fixed: 5 + 1 + c.sponge.c.len() + c.sponge.o.len() + 1 + 3 + 1 + 3 + 1 + 1 + 4,
+        // rescale 5, pool 1 + multipliers, sponge c + o + cap, table 3, constants 1;
+        // selectors: mac 3, pool 1, rescale 1, sponge 4.
+        fixed: 5
+            + 1
+            + c.pool.mult.len()
+            + c.sponge.c.len()
+            + c.sponge.o.len()
+            + 1
+            + 3
+            + 1
+            + 3
+            + 1
+            + 1
+            + 4,
         instance: 1,
         lookups: 3 + c.pool.a.len(),
         degree: cs.degree(),

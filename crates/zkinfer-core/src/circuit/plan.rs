@@ -17,6 +17,10 @@ pub struct LayerPlan {
     pub outputs: usize,
     /// What the layer computes.
     pub kind: LayerKind,
+    /// Values it reads.
+    pub sources: Vec<usize>,
+    /// For an addition: the left shifts aligning each operand to the accumulator scale.
+    pub add_shifts: [u32; 2],
     /// Rescale shift.
     pub shift: u32,
     /// ReLU after the rescale.
@@ -89,6 +93,22 @@ impl CircuitPlan {
                 .map(|(i, l)| LayerPlan {
                     name: l.name.clone(),
                     kind: l.kind.clone(),
+                    sources: l.sources.clone(),
+                    add_shifts: match l.kind {
+                        LayerKind::Add => {
+                            let acc = spec.layer_acc_scale(i);
+                            let sh = |k: usize| {
+                                let s = l
+                                    .sources
+                                    .get(k)
+                                    .map(|v| spec.value_scale(*v))
+                                    .unwrap_or(acc);
+                                acc.saturating_sub(s).min(crate::MAX_SHIFT)
+                            };
+                            [sh(0), sh(1)]
+                        }
+                        _ => [0, 0],
+                    },
                     inputs: l.inputs,
                     outputs: l.outputs,
                     shift: spec.layer_shift(i).clamp(0, crate::MAX_SHIFT as i64) as u32,
@@ -134,7 +154,7 @@ impl CircuitPlan {
                     _ => 0,
                 })
                 .sum(),
-            input: self.input_len,
+            input: self.input_len + 1,
             rescale: self
                 .layers
                 .iter()

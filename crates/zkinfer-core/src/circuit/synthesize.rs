@@ -5,9 +5,12 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
 use super::{CircuitConfig, InstanceLayout, ModelCircuit, WitnessEdit};
+use crate::chips::pool::Slot;
 use crate::chips::rescale::{self, RescaleLayer};
 use crate::chips::{mac, mac_plan, Cell};
+use crate::field::fe;
 use crate::spec::LayerKind;
+use crate::VALUE_OFFSET;
 
 /// Lays out `circuit`, letting `edit` change witness rows before they are assigned.
 pub(super) fn synthesize(
@@ -19,10 +22,11 @@ pub(super) fn synthesize(
     config.table.load(&mut layouter)?;
     let w = circuit.witness.as_deref();
     let layout = InstanceLayout::new(circuit.plan.input_len, circuit.plan.output_len());
-    let mut prev: Vec<Cell> = layouter.assign_region(
+    let n_in = circuit.plan.input_len;
+    let (input_cells, zero): (Vec<Cell>, Cell) = layouter.assign_region(
         || "inputs",
         |mut region| {
-            (0..circuit.plan.input_len)
+            let cells = (0..n_in)
                 .map(|i| {
                     region.assign_advice_from_instance(
                         || "input",
@@ -32,23 +36,46 @@ pub(super) fn synthesize(
                         i,
                     )
                 })
-                .collect()
+                .collect::<Result<Vec<_>, _>>()?;
+            let zero = region.assign_advice_from_constant(
+                || "offset zero",
+                config.input,
+                n_in,
+                fe(VALUE_OFFSET),
+            )?;
+            Ok((cells, zero))
         },
     )?;
+    // Cells of every value: the input, then each layer's output.
+    let mut values: Vec<Vec<Cell>> = vec![input_cells];
     let mut packed: Vec<Cell> = Vec::new();
     let mut biases: Vec<Cell> = Vec::new();
     for (i, l) in circuit.plan.layers.iter().enumerate() {
-        let x = w.map(|w| match i {
-            0 => &w.trace.input[..],
-            _ => &w.trace.layers[i - 1].out[..],
-        });
+        let value_of = |v: usize| -> Option<&[i64]> {
+            w.map(|w| match v {
+                0 => &w.trace.input[..],
+                _ => &w.trace.layers[v - 1].out[..],
+            })
+        };
+        let src = l.sources.first().copied().ok_or(Error::Synthesis)?;
+        let x = value_of(src);
         let trace = w.map(|w| &w.trace.layers[i]);
         let mut pool_x = x.map(<[i64]>::to_vec);
-        if let (Some(v), LayerKind::MaxPool { .. } | LayerKind::AvgPool { .. }) =
+        if let (Some(v), LayerKind::MaxPool { .. } | LayerKind::AvgPool { .. } | LayerKind::Add) =
             (pool_x.as_mut(), &l.kind)
         {
             edit.pool_inputs(i, v);
         }
+        let cells = values.get(src).ok_or(Error::Synthesis)?;
+        let slots = |idx: &[usize], weight: u64| -> Vec<Slot<'_>> {
+            idx.iter()
+                .map(|j| Slot {
+                    cell: &cells[*j],
+                    value: pool_x.as_ref().map(|v| v[*j]),
+                    weight,
+                })
+                .collect()
+        };
         let to_rescale: Vec<Cell> = match &l.kind {
             LayerKind::Dense | LayerKind::Conv2d { .. } => {
                 let plan = match &l.kind {
@@ -63,33 +90,58 @@ pub(super) fn synthesize(
                 if w.is_some() {
                     edit.mac(i, &mut rows);
                 }
-                let out =
-                    config
-                        .mac
-                        .assign(&mut layouter, &l.name, &plan, &rows, &prev, l.outputs)?;
+                let out = config.mac.assign(
+                    &mut layouter,
+                    &l.name,
+                    &plan,
+                    &rows,
+                    cells,
+                    &zero,
+                    l.outputs,
+                )?;
                 packed.extend(out.packed);
                 biases.extend(out.bias);
                 out.acc
             }
             LayerKind::MaxPool { window } => {
-                prev = config.pool.assign(
-                    &mut layouter,
-                    &l.name,
-                    true,
-                    &window.windows(),
-                    &prev,
-                    pool_x.as_deref(),
-                )?;
+                let windows: Vec<Vec<Slot<'_>>> =
+                    window.windows().iter().map(|ix| slots(ix, 1)).collect();
+                let out = config.pool.assign(&mut layouter, &l.name, true, &windows)?;
+                values.push(out);
                 continue;
             }
-            LayerKind::AvgPool { window } => config.pool.assign(
-                &mut layouter,
-                &l.name,
-                false,
-                &window.windows(),
-                &prev,
-                pool_x.as_deref(),
-            )?,
+            LayerKind::AvgPool { window } => {
+                let windows: Vec<Vec<Slot<'_>>> =
+                    window.windows().iter().map(|ix| slots(ix, 1)).collect();
+                config
+                    .pool
+                    .assign(&mut layouter, &l.name, false, &windows)?
+            }
+            LayerKind::Add => {
+                let other = *l.sources.get(1).ok_or(Error::Synthesis)?;
+                let (a, b) = (cells, values.get(other).ok_or(Error::Synthesis)?);
+                let (ma, mb) = (1u64 << l.add_shifts[0], 1u64 << l.add_shifts[1]);
+                let (va, vb) = (pool_x.as_deref(), value_of(other));
+                let windows: Vec<Vec<Slot<'_>>> = (0..l.outputs)
+                    .map(|e| {
+                        vec![
+                            Slot {
+                                cell: &a[e],
+                                value: va.map(|v| v[e]),
+                                weight: ma,
+                            },
+                            Slot {
+                                cell: &b[e],
+                                value: vb.map(|v| v[e]),
+                                weight: mb,
+                            },
+                        ]
+                    })
+                    .collect();
+                config
+                    .pool
+                    .assign(&mut layouter, &l.name, false, &windows)?
+            }
         };
         let layer = RescaleLayer {
             name: &l.name,
@@ -100,10 +152,12 @@ pub(super) fn synthesize(
         if w.is_some() {
             edit.rescale(i, &mut rows);
         }
-        prev = config
+        let out = config
             .rescale
             .assign(&mut layouter, layer, &to_rescale, &rows)?;
+        values.push(out);
     }
+    let prev = values.pop().ok_or(Error::Synthesis)?;
     packed.extend(biases);
     let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message));
     if let Some(sw) = sponge_witness.as_mut() {

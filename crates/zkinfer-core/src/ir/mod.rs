@@ -1,6 +1,8 @@
-//! The float model IR that frontends produce: a chain of typed ops on one tensor.
+//! The float model IR that frontends produce: a DAG of typed ops over tensors.
 //!
-//! Batch size is 1; a tensor is a flat row-major vector plus its shape.
+//! Batch size is 1; a tensor is a flat row-major vector plus its shape. Values are numbered:
+//! value 0 is the graph input, value `i + 1` is the output of node `i`; nodes are in
+//! topological order.
 
 mod conv;
 mod dense;
@@ -9,7 +11,7 @@ mod pool;
 
 pub use conv::Conv2d;
 pub use dense::Dense;
-pub use lower::{lower, FloatLayer, LayerOp};
+pub use lower::{float_trace, lower, FloatLayer, LayerOp};
 pub use pool::{Pool, PoolKind};
 
 use crate::CoreError;
@@ -27,6 +29,8 @@ pub enum Op {
     Relu,
     /// A new shape for the same row-major data (Flatten, Reshape, Identity).
     Reshape(Vec<usize>),
+    /// Elementwise sum of two tensors of the same shape.
+    Add,
 }
 
 impl Op {
@@ -41,26 +45,31 @@ impl Op {
             },
             Op::Relu => "Relu",
             Op::Reshape(_) => "Reshape",
+            Op::Add => "Add",
         }
     }
 }
 
-/// One node of the chain.
+/// One node of the graph.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     /// Name of the node in the source model.
     pub name: String,
     /// What it computes.
     pub op: Op,
+    /// Value ids it reads (0: graph input, `i + 1`: output of node `i`).
+    pub inputs: Vec<usize>,
 }
 
-/// A model: one input tensor flowing through a chain of nodes to one output tensor.
+/// A model: one input tensor, a DAG of nodes, one output tensor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
     /// Shape of the input tensor (batch dimension included, equal to 1 where present).
     pub input_shape: Vec<usize>,
-    /// Nodes in execution order; each consumes the previous node's output.
+    /// Nodes in topological order.
     pub nodes: Vec<Node>,
+    /// Value id of the output.
+    pub output: usize,
 }
 
 impl Graph {
@@ -69,13 +78,41 @@ impl Graph {
         self.input_shape.iter().product()
     }
 
-    /// Shape of every node's output, checking that each op fits its input.
+    /// A chain: each node reads the previous node's output; the last node is the output.
+    pub fn chain(input_shape: Vec<usize>, nodes: Vec<(String, Op)>) -> Self {
+        let n = nodes.len();
+        Graph {
+            input_shape,
+            nodes: nodes
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, op))| Node {
+                    name,
+                    op,
+                    inputs: vec![i],
+                })
+                .collect(),
+            output: n,
+        }
+    }
+
+    /// Shape of every value (input first), checking that each op fits its inputs.
     pub fn shapes(&self) -> Result<Vec<Vec<usize>>, CoreError> {
-        let mut shape = self.input_shape.clone();
-        let mut out = Vec::with_capacity(self.nodes.len());
-        for node in &self.nodes {
+        let mut shapes = Vec::with_capacity(self.nodes.len() + 1);
+        shapes.push(self.input_shape.clone());
+        for (i, node) in self.nodes.iter().enumerate() {
+            let arity = if node.op == Op::Add { 2 } else { 1 };
+            if node.inputs.len() != arity || node.inputs.iter().any(|v| *v > i) {
+                return Err(CoreError::Unsupported(format!(
+                    "node {} ({}) reads values {:?}; {arity} earlier value(s) expected",
+                    node.name,
+                    node.op.kind(),
+                    node.inputs
+                )));
+            }
+            let shape = &shapes[node.inputs[0]];
             let len: usize = shape.iter().product();
-            shape = match &node.op {
+            let out = match &node.op {
                 Op::Dense(d) => {
                     if d.inputs != len {
                         return Err(CoreError::ShapeMismatch {
@@ -87,16 +124,27 @@ impl Graph {
                     vec![1, d.outputs]
                 }
                 Op::Conv2d(c) => {
-                    check_image(&node.name, "Conv2d", &shape, c.window.input)?;
+                    check_image(&node.name, "Conv2d", shape, c.window.input)?;
                     let [co, h, w] = c.output_shape();
                     vec![1, co, h, w]
                 }
                 Op::Pool(p) => {
-                    check_image(&node.name, "Pool", &shape, p.window.input)?;
+                    check_image(&node.name, "Pool", shape, p.window.input)?;
                     let [c, h, w] = p.output_shape();
                     vec![1, c, h, w]
                 }
-                Op::Relu => shape,
+                Op::Relu => shape.clone(),
+                Op::Add => {
+                    let other = &shapes[node.inputs[1]];
+                    if other != shape {
+                        return Err(CoreError::ShapeMismatch {
+                            context: format!("node {} (Add)", node.name),
+                            expected: format!("{shape:?}"),
+                            got: format!("{other:?}"),
+                        });
+                    }
+                    shape.clone()
+                }
                 Op::Reshape(new) => {
                     if new.iter().product::<usize>() != len {
                         return Err(CoreError::ShapeMismatch {
@@ -108,17 +156,20 @@ impl Graph {
                     new.clone()
                 }
             };
-            out.push(shape.clone());
+            shapes.push(out);
         }
-        Ok(out)
+        if self.output >= shapes.len() {
+            return Err(CoreError::Unsupported(format!(
+                "output value {} does not exist",
+                self.output
+            )));
+        }
+        Ok(shapes)
     }
 
     /// Shape of the model output.
     pub fn output_shape(&self) -> Result<Vec<usize>, CoreError> {
-        Ok(self
-            .shapes()?
-            .pop()
-            .unwrap_or_else(|| self.input_shape.clone()))
+        Ok(self.shapes()?.swap_remove(self.output))
     }
 
     /// Float forward pass (the model as exported).
@@ -129,17 +180,25 @@ impl Graph {
                 got: input.len(),
             });
         }
-        let mut x = input.to_vec();
+        self.shapes()?;
+        let mut values: Vec<Vec<f32>> = vec![input.to_vec()];
         for node in &self.nodes {
-            x = match &node.op {
-                Op::Dense(d) => d.eval(&x),
-                Op::Conv2d(c) => c.eval(&x),
-                Op::Pool(p) => p.eval(&x),
-                Op::Relu => x.into_iter().map(|v| v.max(0.0)).collect(),
-                Op::Reshape(_) => x,
+            let x = &values[node.inputs[0]];
+            let y = match &node.op {
+                Op::Dense(d) => d.eval(x),
+                Op::Conv2d(c) => c.eval(x),
+                Op::Pool(p) => p.eval(x),
+                Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
+                Op::Reshape(_) => x.clone(),
+                Op::Add => x
+                    .iter()
+                    .zip(&values[node.inputs[1]])
+                    .map(|(a, b)| a + b)
+                    .collect(),
             };
+            values.push(y);
         }
-        Ok(x)
+        Ok(values.swap_remove(self.output))
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{fit_scale, to_fixed, ACTIVATION_MARGIN};
 use crate::eval::evaluate;
-use crate::ir::{FloatLayer, LayerOp, PoolKind};
+use crate::ir::{float_trace, FloatLayer, LayerOp, PoolKind};
 use crate::model::{LayerWeights, ModelWeights, MAX_BIAS};
 use crate::spec::{
     Activation, CircuitSpec, LayerKind, LayerSpec, ModelSpec, TensorSpec, FORMAT_VERSION,
@@ -47,24 +47,6 @@ fn max_abs(values: impl IntoIterator<Item = f32>) -> f64 {
     values
         .into_iter()
         .fold(0.0f64, |m, v| m.max((v as f64).abs()))
-}
-
-/// Float pre-activations and outputs of every layer for one sample.
-fn float_trace(layers: &[FloatLayer], x: &[f32]) -> Vec<(Vec<f32>, Vec<f32>)> {
-    let mut x = x.to_vec();
-    layers
-        .iter()
-        .map(|l| {
-            let pre = l.eval_pre(&x);
-            let out: Vec<f32> = if l.relu {
-                pre.iter().map(|v| v.max(0.0)).collect()
-            } else {
-                pre.clone()
-            };
-            x = out.clone();
-            (pre, out)
-        })
-        .collect()
 }
 
 fn argmax(v: &[f64]) -> usize {
@@ -160,9 +142,39 @@ fn build(
 ) -> Result<(ModelSpec, ModelWeights), CoreError> {
     let mut specs = Vec::with_capacity(layers.len());
     let mut weights = Vec::with_capacity(layers.len());
-    let mut in_scale = input_scale;
+    // Scale of every value: the input, then each layer's output.
+    let mut scales = vec![input_scale];
     for (i, l) in layers.iter().enumerate() {
+        let in_scale = scales[l.sources[0]];
+        let activation = if l.relu {
+            Activation::Relu
+        } else {
+            Activation::None
+        };
         let (kind, float_w, float_b): (LayerKind, &[f32], &[f32]) = match &l.op {
+            LayerOp::Add => {
+                let acc_scale = l.sources.iter().map(|s| scales[*s]).max().unwrap_or(0);
+                let fit = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
+                    .saturating_sub(backoff[i]);
+                let out_scale = fit.min(acc_scale).max(acc_scale.saturating_sub(MAX_SHIFT));
+                let len = layers_len(layers, input_shape, l.sources[0]);
+                specs.push(LayerSpec {
+                    name: l.name.clone(),
+                    kind: LayerKind::Add,
+                    sources: l.sources.clone(),
+                    inputs: len,
+                    outputs: len,
+                    weight_scale: 0,
+                    output_scale: out_scale,
+                    activation,
+                });
+                weights.push(LayerWeights {
+                    weights: vec![],
+                    bias: vec![],
+                });
+                scales.push(out_scale);
+                continue;
+            }
             LayerOp::Dense(d) => (LayerKind::Dense, &d.weights, &d.bias),
             LayerOp::Conv2d(c) => (
                 LayerKind::Conv2d {
@@ -193,20 +205,18 @@ fn build(
                 specs.push(LayerSpec {
                     name: l.name.clone(),
                     kind,
+                    sources: l.sources.clone(),
                     inputs: p.window.input.iter().product(),
                     outputs: c * h * w,
                     weight_scale: w_scale,
                     output_scale: in_scale,
-                    activation: if l.relu {
-                        Activation::Relu
-                    } else {
-                        Activation::None
-                    },
+                    activation,
                 });
                 weights.push(LayerWeights {
                     weights: vec![],
                     bias: vec![],
                 });
+                scales.push(in_scale);
                 continue;
             }
         };
@@ -245,27 +255,25 @@ fn build(
                 c.window.input.iter().product(),
                 c.output_shape().iter().product(),
             ),
-            LayerOp::Pool(_) => (0, 0),
+            LayerOp::Pool(_) | LayerOp::Add => (0, 0),
         };
         specs.push(LayerSpec {
             name: l.name.clone(),
             kind,
+            sources: l.sources.clone(),
             inputs,
             outputs,
             weight_scale: w_scale,
             output_scale: out_scale,
-            activation: if l.relu {
-                Activation::Relu
-            } else {
-                Activation::None
-            },
+            activation,
         });
         weights.push(LayerWeights {
             weights: q_w,
             bias: q_b,
         });
-        in_scale = out_scale;
+        scales.push(out_scale);
     }
+    let out_scale = scales.last().copied().unwrap_or(input_scale);
     let spec = ModelSpec {
         format_version: FORMAT_VERSION,
         name: name.to_string(),
@@ -275,7 +283,7 @@ fn build(
         },
         output: TensorSpec {
             shape: output_shape.to_vec(),
-            scale: in_scale,
+            scale: out_scale,
         },
         layers: specs,
         circuit: CircuitSpec {
@@ -288,6 +296,19 @@ fn build(
         vk_fingerprint: String::new(),
     };
     Ok((spec, ModelWeights { layers: weights }))
+}
+
+/// Number of scalars of layer value `v`.
+fn layers_len(layers: &[FloatLayer], input_shape: &[usize], v: usize) -> usize {
+    match v {
+        0 => input_shape.iter().product(),
+        _ => match &layers[v - 1].op {
+            LayerOp::Dense(d) => d.outputs,
+            LayerOp::Conv2d(c) => c.output_shape().iter().product(),
+            LayerOp::Pool(p) => p.output_shape().iter().product(),
+            LayerOp::Add => layers_len(layers, input_shape, layers[v - 1].sources[0]),
+        },
+    }
 }
 
 fn report(

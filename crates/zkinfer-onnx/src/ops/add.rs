@@ -1,4 +1,5 @@
-//! `Add` of a constant to the output of a dense layer: folded into its bias.
+//! `Add`: of two activations (a residual connection), or of a constant folded into the bias of
+//! the dense or convolution layer producing the other operand.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
@@ -8,38 +9,47 @@ use crate::attrs::Attrs;
 use crate::context::Context;
 use crate::OnnxError;
 
-/// Folds `Add(dense_output, c)` (either operand order) into the dense bias.
+/// Lowers an `Add` node.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
-    let act = (0..2)
-        .find(|i| node.input.get(*i).is_some_and(|n| cx.is_activation(n)))
-        .ok_or_else(|| {
-            attrs.unsupported("one operand must be the running activation, the other a constant")
-        })?;
-    let c = cx.constant(node, 1 - act)?.floats.clone();
-    let shape = cx.shape.clone();
-    let dense = match cx.nodes.last_mut() {
-        Some(n) => match &mut n.op {
-            Op::Dense(d) => d,
-            _ => {
-                return Err(attrs
-                    .unsupported("adding a constant is supported only right after MatMul or Gemm"))
-            }
-        },
-        None => {
-            return Err(attrs.unsupported("adding a constant to the model input is not supported"))
+    if cx.is_activation(node, 0) && cx.is_activation(node, 1) {
+        let (a, b) = (cx.activation(node, 0)?, cx.activation(node, 1)?);
+        if cx.shape(a) != cx.shape(b) {
+            return Err(attrs.unsupported(format!(
+                "broadcasting {:?} + {:?} not supported (equal shapes only)",
+                cx.shape(a),
+                cx.shape(b)
+            )));
         }
+        let shape = cx.shape(a).to_vec();
+        return cx.push(node, Op::Add, vec![a, b], shape);
+    }
+    let act = (0..2)
+        .find(|i| cx.is_activation(node, *i))
+        .ok_or_else(|| attrs.unsupported("at least one operand must be an activation"))?;
+    let v = cx.activation(node, act)?;
+    let c = cx.constant(node, 1 - act)?.floats.clone();
+    let not_foldable = || {
+        attrs.unsupported("adding a constant is supported only right after MatMul, Gemm or Conv")
     };
-    let bias = broadcast_bias(&c, dense.outputs).ok_or_else(|| {
+    let producer = cx
+        .foldable_producer(node, act, v)
+        .ok_or_else(not_foldable)?;
+    let bias = match &mut producer.op {
+        Op::Dense(d) => &mut d.bias,
+        Op::Conv2d(c) => &mut c.bias,
+        _ => return Err(not_foldable()),
+    };
+    let add = broadcast_bias(&c, bias.len()).ok_or_else(|| {
         attrs.unsupported(format!(
             "constant of {} values does not broadcast to {}",
             c.len(),
-            dense.outputs
+            bias.len()
         ))
     })?;
-    for (b, v) in dense.bias.iter_mut().zip(bias) {
-        *b += v;
+    for (b, a) in bias.iter_mut().zip(add) {
+        *b += a;
     }
-    cx.push(node, None, shape)
+    cx.alias(node, v)
 }

@@ -11,7 +11,7 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&["epsilon", "momentum", "spatial", "training_mode"])?;
-    cx.activation(node, 0)?;
+    let v = cx.activation(node, 0)?;
     if attrs.int("training_mode", 0) != 0 {
         return Err(attrs.unsupported("training_mode 1 not supported"));
     }
@@ -21,12 +21,11 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let eps = attrs.float("epsilon", 1e-5);
     let get = |i: usize| cx.constant(node, i).map(|c| c.floats.clone());
     let (scale, b, mean, var) = (get(1)?, get(2)?, get(3)?, get(4)?);
-    let shape = cx.shape.clone();
     let not_after = || {
         attrs.unsupported("only a BatchNormalization right after Conv or Gemm/MatMul can be folded")
     };
-    let last = cx.nodes.last_mut().ok_or_else(not_after)?;
-    let (weights, bias, k): (&mut Vec<f32>, &mut Vec<f32>, usize) = match &mut last.op {
+    let producer = cx.foldable_producer(node, 0, v).ok_or_else(not_after)?;
+    let (weights, bias, k): (&mut Vec<f32>, &mut Vec<f32>, usize) = match &mut producer.op {
         Op::Conv2d(c) => {
             let k = c.kernel_len();
             (&mut c.weights, &mut c.bias, k)
@@ -48,5 +47,5 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         }
         bias[ch] = (bias[ch] - mean[ch]) * f + b[ch];
     }
-    cx.push(node, None, shape)
+    cx.alias(node, v)
 }

@@ -19,8 +19,8 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "pads",
         "strides",
     ])?;
-    cx.activation(node, 0)?;
-    let input = window::image(&attrs, &cx.shape)?;
+    let v = cx.activation(node, 0)?;
+    let input = window::image(&attrs, cx.shape(v))?;
     let group = attrs.int("group", 1);
     if group != 1 {
         let d = attrs
@@ -63,5 +63,5 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         bias,
     };
     let [oc, oh, ow] = conv.output_shape();
-    cx.push(node, Some(Op::Conv2d(conv)), vec![1, oc, oh, ow])
+    cx.push(node, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow])
 }

@@ -12,8 +12,9 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&["axis"])?;
-    cx.activation(node, 0)?;
-    let rank = cx.shape.len() as i64;
+    let v = cx.activation(node, 0)?;
+    let input = cx.shape(v).to_vec();
+    let rank = input.len() as i64;
     let mut axis = attrs.int("axis", 1);
     if axis < 0 {
         axis += rank;
@@ -21,7 +22,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if !(0..=rank).contains(&axis) {
         return Err(attrs.unsupported(format!("axis {axis} out of range for rank {rank}")));
     }
-    let (a, b) = cx.shape.split_at(axis as usize);
+    let (a, b) = input.split_at(axis as usize);
     let shape = vec![numel(a), numel(b)];
-    cx.push(node, Some(Op::Reshape(shape.clone())), shape)
+    cx.push(node, Op::Reshape(shape.clone()), vec![v], shape)
 }

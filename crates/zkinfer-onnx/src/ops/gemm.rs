@@ -3,7 +3,6 @@
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Dense, Op};
 
-use super::numel;
 use crate::attrs::Attrs;
 use crate::context::Context;
 use crate::OnnxError;
@@ -12,13 +11,13 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&["alpha", "beta", "transA", "transB"])?;
-    cx.activation(node, 0)?;
+    let x = cx.activation(node, 0)?;
     let (alpha, beta) = (attrs.float("alpha", 1.0), attrs.float("beta", 1.0));
     let trans_a = attrs.int("transA", 0) != 0;
     let trans_b = attrs.int("transB", 0) != 0;
     // A is [1, K] (or [K, 1] with transA): either way its data is the K-vector.
-    let a = &cx.shape;
-    let k = match (a.as_slice(), trans_a) {
+    let a = cx.shape(x);
+    let k = match (a, trans_a) {
         ([1, k], false) | ([k, 1], true) => *k,
         _ => {
             return Err(attrs.unsupported(format!(
@@ -60,8 +59,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         weights,
         bias,
     };
-    debug_assert_eq!(numel(&[k]), dense.inputs);
-    cx.push(node, Some(Op::Dense(dense)), vec![1, n])
+    cx.push(node, Op::Dense(dense), vec![x], vec![1, n])
 }
 
 /// A bias broadcast to `n` values (scalar or `n` values).

@@ -9,7 +9,6 @@ use crate::OnnxError;
 /// Lowers `Identity(x)` (no IR node: the value is renamed).
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     Attrs::new(node).reject_unknown(&[])?;
-    cx.activation(node, 0)?;
-    let shape = cx.shape.clone();
-    cx.push(node, None, shape)
+    let v = cx.activation(node, 0)?;
+    cx.alias(node, v)
 }

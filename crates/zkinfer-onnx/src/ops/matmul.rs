@@ -12,7 +12,7 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
-    cx.activation(node, 0)?;
+    let v = cx.activation(node, 0)?;
     let w = cx.constant(node, 1)?;
     let (k, n) = match w.shape.as_slice() {
         [k, n] => (*k, *n),
@@ -28,14 +28,14 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             w.floats.len()
         )));
     }
-    let x = &cx.shape;
-    let rows = numel(x) / k.max(1);
+    let x = cx.shape(v).to_vec();
+    let rows = numel(&x) / k.max(1);
     if x.last() != Some(&k) || rows != 1 {
         return Err(attrs.unsupported(format!(
             "activation of shape {x:?} times a [{k}, {n}] matrix (batch 1 expected)"
         )));
     }
-    let mut shape = x.clone();
+    let mut shape = x;
     if let Some(last) = shape.last_mut() {
         *last = n;
     }
@@ -49,5 +49,5 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         weights,
         bias: vec![0.0; n],
     };
-    cx.push(node, Some(Op::Dense(dense)), shape)
+    cx.push(node, Op::Dense(dense), vec![v], shape)
 }

@@ -12,23 +12,28 @@ use crate::OnnxError;
 fn push(
     cx: &mut Context,
     node: &NodeProto,
+    v: usize,
     kind: PoolKind,
     window: Window,
 ) -> Result<(), OnnxError> {
     let pool = Pool { kind, window };
     let [c, h, w] = pool.output_shape();
-    cx.push(node, Some(Op::Pool(pool)), vec![1, c, h, w])
+    cx.push(node, Op::Pool(pool), vec![v], vec![1, c, h, w])
 }
 
-fn common(cx: &Context, node: &NodeProto, attrs: &Attrs<'_>) -> Result<[usize; 3], OnnxError> {
-    cx.activation(node, 0)?;
+fn common(
+    cx: &Context,
+    node: &NodeProto,
+    attrs: &Attrs<'_>,
+) -> Result<(usize, [usize; 3]), OnnxError> {
+    let v = cx.activation(node, 0)?;
     if attrs.int("ceil_mode", 0) != 0 {
         return Err(attrs.unsupported("ceil_mode 1 not supported"));
     }
     if node.output.len() > 1 && !node.output[1].is_empty() {
         return Err(attrs.unsupported("the Indices output is not supported"));
     }
-    window::image(attrs, &cx.shape)
+    Ok((v, window::image(attrs, cx.shape(v))?))
 }
 
 /// Lowers `MaxPool`.
@@ -43,7 +48,7 @@ pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "storage_order",
         "strides",
     ])?;
-    let input = common(cx, node, &attrs)?;
+    let (v, input) = common(cx, node, &attrs)?;
     if attrs.int("storage_order", 0) != 0 {
         return Err(attrs.unsupported("storage_order 1 not supported"));
     }
@@ -58,7 +63,7 @@ pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             window.pads
         )));
     }
-    push(cx, node, PoolKind::Max, window)
+    push(cx, node, v, PoolKind::Max, window)
 }
 
 /// Lowers `AveragePool` (the window area must be a power of two).
@@ -73,20 +78,20 @@ pub fn lower_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError
         "pads",
         "strides",
     ])?;
-    let input = common(cx, node, &attrs)?;
+    let (v, input) = common(cx, node, &attrs)?;
     let window = window::read(&attrs, input, None)?;
     if window.pads != [0; 4] && attrs.int("count_include_pad", 0) == 0 {
         return Err(attrs.unsupported("padding with count_include_pad 0 not supported"));
     }
     check_area(&attrs, &window)?;
-    push(cx, node, PoolKind::Average, window)
+    push(cx, node, v, PoolKind::Average, window)
 }
 
 /// Lowers `GlobalAveragePool` (H·W must be a power of two).
 pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
-    let input = common(cx, node, &attrs)?;
+    let (v, input) = common(cx, node, &attrs)?;
     let window = Window {
         input,
         kernel: [input[1], input[2]],
@@ -94,7 +99,7 @@ pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), On
         pads: [0; 4],
     };
     check_area(&attrs, &window)?;
-    push(cx, node, PoolKind::Average, window)
+    push(cx, node, v, PoolKind::Average, window)
 }
 
 fn check_area(attrs: &Attrs<'_>, window: &Window) -> Result<(), OnnxError> {

@@ -10,7 +10,7 @@ use crate::OnnxError;
 /// Lowers `Relu(x)`.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     Attrs::new(node).reject_unknown(&[])?;
-    cx.activation(node, 0)?;
-    let shape = cx.shape.clone();
-    cx.push(node, Some(Op::Relu), shape)
+    let v = cx.activation(node, 0)?;
+    let shape = cx.shape(v).to_vec();
+    cx.push(node, Op::Relu, vec![v], shape)
 }

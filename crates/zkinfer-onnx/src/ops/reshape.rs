@@ -12,18 +12,17 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&["allowzero"])?;
-    cx.activation(node, 0)?;
+    let v = cx.activation(node, 0)?;
+    let input = cx.shape(v).to_vec();
     let target = cx.constant(node, 1)?.ints.clone();
-    let total = numel(&cx.shape);
+    let total = numel(&input);
     let mut shape = Vec::with_capacity(target.len());
     let mut infer = None;
     for (i, d) in target.iter().enumerate() {
         match *d {
-            0 if attrs.int("allowzero", 0) == 0 => {
-                shape.push(*cx.shape.get(i).ok_or_else(|| {
-                    attrs.unsupported(format!("shape entry {i} copies a missing dimension"))
-                })?)
-            }
+            0 if attrs.int("allowzero", 0) == 0 => shape.push(*input.get(i).ok_or_else(|| {
+                attrs.unsupported(format!("shape entry {i} copies a missing dimension"))
+            })?),
             -1 if infer.is_none() => {
                 infer = Some(i);
                 shape.push(1);
@@ -35,15 +34,15 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if let Some(i) = infer {
         let known = numel(&shape).max(1);
         if !total.is_multiple_of(known) {
-            return Err(attrs.unsupported(format!("cannot reshape {:?} to {target:?}", cx.shape)));
+            return Err(attrs.unsupported(format!("cannot reshape {:?} to {target:?}", input)));
         }
         shape[i] = total / known;
     }
     if numel(&shape) != total {
         return Err(attrs.unsupported(format!(
             "cannot reshape {:?} ({total} values) to {shape:?}",
-            cx.shape
+            input
         )));
     }
-    cx.push(node, Some(Op::Reshape(shape.clone())), shape)
+    cx.push(node, Op::Reshape(shape.clone()), vec![v], shape)
 }
