@@ -10,33 +10,23 @@ use zkinfer::core::eval::evaluate;
 use zkinfer::core::quant::{dequantize, quantize_input};
 use zkinfer::core::spec::LayerKind;
 
-#[test]
-fn lenet_quantized_matches_float_and_satisfies_the_circuit() {
-    let c = compiled("lenet5");
+/// Checks the quantized model against onnxruntime on `input.json` and against the float model's
+/// argmax on `test.json`; returns the quantized input of `input.json` and the spec's outputs.
+fn check_accuracy(name: &str, c: &zkinfer::CompiledModel, min_agree_percent: usize) -> Vec<i64> {
     let spec = &c.model.spec;
-    let kinds: Vec<bool> = spec
-        .layers
-        .iter()
-        .map(|l| matches!(l.kind, LayerKind::Conv2d { .. }))
-        .collect();
-    assert_eq!(kinds, [true, false, true, false, false, false, false]);
-
-    // Against onnxruntime on the sample input.
-    let x = json_input("lenet5", "input.json");
+    let x = json_input(name, "input.json");
     let q = quantize_input(&spec.input, &x).unwrap();
     let trace = evaluate(spec, &c.model.weights, &q).unwrap();
     let out = dequantize(trace.output(), spec.output.scale);
-    let exp = expected("lenet5");
-    let tol = tolerance(&exp, spec.output.scale);
+    let exp = expected(name);
+    let tol = tolerance_cnn(&exp, spec.output.scale);
     for (a, b) in out.iter().zip(&exp) {
-        assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
+        assert!((a - b).abs() <= tol, "{name}: {a} vs {b} (tolerance {tol})");
     }
     assert_eq!(argmax(&out), argmax(&exp));
-
-    // Held-out digits: argmax agrees with the float model.
-    let g = graph("lenet5");
-    let flat = json_input("lenet5", "test.json");
-    let samples: Vec<&[f32]> = flat.chunks(784).collect();
+    let g = graph(name);
+    let flat = json_input(name, "test.json");
+    let samples: Vec<&[f32]> = flat.chunks(spec.input.len()).collect();
     let agree = samples
         .iter()
         .filter(|s| {
@@ -47,24 +37,51 @@ fn lenet_quantized_matches_float_and_satisfies_the_circuit() {
         })
         .count();
     assert!(
-        agree * 100 >= samples.len() * 90,
-        "{agree}/{} agree",
+        agree * 100 >= samples.len() * min_agree_percent,
+        "{name}: {agree}/{} agree",
         samples.len()
     );
+    q
+}
 
-    // A real proof verifies from the spec, with the evaluator's outputs.
+/// Proves on `input`, verifies from the spec, and checks that a changed output is rejected.
+fn prove_and_verify(c: &zkinfer::CompiledModel, input: &[i64]) {
+    let spec = &c.model.spec;
     let store = zkinfer::ParamsStore::default();
     let prover = zkinfer::Prover::new(c.model.clone(), &store, &zkinfer::Silent).unwrap();
-    let (bundle, _) = prover.prove_quantized(&q, &zkinfer::Silent).unwrap();
-    let verified = zkinfer::Verifier::new(spec)
-        .unwrap()
-        .verify(&bundle)
-        .unwrap();
+    let (bundle, trace) = prover.prove_quantized(input, &zkinfer::Silent).unwrap();
+    let verifier = zkinfer::Verifier::new(spec).unwrap();
+    let verified = verifier.verify(&bundle).unwrap();
     assert_eq!(verified.quantized_outputs, trace.output());
     let mut tampered = bundle.clone();
-    tampered.outputs[3] += 1;
-    assert!(zkinfer::Verifier::new(spec)
-        .unwrap()
-        .verify(&tampered)
-        .is_err());
+    tampered.outputs[0] += 1;
+    assert!(verifier.verify(&tampered).is_err());
+}
+
+#[test]
+fn cifar_resnet_with_residual_add_matches_float_and_proves() {
+    let c = compiled("cifar_resnet");
+    assert!(c
+        .model
+        .spec
+        .layers
+        .iter()
+        .any(|l| l.kind == LayerKind::Add && l.sources.len() == 2));
+    let q = check_accuracy("cifar_resnet", &c, 90);
+    prove_and_verify(&c, &q);
+}
+
+#[test]
+fn lenet_quantized_matches_float_and_proves() {
+    let c = compiled("lenet5");
+    let kinds: Vec<bool> = c
+        .model
+        .spec
+        .layers
+        .iter()
+        .map(|l| matches!(l.kind, LayerKind::Conv2d { .. }))
+        .collect();
+    assert_eq!(kinds, [true, false, true, false, false, false, false]);
+    let q = check_accuracy("lenet5", &c, 90);
+    prove_and_verify(&c, &q);
 }

@@ -187,6 +187,84 @@ def lenet5():
     save("lenet5", model, images[1400], images[:32], {"test.json": test})
 
 
+def cifar_resnet():
+    """A small CIFAR-shaped (3x32x32) CNN with BatchNorm and a residual Add:
+    conv 3x3 (4) + BN + ReLU, max pool 2x2, conv 3x3 (4) + BN + ReLU, conv 3x3 (4) + BN,
+    Add with the pooled value, ReLU, average pool 4x4, Flatten, Gemm 10.
+
+    Convolutions are random (He); the final Gemm is trained with scikit-learn on the pooled
+    features of synthetic 32x32 images of random shapes (square, cross, ring) at random
+    positions; the class is the dominant colour channel.
+    """
+    rng = np.random.default_rng(9)
+    he = lambda *shape: (rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))).astype(np.float32)
+    small = lambda n: (rng.standard_normal(n) * 0.05).astype(np.float32)
+    inits = []
+    for i, ci in enumerate([3, 4, 4], start=1):
+        inits += [
+            numpy_helper.from_array(he(4, ci, 3, 3), f"conv{i}.weight"),
+            numpy_helper.from_array(small(4), f"conv{i}.bias"),
+            numpy_helper.from_array((1 + 0.1 * rng.standard_normal(4)).astype(np.float32), f"bn{i}.scale"),
+            numpy_helper.from_array(small(4), f"bn{i}.bias"),
+            numpy_helper.from_array(small(4), f"bn{i}.mean"),
+            numpy_helper.from_array((1 + 0.1 * rng.random(4)).astype(np.float32), f"bn{i}.var"),
+        ]
+    conv = lambda i, x, y: helper.make_node("Conv", [x, f"conv{i}.weight", f"conv{i}.bias"], [y], name=f"conv{i}", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    bn = lambda i, x, y: helper.make_node("BatchNormalization", [x, f"bn{i}.scale", f"bn{i}.bias", f"bn{i}.mean", f"bn{i}.var"], [y], name=f"bn{i}")
+    features = [
+        conv(1, "image", "c1"), bn(1, "c1", "b1"), helper.make_node("Relu", ["b1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        conv(2, "p1", "c2"), bn(2, "c2", "b2"), helper.make_node("Relu", ["b2"], ["r2"], name="relu2"),
+        conv(3, "r2", "c3"), bn(3, "c3", "b3"),
+        helper.make_node("Add", ["b3", "p1"], ["res"], name="residual"),
+        helper.make_node("Relu", ["res"], ["r3"], name="relu3"),
+        helper.make_node("AveragePool", ["r3"], ["p2"], name="pool2", kernel_shape=[4, 4], strides=[4, 4]),
+        helper.make_node("Flatten", ["p2"], ["f"], name="flatten"),
+    ]
+    image_info = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 32])
+
+    def shape_image(kind, r):
+        img = np.zeros((3, 32, 32), dtype=np.float32)
+        cy, cx = r.integers(10, 22, size=2)
+        colour = r.uniform(0.0, 0.3, size=3)
+        colour[kind] = r.uniform(0.7, 1.0)
+        kind = r.integers(0, 3)
+        yy, xx = np.mgrid[0:32, 0:32]
+        if kind == 0:
+            mask = (abs(yy - cy) <= 6) & (abs(xx - cx) <= 6)
+        elif kind == 1:
+            mask = ((abs(yy - cy) <= 1) & (abs(xx - cx) <= 8)) | ((abs(xx - cx) <= 1) & (abs(yy - cy) <= 8))
+        else:
+            d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+            mask = (d >= 4) & (d <= 7)
+        img[:, mask] = colour[:, None]
+        return img + r.uniform(0, 0.1, size=img.shape).astype(np.float32)
+
+    r = np.random.default_rng(10)
+    labels = r.integers(0, 3, size=400)
+    images = np.stack([shape_image(k, r) for k in labels]).astype(np.float32)
+
+    extractor = helper.make_model(
+        helper.make_graph(features, "features", [image_info], [helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, 64])], inits),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
+    extractor.ir_version = 8
+    sess = ort.InferenceSession(extractor.SerializeToString(), providers=["CPUExecutionProvider"])
+    feats = np.concatenate([sess.run(None, {"image": im[None]})[0] for im in images])
+    from sklearn.linear_model import LogisticRegression
+    clf = LogisticRegression(max_iter=2000).fit(feats[:300], labels[:300])
+    print("cifar_resnet: float test accuracy", clf.score(feats[300:], labels[300:]))
+    w = clf.coef_.astype(np.float32)
+    b = clf.intercept_.astype(np.float32)
+    inits += [numpy_helper.from_array(w, "fc.weight"), numpy_helper.from_array(b, "fc.bias")]
+    nodes = features + [helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1)]
+    graph = helper.make_graph(nodes, "cifar_resnet", [image_info], [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    test = {"input_data": [images[300:316].astype(float).round(3).reshape(-1).tolist()], "labels": labels[300:316].tolist()}
+    save("cifar_resnet", model, images[300].reshape(-1).round(3), images[:12].reshape(12, -1).round(3), {"test.json": test})
+
+
 def unsupported_sigmoid():
     """A model with an op zkinfer refuses (Sigmoid), for the error-path tests."""
     w = np.ones((4, 3), dtype=np.float32)
@@ -210,4 +288,5 @@ if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
     lenet5()
+    cifar_resnet()
     unsupported_sigmoid()
