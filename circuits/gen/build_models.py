@@ -265,23 +265,23 @@ def cifar_resnet():
     save("cifar_resnet", model, images[300].reshape(-1).round(3), images[:12].reshape(12, -1).round(3), {"test.json": test})
 
 
-def unsupported_sigmoid():
-    """A model with an op zkinfer refuses (Sigmoid), for the error-path tests."""
+def unsupported_op():
+    """A model with an op zkinfer refuses (Sin), for the error-path tests."""
     w = np.ones((4, 3), dtype=np.float32)
     nodes = [
         helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul"),
-        helper.make_node("Sigmoid", ["y"], ["z"], name="squash"),
+        helper.make_node("Sin", ["y"], ["z"], name="wave"),
     ]
     graph = helper.make_graph(
         nodes,
-        "unsupported_sigmoid",
+        "unsupported_op",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3])],
         [numpy_helper.from_array(w, "w")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    save("unsupported_sigmoid", model, np.full(4, 0.5, dtype=np.float32), np.full((2, 4), 0.5, dtype=np.float32))
+    save("unsupported_op", model, np.full(4, 0.5, dtype=np.float32), np.full((2, 4), 0.5, dtype=np.float32))
 
 
 if __name__ == "__main__":
@@ -289,4 +289,4 @@ if __name__ == "__main__":
     matmul_mlp()
     lenet5()
     cifar_resnet()
-    unsupported_sigmoid()
+    unsupported_op()

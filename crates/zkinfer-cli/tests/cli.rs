@@ -134,9 +134,9 @@ fn compile_prove_verify_and_exit_codes() {
     assert_eq!(zkinfer(&["frobnicate"]).status.code(), Some(2));
     let out = zkinfer(&[
         "compile",
-        &circuits("unsupported_sigmoid/model.onnx"),
+        &circuits("unsupported_op/model.onnx"),
         "--calibration",
-        &circuits("unsupported_sigmoid/calibration.json"),
+        &circuits("unsupported_op/calibration.json"),
         "--out",
         &p("a"),
         "--spec",
@@ -144,6 +144,6 @@ fn compile_prove_verify_and_exit_codes() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Sigmoid") && err.contains("squash"), "{err}");
+    assert!(err.contains("Sin") && err.contains("wave"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -178,6 +178,10 @@ pub fn evaluate(
         let out: Vec<i64> = match l.activation {
             Activation::Relu => q.iter().map(|v| (*v).max(0)).collect(),
             Activation::None => q.clone(),
+            Activation::Table { function, scale } => q
+                .iter()
+                .map(|v| crate::quant::activation::apply(function, *v, l.output_scale, scale))
+                .collect(),
         };
         layers.push(LayerTrace { acc, q, out });
     }

@@ -41,14 +41,52 @@ impl TensorSpec {
     }
 }
 
-/// Activation applied after a dense layer's rescale.
+/// Activation applied after a layer's rescale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Activation {
     /// None.
     None,
-    /// `max(x, 0)`.
+    /// `max(x, 0)` (same scale).
     Relu,
+    /// A function applied by table lookup; the result has its own scale.
+    Table {
+        /// The function.
+        function: Function,
+        /// Scale exponent of the result.
+        scale: u32,
+    },
+}
+
+/// Fixed-point parameter: value · 2^20.
+pub type Param = i64;
+
+/// Elementwise functions applied by table lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Function {
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// `e^x`.
+    Exp,
+    /// The error function.
+    Erf,
+    /// `x Φ(x)` (exact form, with erf).
+    Gelu,
+    /// `x` if `x ≥ 0`, else `alpha x`.
+    LeakyRelu {
+        /// Slope · 2^20.
+        alpha: Param,
+    },
+    /// `min(max(x, min), max)`.
+    Clip {
+        /// Lower bound · 2^20.
+        min: Param,
+        /// Upper bound · 2^20.
+        max: Param,
+    },
 }
 
 /// What a layer computes before its rescale and activation.
@@ -136,6 +174,16 @@ pub struct LayerSpec {
     pub activation: Activation,
 }
 
+impl LayerSpec {
+    /// Scale exponent of the layer's result (after its activation).
+    pub fn result_scale(&self) -> u32 {
+        match self.activation {
+            Activation::Table { scale, .. } => scale,
+            _ => self.output_scale,
+        }
+    }
+}
+
 /// Layout constants of the circuit the spec was compiled for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,7 +225,11 @@ impl ModelSpec {
     pub fn value_scale(&self, v: usize) -> u32 {
         match v {
             0 => self.input.scale,
-            _ => self.layers.get(v - 1).map(|l| l.output_scale).unwrap_or(0),
+            _ => self
+                .layers
+                .get(v - 1)
+                .map(LayerSpec::result_scale)
+                .unwrap_or(0),
         }
     }
 
@@ -287,7 +339,10 @@ impl ModelSpec {
                     l.name, l.inputs, l.outputs
                 ));
             }
-            if l.weight_scale > MAX_SCALE || l.output_scale > MAX_SCALE {
+            if l.weight_scale > MAX_SCALE
+                || l.output_scale > MAX_SCALE
+                || l.result_scale() > MAX_SCALE
+            {
                 return bad(format!("layer {i} ({}) scale out of bounds", l.name));
             }
             let shift = self.layer_shift(i);
@@ -307,7 +362,7 @@ impl ModelSpec {
                 self.output.len()
             ));
         }
-        if self.layers.last().map(|l| l.output_scale) != Some(self.output.scale) {
+        if self.layers.last().map(LayerSpec::result_scale) != Some(self.output.scale) {
             return bad("output scale differs from the last layer's".into());
         }
         let rows = crate::circuit::CircuitPlan::from_spec(self)

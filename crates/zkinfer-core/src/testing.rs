@@ -49,6 +49,7 @@ pub fn float_mlp(seed: u64, dims: &[usize]) -> Vec<FloatLayer> {
                     bias: (0..d[1]).map(|_| rng.uniform(-0.1, 0.1)).collect(),
                 }),
                 relu: i + 2 < dims.len(),
+                function: None,
                 sources: vec![i],
             }
         })
@@ -116,6 +117,7 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
         next_source += 1;
         FloatLayer {
             sources: vec![next_source - 1],
+            function: None,
             name: name.into(),
             op,
             relu,
@@ -177,6 +179,7 @@ pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
         bias: vec![0.0; 4],
     };
     let layer = |name: &str, op, relu, sources: Vec<usize>| FloatLayer {
+        function: None,
         name: name.into(),
         op,
         relu,
@@ -205,5 +208,29 @@ pub fn quantized_resnet(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreEr
     let layers = float_resnet(seed);
     let data = samples(seed + 1, 8, 72);
     let q = calibrate("random-resnet", &layers, &[1, 2, 6, 6], &[1, 4], &data)?;
+    Ok((QuantModel::from_quantized(q)?, data))
+}
+
+/// A calibrated random MLP `dims[0] -> dims[1] -> dims[2] -> dims[3]` whose first two layers
+/// end in table functions `f1` and `f2` instead of ReLU.
+pub fn quantized_mlp_with(
+    seed: u64,
+    dims: [usize; 4],
+    f1: crate::spec::Function,
+    f2: crate::spec::Function,
+) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let mut layers = float_mlp(seed, &dims);
+    for (l, f) in layers.iter_mut().zip([f1, f2]) {
+        l.relu = false;
+        l.function = Some(f);
+    }
+    let data = samples(seed + 1, 8, dims[0]);
+    let q = calibrate(
+        "random-mlp-functions",
+        &layers,
+        &[1, dims[0]],
+        &[1, dims[3]],
+        &data,
+    )?;
     Ok((QuantModel::from_quantized(q)?, data))
 }

@@ -23,6 +23,13 @@ pub fn lowering(op_type: &str) -> Option<Lowering> {
         "AveragePool" => ops::pool::lower_average,
         "GlobalAveragePool" => ops::pool::lower_global_average,
         "BatchNormalization" => ops::batchnorm::lower,
+        "Sigmoid" => ops::activation::sigmoid,
+        "Tanh" => ops::activation::tanh,
+        "Exp" => ops::activation::exp,
+        "Erf" => ops::activation::erf,
+        "Gelu" => ops::activation::gelu,
+        "LeakyRelu" => ops::activation::leaky_relu,
+        "Clip" => ops::activation::clip,
         _ => return None,
     })
 }

@@ -121,14 +121,14 @@ fn unsupported_op_names_op_and_node() {
                 "y",
                 vec![int_attr("transB", 1)],
             ),
-            node("Sigmoid", "squash", &["y"], "z", vec![]),
+            node("Sin", "wave", &["y"], "z", vec![]),
         ],
         "z",
     );
     match lower_model(&m) {
         Err(e @ OnnxError::UnsupportedOp { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains("Sigmoid") && msg.contains("squash"), "{msg}");
+            assert!(msg.contains("Sin") && msg.contains("wave"), "{msg}");
         }
         other => panic!("expected UnsupportedOp, got {other:?}"),
     }
@@ -375,4 +375,55 @@ fn unsupported_conv_attributes_name_op_node_and_attribute() {
         msg.contains("BatchNormalization") && msg.contains("folded"),
         "{msg}"
     );
+}
+
+#[test]
+fn table_activations_lower_to_functions() {
+    use zkinfer_core::spec::Function;
+    let alpha = AttributeProto {
+        name: "alpha".into(),
+        f: 0.2,
+        ..Default::default()
+    };
+    for (op, attrs, expect) in [
+        ("Sigmoid", vec![], "Sigmoid"),
+        ("Tanh", vec![], "Tanh"),
+        ("Exp", vec![], "Exp"),
+        ("Erf", vec![], "Erf"),
+        ("Gelu", vec![], "Gelu"),
+        ("LeakyRelu", vec![alpha.clone()], "LeakyRelu"),
+        ("Clip", vec![], "Clip"),
+    ] {
+        let m = model(
+            vec![
+                node(
+                    "Gemm",
+                    "fc",
+                    &["x", "w", "b"],
+                    "y",
+                    vec![int_attr("transB", 1)],
+                ),
+                node(op, "act", &["y"], "z", attrs),
+            ],
+            "z",
+        );
+        let g = lower_model(&m).unwrap();
+        match &g.nodes[1].op {
+            Op::Activation(f) => assert!(format!("{f:?}").starts_with(expect), "{op}: {f:?}"),
+            other => panic!("{op}: {other:?}"),
+        }
+        let out = g.eval_f32(&[1.0, -1.0]).unwrap();
+        assert_eq!(out.len(), 3, "{op}");
+        if op == "LeakyRelu" {
+            // fc([1, -1]) = [-0.5, -1, -1.5]
+            let expected: Vec<f32> = vec![-0.1, -0.2, -0.3];
+            for (a, b) in out.iter().zip(&expected) {
+                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            }
+            assert!(matches!(
+                g.nodes[1].op,
+                Op::Activation(Function::LeakyRelu { .. })
+            ));
+        }
+    }
 }

@@ -4,8 +4,8 @@
 //!
 //! | acc | q | y | r0 | r1 || pow = 2^s | half = 2^(s-1) | tag | bits_lo | bits_hi |
 //!
-//! Lookups into the shared table: `(tag, q, y)` (ReLU rows, or an 8-bit range check of `q`
-//! with `y = 0`), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with `bits_lo = min(s, 8)`,
+//! Lookups into the shared table: `(tag, q, y)` (an activation's rows, or an 8-bit range check
+//! of `q` with `y = 0`), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with `bits_lo = min(s, 8)`,
 //! `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in `[0, 2^s)` exactly and `q`
 //! is the rounded quotient. Lookup inputs are plain columns: rows left empty read `(0, 0, 0)`.
 
@@ -14,7 +14,7 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
-use super::table::{TableConfig, RELU_TAG};
+use super::table::TableConfig;
 use super::{value, Cell};
 use crate::eval::LayerTrace;
 use crate::{VALUE_BITS, VALUE_OFFSET};
@@ -53,8 +53,8 @@ pub struct RescaleLayer<'a> {
     pub name: &'a str,
     /// Bits dropped.
     pub shift: u32,
-    /// Whether ReLU follows.
-    pub relu: bool,
+    /// Table tag of the activation (ReLU or a function), if any.
+    pub activation_tag: Option<u64>,
 }
 
 /// Witness values of one rescale row (offset-encoded `q` and `y`).
@@ -62,7 +62,7 @@ pub struct RescaleLayer<'a> {
 pub struct RescaleRow {
     /// `q + 128`.
     pub q: Option<i64>,
-    /// `relu(q) + 128` for ReLU layers, else 0.
+    /// `act(q) + 128` for layers with an activation, else 0.
     pub y: Option<i64>,
     /// Low remainder limb.
     pub r0: Option<i64>,
@@ -85,7 +85,7 @@ pub fn witness_rows(
                 let r = t.acc[j] + half - (t.q[j] << s);
                 RescaleRow {
                     q: Some(t.q[j] + VALUE_OFFSET),
-                    y: Some(if layer.relu {
+                    y: Some(if layer.activation_tag.is_some() {
                         t.out[j] + VALUE_OFFSET
                     } else {
                         0
@@ -166,14 +166,7 @@ impl RescaleConfig {
         let fixed = [
             (self.pow, 1u64 << s),
             (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
-            (
-                self.tag,
-                if layer.relu {
-                    RELU_TAG
-                } else {
-                    VALUE_BITS as u64
-                },
-            ),
+            (self.tag, layer.activation_tag.unwrap_or(VALUE_BITS as u64)),
             (self.bits_lo, bits_lo as u64),
             (self.bits_hi, (s - bits_lo) as u64),
         ];
@@ -196,7 +189,11 @@ impl RescaleConfig {
                     let y_cell = region.assign_advice(|| "y", self.y, j, || value(row.y))?;
                     region.assign_advice(|| "r0", self.r0, j, || value(row.r0))?;
                     region.assign_advice(|| "r1", self.r1, j, || value(row.r1))?;
-                    out.push(if layer.relu { y_cell } else { q_cell });
+                    out.push(if layer.activation_tag.is_some() {
+                        y_cell
+                    } else {
+                        q_cell
+                    });
                 }
                 Ok(out)
             },

@@ -1,6 +1,8 @@
 //! The model circuit: MAC, pooling, rescale and sponge chips wired together, one instance column.
 
 #[cfg(test)]
+mod activation_tests;
+#[cfg(test)]
 mod cnn_tests;
 mod edit;
 mod instance;

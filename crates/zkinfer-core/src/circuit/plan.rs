@@ -1,6 +1,7 @@
 //! The public layout of a model circuit and its row counts; picks the smallest `k`.
 
 use crate::chips::sponge::SpongeConfig;
+use crate::chips::table::TableFunction;
 use crate::chips::{mac_plan, pool, table};
 use crate::commit::{chunks, message_len};
 use crate::spec::{Activation, LayerKind, ModelSpec, MAX_K, MIN_K};
@@ -23,8 +24,8 @@ pub struct LayerPlan {
     pub add_shifts: [u32; 2],
     /// Rescale shift.
     pub shift: u32,
-    /// ReLU after the rescale.
-    pub relu: bool,
+    /// Table tag of the activation after the rescale, if any.
+    pub activation_tag: Option<u64>,
 }
 
 /// Everything synthesis needs that is public.
@@ -36,6 +37,8 @@ pub struct CircuitPlan {
     pub input_len: usize,
     /// Layers.
     pub layers: Vec<LayerPlan>,
+    /// Function tables the layers use, in order of first use.
+    pub functions: Vec<TableFunction>,
 }
 
 /// Rows used by each column group.
@@ -83,9 +86,30 @@ pub const RESERVED_ROWS: usize = 6;
 impl CircuitPlan {
     /// The plan of a (validated or draft) spec, using `spec.circuit.k`.
     pub fn from_spec(spec: &ModelSpec) -> Self {
+        let mut functions: Vec<TableFunction> = Vec::new();
+        let mut tag_of = |l: &crate::spec::LayerSpec| -> Option<u64> {
+            match l.activation {
+                Activation::None => None,
+                Activation::Relu => Some(table::RELU_TAG),
+                Activation::Table { function, scale } => {
+                    let f = TableFunction {
+                        function,
+                        in_scale: l.output_scale,
+                        out_scale: scale,
+                    };
+                    let i = functions.iter().position(|g| *g == f).unwrap_or_else(|| {
+                        functions.push(f);
+                        functions.len() - 1
+                    });
+                    Some(table::function_tag(i))
+                }
+            }
+        };
+        let tags: Vec<Option<u64>> = spec.layers.iter().map(&mut tag_of).collect();
         CircuitPlan {
             k: spec.circuit.k,
             input_len: spec.input.len(),
+            functions,
             layers: spec
                 .layers
                 .iter()
@@ -112,7 +136,7 @@ impl CircuitPlan {
                     inputs: l.inputs,
                     outputs: l.outputs,
                     shift: spec.layer_shift(i).clamp(0, crate::MAX_SHIFT as i64) as u32,
-                    relu: l.activation == Activation::Relu,
+                    activation_tag: tags[i],
                 })
                 .collect(),
         }
@@ -162,7 +186,7 @@ impl CircuitPlan {
                 .map(|l| l.outputs)
                 .sum(),
             commitment: SpongeConfig::rows(message),
-            table: table::rows().len(),
+            table: table::rows(&self.functions).len(),
             instance: 1 + self.input_len + self.output_len(),
             message,
         }

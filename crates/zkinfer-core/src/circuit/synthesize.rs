@@ -19,7 +19,7 @@ pub(super) fn synthesize(
     mut layouter: impl Layouter<Fp>,
     edit: &dyn WitnessEdit,
 ) -> Result<(), Error> {
-    config.table.load(&mut layouter)?;
+    config.table.load(&mut layouter, &circuit.plan.functions)?;
     let w = circuit.witness.as_deref();
     let layout = InstanceLayout::new(circuit.plan.input_len, circuit.plan.output_len());
     let n_in = circuit.plan.input_len;
@@ -146,7 +146,7 @@ pub(super) fn synthesize(
         let layer = RescaleLayer {
             name: &l.name,
             shift: l.shift,
-            relu: l.relu,
+            activation_tag: l.activation_tag,
         };
         let mut rows = rescale::witness_rows(layer, trace, l.outputs);
         if w.is_some() {

@@ -29,6 +29,8 @@ pub struct FloatLayer {
     pub op: LayerOp,
     /// Whether a ReLU follows.
     pub relu: bool,
+    /// A table function applied to the result (after the ReLU, if any).
+    pub function: Option<crate::spec::Function>,
     /// Layer values it reads.
     pub sources: Vec<usize>,
 }
@@ -51,12 +53,20 @@ impl FloatLayer {
 
     /// Output after the activation.
     pub fn eval(&self, inputs: &[&[f32]]) -> Vec<f32> {
-        let pre = self.eval_pre(inputs);
-        if self.relu {
-            pre.into_iter().map(|v| v.max(0.0)).collect()
-        } else {
-            pre
-        }
+        self.activate(self.eval_pre(inputs))
+    }
+
+    /// Applies the layer's activation.
+    pub fn activate(&self, pre: Vec<f32>) -> Vec<f32> {
+        pre.into_iter()
+            .map(|v| {
+                let v = if self.relu { v.max(0.0) } else { v };
+                match self.function {
+                    Some(f) => crate::quant::activation::eval(f, v as f64) as f32,
+                    None => v,
+                }
+            })
+            .collect()
     }
 }
 
@@ -67,11 +77,7 @@ pub fn float_trace(layers: &[FloatLayer], input: &[f32]) -> Vec<(Vec<f32>, Vec<f
     for l in layers {
         let ins: Vec<&[f32]> = l.sources.iter().map(|s| &values[*s][..]).collect();
         let pre = l.eval_pre(&ins);
-        let post: Vec<f32> = if l.relu {
-            pre.iter().map(|v| v.max(0.0)).collect()
-        } else {
-            pre.clone()
-        };
+        let post = l.activate(pre.clone());
         values.push(post.clone());
         out.push((pre, post));
     }
@@ -115,6 +121,21 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
                 alias[i + 1] = alias[node.inputs[0]];
                 continue;
             }
+            Op::Activation(f) => {
+                let v = alias[node.inputs[0]];
+                let fusable = v > 0 && uses[root[node.inputs[0]]] == 1;
+                match layers.get_mut(v.wrapping_sub(1)) {
+                    Some(l) if fusable && l.function.is_none() && !l.relu => l.function = Some(*f),
+                    _ => {
+                        return Err(CoreError::Unsupported(format!(
+                            "{:?} node {} must directly follow a layer whose result it alone reads",
+                            f, node.name
+                        )))
+                    }
+                }
+                alias[i + 1] = v;
+                continue;
+            }
             Op::Relu => {
                 alias[i + 1] = relu_into(
                     &mut layers,
@@ -131,6 +152,7 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
             name: node.name.clone(),
             op,
             relu: false,
+            function: None,
             sources: node.inputs.iter().map(|v| alias[*v]).collect(),
         });
         layer_input.push(root[node.inputs[0]]);
@@ -168,8 +190,13 @@ fn relu_into(
             "applies to the model input; only ReLU after a layer is supported",
         ));
     }
-    if layers[value - 1].relu {
+    if layers[value - 1].relu && layers[value - 1].function.is_none() {
         return Ok(value); // ReLU of a ReLU output is the identity.
+    }
+    if layers[value - 1].function.is_some() {
+        return Err(refuse(
+            "follows a table activation (compose them in one table instead)",
+        ));
     }
     if uses[graph_value] != 1 {
         return Err(refuse(

@@ -31,6 +31,8 @@ pub enum Op {
     Reshape(Vec<usize>),
     /// Elementwise sum of two tensors of the same shape.
     Add,
+    /// An elementwise function (applied by table lookup in the circuit).
+    Activation(crate::spec::Function),
 }
 
 impl Op {
@@ -46,6 +48,7 @@ impl Op {
             Op::Relu => "Relu",
             Op::Reshape(_) => "Reshape",
             Op::Add => "Add",
+            Op::Activation(_) => "Activation",
         }
     }
 }
@@ -133,7 +136,7 @@ impl Graph {
                     let [c, h, w] = p.output_shape();
                     vec![1, c, h, w]
                 }
-                Op::Relu => shape.clone(),
+                Op::Relu | Op::Activation(_) => shape.clone(),
                 Op::Add => {
                     let other = &shapes[node.inputs[1]];
                     if other != shape {
@@ -189,6 +192,10 @@ impl Graph {
                 Op::Conv2d(c) => c.eval(x),
                 Op::Pool(p) => p.eval(x),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
+                Op::Activation(f) => x
+                    .iter()
+                    .map(|v| crate::quant::activation::eval(*f, *v as f64) as f32)
+                    .collect(),
                 Op::Reshape(_) => x.clone(),
                 Op::Add => x
                     .iter()

@@ -80,6 +80,9 @@ pub fn calibrate(
         1.0,
         SCALE_CAP,
     );
+    let post_max: Vec<f64> = (0..layers.len())
+        .map(|i| max_abs(traces.iter().flat_map(|t| t[i].1.iter().copied())))
+        .collect();
     let act_max: Vec<f64> = (0..layers.len())
         .map(|i| max_abs(traces.iter().flat_map(|t| t[i].0.iter().copied())))
         .collect();
@@ -93,6 +96,7 @@ pub fn calibrate(
             output_shape,
             input_scale,
             &act_max,
+            &post_max,
             &backoff,
         )?;
         let mut overflow = None;
@@ -138,6 +142,7 @@ fn build(
     output_shape: &[usize],
     input_scale: u32,
     act_max: &[f64],
+    post_max: &[f64],
     backoff: &[u32],
 ) -> Result<(ModelSpec, ModelWeights), CoreError> {
     let mut specs = Vec::with_capacity(layers.len());
@@ -146,10 +151,18 @@ fn build(
     let mut scales = vec![input_scale];
     for (i, l) in layers.iter().enumerate() {
         let in_scale = scales[l.sources[0]];
-        let activation = if l.relu {
-            Activation::Relu
-        } else {
-            Activation::None
+        let table_scale = fit_scale(post_max[i], 128.0, 1.0, SCALE_CAP);
+        let activation = match (l.function, l.relu) {
+            (Some(function), _) => Activation::Table {
+                function,
+                scale: table_scale,
+            },
+            (None, true) => Activation::Relu,
+            (None, false) => Activation::None,
+        };
+        let result = |q_scale: u32| match activation {
+            Activation::Table { scale, .. } => scale,
+            _ => q_scale,
         };
         let (kind, float_w, float_b): (LayerKind, &[f32], &[f32]) = match &l.op {
             LayerOp::Add => {
@@ -172,7 +185,7 @@ fn build(
                     weights: vec![],
                     bias: vec![],
                 });
-                scales.push(out_scale);
+                scales.push(result(out_scale));
                 continue;
             }
             LayerOp::Dense(d) => (LayerKind::Dense, &d.weights, &d.bias),
@@ -216,7 +229,7 @@ fn build(
                     weights: vec![],
                     bias: vec![],
                 });
-                scales.push(in_scale);
+                scales.push(result(in_scale));
                 continue;
             }
         };
@@ -271,7 +284,7 @@ fn build(
             weights: q_w,
             bias: q_b,
         });
-        scales.push(out_scale);
+        scales.push(result(out_scale));
     }
     let out_scale = scales.last().copied().unwrap_or(input_scale);
     let spec = ModelSpec {
@@ -322,7 +335,7 @@ fn report(
         (0.0f64, 0.0, 0usize, 0.0f64, 0usize);
     for (f, q) in float.iter().zip(quantized) {
         for (i, lt) in q.layers.iter().enumerate() {
-            let deq = super::dequantize(&lt.out, spec.layers[i].output_scale);
+            let deq = super::dequantize(&lt.out, spec.layers[i].result_scale());
             for (a, b) in deq.iter().zip(&f[i].1) {
                 layer_err[i] = layer_err[i].max((a - *b as f64).abs());
             }

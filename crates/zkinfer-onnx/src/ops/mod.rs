@@ -1,5 +1,6 @@
 //! One lowering per ONNX op type.
 
+pub mod activation;
 pub mod add;
 pub mod batchnorm;
 pub mod conv;
