@@ -148,16 +148,14 @@ pub fn evaluate(
         let acc = match l.kind {
             LayerKind::Add => {
                 let acc_scale = spec.layer_acc_scale(i);
-                let (a, b) = (l.sources[0], l.sources[1]);
-                let (ma, mb) = (
-                    1i64 << (acc_scale - spec.value_scale(a)),
-                    1i64 << (acc_scale - spec.value_scale(b)),
-                );
-                value(a)
-                    .iter()
-                    .zip(value(b))
-                    .map(|(x, y)| x * ma + y * mb)
-                    .collect()
+                let mut acc = vec![0i64; l.outputs];
+                for s in &l.sources {
+                    let m = 1i64 << (acc_scale - spec.value_scale(*s));
+                    for (a, v) in acc.iter_mut().zip(value(*s)) {
+                        *a += v * m;
+                    }
+                }
+                acc
             }
             _ => accumulate(&l.kind, l.inputs, w, x),
         };

@@ -113,7 +113,8 @@ pub enum LayerKind {
         /// Geometry.
         window: Window,
     },
-    /// Elementwise sum of two values, each first brought to the larger of their scales.
+    /// Elementwise sum of one or two values, each first brought to the larger of their scales
+    /// (one value: a pass-through carrying a standalone activation).
     Add,
 }
 
@@ -325,8 +326,11 @@ impl ModelSpec {
             }
         }
         for (i, l) in self.layers.iter().enumerate() {
-            let arity = if l.kind == LayerKind::Add { 2 } else { 1 };
-            if l.sources.len() != arity || l.sources.iter().any(|s| *s > i) {
+            let arity_ok = match l.kind {
+                LayerKind::Add => (1..=2).contains(&l.sources.len()),
+                _ => l.sources.len() == 1,
+            };
+            if !arity_ok || l.sources.iter().any(|s| *s > i) {
                 return bad(format!(
                     "layer {i} ({}) reads values {:?}",
                     l.name, l.sources
@@ -397,13 +401,11 @@ impl ModelSpec {
         match &l.kind {
             LayerKind::Dense => Ok(()),
             LayerKind::Add => {
-                if self.value_len(l.sources[1]) != l.inputs
+                if l.sources.iter().any(|s| self.value_len(*s) != l.inputs)
                     || l.outputs != l.inputs
                     || l.weight_scale != 0
                 {
-                    return bad(
-                        "an addition takes two values of one length and has no weights".into(),
-                    );
+                    return bad("an addition takes values of one length and has no weights".into());
                 }
                 Ok(())
             }

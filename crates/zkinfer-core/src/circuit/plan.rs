@@ -21,7 +21,7 @@ pub struct LayerPlan {
     /// Values it reads.
     pub sources: Vec<usize>,
     /// For an addition: the left shifts aligning each operand to the accumulator scale.
-    pub add_shifts: [u32; 2],
+    pub add_shifts: Vec<u32>,
     /// Rescale shift.
     pub shift: u32,
     /// Table tag of the activation after the rescale, if any.
@@ -129,9 +129,9 @@ impl CircuitPlan {
                                     .unwrap_or(acc);
                                 acc.saturating_sub(s).min(crate::MAX_SHIFT)
                             };
-                            [sh(0), sh(1)]
+                            (0..l.sources.len()).map(sh).collect()
                         }
-                        _ => [0, 0],
+                        _ => Vec::new(),
                     },
                     inputs: l.inputs,
                     outputs: l.outputs,

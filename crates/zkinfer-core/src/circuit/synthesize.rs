@@ -118,24 +118,27 @@ pub(super) fn synthesize(
                     .assign(&mut layouter, &l.name, false, &windows)?
             }
             LayerKind::Add => {
-                let other = *l.sources.get(1).ok_or(Error::Synthesis)?;
-                let (a, b) = (cells, values.get(other).ok_or(Error::Synthesis)?);
-                let (ma, mb) = (1u64 << l.add_shifts[0], 1u64 << l.add_shifts[1]);
-                let (va, vb) = (pool_x.as_deref(), value_of(other));
+                let mut operands = Vec::with_capacity(l.sources.len());
+                for (k, src) in l.sources.iter().enumerate() {
+                    let cells = values.get(*src).ok_or(Error::Synthesis)?;
+                    let vals = if k == 0 {
+                        pool_x.as_deref()
+                    } else {
+                        value_of(*src)
+                    };
+                    let weight = 1u64 << l.add_shifts.get(k).copied().unwrap_or(0);
+                    operands.push((cells, vals, weight));
+                }
                 let windows: Vec<Vec<Slot<'_>>> = (0..l.outputs)
                     .map(|e| {
-                        vec![
-                            Slot {
-                                cell: &a[e],
-                                value: va.map(|v| v[e]),
-                                weight: ma,
-                            },
-                            Slot {
-                                cell: &b[e],
-                                value: vb.map(|v| v[e]),
-                                weight: mb,
-                            },
-                        ]
+                        operands
+                            .iter()
+                            .map(|(cells, vals, weight)| Slot {
+                                cell: &cells[e],
+                                value: vals.map(|v| v[e]),
+                                weight: *weight,
+                            })
+                            .collect()
                     })
                     .collect();
                 config

@@ -16,7 +16,8 @@ pub enum LayerOp {
     Conv2d(Conv2d),
     /// Pooling.
     Pool(Pool),
-    /// Elementwise sum of two values.
+    /// Elementwise sum of one or two values (one value: a pass-through that carries a
+    /// standalone activation).
     Add,
 }
 
@@ -43,10 +44,13 @@ impl FloatLayer {
             LayerOp::Dense(d) => d.eval(x),
             LayerOp::Conv2d(c) => c.eval(x),
             LayerOp::Pool(p) => p.eval(x),
-            LayerOp::Add => x
-                .iter()
-                .zip(inputs.get(1).copied().unwrap_or(&[]))
-                .map(|(a, b)| a + b)
+            LayerOp::Add => (0..x.len())
+                .map(|e| {
+                    inputs
+                        .iter()
+                        .map(|v| v.get(e).copied().unwrap_or(0.0))
+                        .sum()
+                })
                 .collect(),
         }
     }
@@ -124,27 +128,41 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
             Op::Activation(f) => {
                 let v = alias[node.inputs[0]];
                 let fusable = v > 0 && uses[root[node.inputs[0]]] == 1;
-                match layers.get_mut(v.wrapping_sub(1)) {
-                    Some(l) if fusable && l.function.is_none() && !l.relu => l.function = Some(*f),
-                    _ => {
-                        return Err(CoreError::Unsupported(format!(
-                            "{:?} node {} must directly follow a layer whose result it alone reads",
-                            f, node.name
-                        )))
+                let max_pool = |l: &FloatLayer| {
+                    matches!(
+                        l.op,
+                        LayerOp::Pool(Pool {
+                            kind: PoolKind::Max,
+                            ..
+                        })
+                    )
+                };
+                alias[i + 1] = match layers.get_mut(v.wrapping_sub(1)) {
+                    Some(l) if fusable && l.function.is_none() && !l.relu && !max_pool(l) => {
+                        l.function = Some(*f);
+                        v
                     }
-                }
-                alias[i + 1] = v;
+                    _ => pass_through(
+                        &mut layers,
+                        &mut layer_input,
+                        node,
+                        v,
+                        root[node.inputs[0]],
+                        false,
+                        Some(*f),
+                    ),
+                };
                 continue;
             }
             Op::Relu => {
                 alias[i + 1] = relu_into(
                     &mut layers,
-                    &layer_input,
+                    &mut layer_input,
                     &uses,
                     node,
                     alias[node.inputs[0]],
                     root[node.inputs[0]],
-                )?;
+                );
                 continue;
             }
         };
@@ -158,13 +176,23 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
         layer_input.push(root[node.inputs[0]]);
         alias[i + 1] = layers.len();
     }
-    if !layers
-        .iter()
-        .any(|l| matches!(l.op, LayerOp::Dense(_) | LayerOp::Conv2d(_)))
-    {
-        return Err(CoreError::Unsupported(
-            "the model has no weighted layer (Gemm, MatMul or Conv)".into(),
-        ));
+    if alias[graph.output] == 0 {
+        // Only wiring: pass the input through one layer so the output is proved.
+        let out = alias[graph.output];
+        let node = super::Node {
+            name: "output".into(),
+            op: Op::Add,
+            inputs: vec![0],
+        };
+        pass_through(
+            &mut layers,
+            &mut layer_input,
+            &node,
+            out,
+            root[graph.output],
+            false,
+            None,
+        );
     }
     if alias[graph.output] != layers.len() {
         return Err(CoreError::Unsupported(
@@ -177,48 +205,55 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
 /// Applies a ReLU to layer value `value`; returns the layer value holding the result. A max
 /// pool commutes with ReLU, so a ReLU after one moves onto the layer before it.
 fn relu_into(
-    layers: &mut [FloatLayer],
-    layer_input: &[usize],
+    layers: &mut Vec<FloatLayer>,
+    layer_input: &mut Vec<usize>,
     uses: &[usize],
     node: &super::Node,
     value: usize,
     graph_value: usize,
-) -> Result<usize, CoreError> {
-    let refuse = |why: &str| CoreError::Unsupported(format!("Relu node {}: {why}", node.name));
-    if value == 0 {
-        return Err(refuse(
-            "applies to the model input; only ReLU after a layer is supported",
-        ));
-    }
-    if layers[value - 1].relu && layers[value - 1].function.is_none() {
-        return Ok(value); // ReLU of a ReLU output is the identity.
-    }
-    if layers[value - 1].function.is_some() {
-        return Err(refuse(
-            "follows a table activation (compose them in one table instead)",
-        ));
-    }
-    if uses[graph_value] != 1 {
-        return Err(refuse(
-            "its input is also used elsewhere (a standalone ReLU is not supported)",
-        ));
-    }
-    let mut target = value - 1;
-    if let LayerOp::Pool(Pool {
-        kind: PoolKind::Max,
-        ..
-    }) = layers[target].op
-    {
-        let src = layers[target].sources[0];
-        if src == 0 || uses[layer_input[target]] != 1 {
-            return Err(refuse(
-                "follows a max pool whose input is the model input or is used elsewhere",
-            ));
+) -> usize {
+    let fusable = value > 0 && uses[graph_value] == 1;
+    match layers.get(value.wrapping_sub(1)) {
+        Some(l) if l.relu && l.function.is_none() => return value, // ReLU of a ReLU output.
+        Some(l) if fusable && l.function.is_none() => {
+            let mut target = value - 1;
+            if let LayerOp::Pool(Pool {
+                kind: PoolKind::Max,
+                ..
+            }) = l.op
+            {
+                let src = l.sources[0];
+                if src == 0 || uses[layer_input[target]] != 1 {
+                    return pass_through(layers, layer_input, node, value, graph_value, true, None);
+                }
+                target = src - 1;
+            }
+            layers[target].relu = true;
+            value
         }
-        target = src - 1;
+        _ => pass_through(layers, layer_input, node, value, graph_value, true, None),
     }
-    layers[target].relu = true;
-    Ok(value)
+}
+
+/// A layer that passes `value` through to carry an activation that cannot be fused.
+fn pass_through(
+    layers: &mut Vec<FloatLayer>,
+    layer_input: &mut Vec<usize>,
+    node: &super::Node,
+    value: usize,
+    graph_value: usize,
+    relu: bool,
+    function: Option<crate::spec::Function>,
+) -> usize {
+    layers.push(FloatLayer {
+        name: node.name.clone(),
+        op: LayerOp::Add,
+        relu,
+        function,
+        sources: vec![value],
+    });
+    layer_input.push(graph_value);
+    layers.len()
 }
 
 #[cfg(test)]
@@ -257,12 +292,14 @@ mod tests {
     }
 
     #[test]
-    fn rejects_relu_on_input_and_bad_shapes() {
+    fn relu_on_input_passes_through_and_bad_shapes_are_refused() {
+        // A ReLU on the input gets a pass-through layer of its own.
         let g = Graph::chain(
             vec![1, 4],
             vec![node("r", Op::Relu), node("fc", dense(4, 2))],
         );
-        assert!(matches!(lower(&g), Err(CoreError::Unsupported(_))));
+        let layers = lower(&g).unwrap();
+        assert!(layers[0].op == LayerOp::Add && layers[0].relu && layers[0].sources == vec![0]);
         let g = Graph::chain(vec![1, 5], vec![node("fc", dense(4, 2))]);
         assert!(matches!(lower(&g), Err(CoreError::ShapeMismatch { .. })));
     }
@@ -305,7 +342,7 @@ mod tests {
         assert_eq!(layers.len(), 4);
         assert!(layers[0].relu);
         assert_eq!(layers[2].sources, vec![2, 1]);
-        // A ReLU whose input is also read elsewhere cannot be fused.
+        // A ReLU whose input is also read elsewhere is not fused: it gets its own layer.
         let g = Graph {
             input_shape: vec![1, 4],
             nodes: vec![
@@ -332,6 +369,8 @@ mod tests {
             ],
             output: 4,
         };
-        assert!(matches!(lower(&g), Err(CoreError::Unsupported(_))));
+        let layers = lower(&g).unwrap();
+        assert!(!layers[0].relu);
+        assert!(layers[1].op == LayerOp::Add && layers[1].relu && layers[1].sources == vec![1]);
     }
 }

@@ -46,7 +46,7 @@ pub fn eval(f: Function, x: f64) -> f64 {
                 param(alpha) * x
             }
         }
-        Function::Clip { min, max } => x.clamp(param(min), param(max).max(param(min))),
+        Function::Clip { min, max } => x.max(param(min)).min(param(max)),
     }
 }
 

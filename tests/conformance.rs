@@ -1,0 +1,202 @@
+//! The ONNX backend node tests for the supported ops (exported by
+//! `scripts/export_onnx_node_tests.py` into `tests/data/onnx-node/`), each classified:
+//! **pass** (compiles; quantized outputs within tolerance of the expected ones), **refused**
+//! (a typed unsupported error naming an op of the model, or a typed model-level refusal), or
+//! **fail** (anything else: wrong values, panic, other errors). The suite fails on any fail.
+//! A fixed subset of the passing cases is also proved and verified for real.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use zkinfer::core::eval::evaluate;
+use zkinfer::core::quant::{dequantize, quantize_input};
+use zkinfer::onnx::OnnxError;
+use zkinfer::{compile, CoreError, ParamsStore, Prover, Silent, Verifier};
+
+/// How many passing cases are also proved.
+const PROVED: usize = 4;
+
+#[derive(Debug)]
+enum Outcome {
+    Pass,
+    Refused(String),
+    Fail(String),
+}
+
+#[derive(serde::Deserialize)]
+struct Data {
+    input: Vec<f64>,
+    output: Vec<f64>,
+}
+
+fn op_types(path: &Path) -> Vec<String> {
+    let text = std::fs::read(path).unwrap_or_default();
+    // Op types appear as protobuf strings; match the ones the suite covers by name.
+    let known = [
+        "Gemm",
+        "MatMul",
+        "Add",
+        "Relu",
+        "Conv",
+        "MaxPool",
+        "AveragePool",
+        "GlobalAveragePool",
+        "BatchNormalization",
+        "Flatten",
+        "Reshape",
+        "Identity",
+        "Sigmoid",
+        "Tanh",
+        "Exp",
+        "Erf",
+        "Gelu",
+        "LeakyRelu",
+        "Clip",
+    ];
+    let s = String::from_utf8_lossy(&text);
+    known
+        .iter()
+        .filter(|k| s.contains(*k))
+        .map(|k| k.to_string())
+        .collect()
+}
+
+fn classify(dir: &Path, prove: bool) -> Outcome {
+    let model = dir.join("model.onnx");
+    let data: Data = match std::fs::read(dir.join("data.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        Some(d) => d,
+        None => return Outcome::Fail("unreadable data.json".into()),
+    };
+    let graph = match zkinfer::onnx::load(&model) {
+        Ok(g) => g,
+        Err(
+            e @ (OnnxError::UnsupportedOp { .. }
+            | OnnxError::Unsupported { .. }
+            | OnnxError::Model(_)
+            | OnnxError::Tensor { .. }),
+        ) => return Outcome::Refused(e.to_string()),
+        Err(OnnxError::Core(e @ (CoreError::Unsupported(_) | CoreError::ShapeMismatch { .. }))) => {
+            return Outcome::Refused(e.to_string())
+        }
+        Err(e) => return Outcome::Fail(format!("load: {e}")),
+    };
+    let input: Vec<f32> = data.input.iter().map(|v| *v as f32).collect();
+    if input.len() != graph.input_len() {
+        return Outcome::Fail(format!(
+            "input has {} values, the model {}",
+            input.len(),
+            graph.input_len()
+        ));
+    }
+    let store = ParamsStore::default();
+    let compiled = match compile("node", &graph, &[input.clone()], &store, &Silent) {
+        Ok(c) => c,
+        Err(e @ (CoreError::Unsupported(_) | CoreError::Calibration(_))) => {
+            return Outcome::Refused(e.to_string())
+        }
+        Err(e) => return Outcome::Fail(format!("compile: {e}")),
+    };
+    let spec = &compiled.model.spec;
+    let q = match quantize_input(&spec.input, &input) {
+        Ok(q) => q,
+        Err(e) => return Outcome::Fail(format!("quantize: {e}")),
+    };
+    let trace = match evaluate(spec, &compiled.model.weights, &q) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Fail(format!("evaluate: {e}")),
+    };
+    let out = dequantize(trace.output(), spec.output.scale);
+    if out.len() != data.output.len() {
+        return Outcome::Fail(format!(
+            "{} outputs, expected {}",
+            out.len(),
+            data.output.len()
+        ));
+    }
+    let max = data.output.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let tol = 0.10 * max + 2.0 / (1u64 << spec.output.scale) as f64;
+    if let Some((a, b)) = out
+        .iter()
+        .zip(&data.output)
+        .find(|(a, b)| (*a - *b).abs() > tol)
+    {
+        return Outcome::Fail(format!("output {a} vs expected {b} (tolerance {tol:.4})"));
+    }
+    if prove {
+        let verified = Prover::new(compiled.model.clone(), &store, &Silent)
+            .and_then(|p| p.prove_quantized(&q, &Silent))
+            .map_err(|e| e.to_string())
+            .and_then(|(bundle, _)| {
+                Verifier::new(spec)
+                    .map_err(|e| e.to_string())?
+                    .verify(&bundle)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = verified {
+            return Outcome::Fail(format!("proof: {e}"));
+        }
+    }
+    Outcome::Pass
+}
+
+#[test]
+fn onnx_node_tests() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx-node");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    let mut table: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    let mut fails = Vec::new();
+    let mut proved = 0;
+    let (mut pass, mut refused) = (0, 0);
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let prove = proved < PROVED;
+        let outcome = catch_unwind(AssertUnwindSafe(|| classify(dir, prove)))
+            .unwrap_or_else(|_| Outcome::Fail("panic".into()));
+        let ops = op_types(&dir.join("model.onnx"));
+        let op = name
+            .trim_start_matches("test_")
+            .split('_')
+            .next()
+            .unwrap_or("?")
+            .to_string();
+        let row = table.entry(op).or_default();
+        match &outcome {
+            Outcome::Pass => {
+                row[0] += 1;
+                pass += 1;
+                proved += usize::from(prove);
+            }
+            Outcome::Refused(why) => {
+                row[1] += 1;
+                refused += 1;
+                println!("refused {name}: {why}");
+            }
+            Outcome::Fail(why) => {
+                row[2] += 1;
+                fails.push(format!("{name} ({ops:?}): {why}"));
+            }
+        }
+    }
+    println!("\n| op | pass | refused | fail |\n|---|---:|---:|---:|");
+    for (op, [p, r, f]) in &table {
+        println!("| {op} | {p} | {r} | {f} |");
+    }
+    println!("| total | {pass} | {refused} | {} |", fails.len());
+    println!("proved and verified: {proved}");
+    assert!(
+        fails.is_empty(),
+        "{} fail:\n{}",
+        fails.len(),
+        fails.join("\n")
+    );
+}
