@@ -62,7 +62,13 @@ pub fn window_values<'a>(
 
 /// The layer's values before rescaling: accumulators (dense, conv), window sums (average
 /// pool) or window maxima (max pool).
-pub fn accumulate(kind: &LayerKind, inputs: usize, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
+pub fn accumulate(
+    kind: &LayerKind,
+    inputs: usize,
+    weight_scale: u32,
+    w: &LayerWeights,
+    x: &[i64],
+) -> Vec<i64> {
     match kind {
         LayerKind::Dense => w
             .weights
@@ -96,18 +102,19 @@ pub fn accumulate(kind: &LayerKind, inputs: usize, w: &LayerWeights, x: &[i64]) 
             out
         }
         LayerKind::Add => Vec::new(),
-        LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
-            let max = matches!(kind, LayerKind::MaxPool { .. });
+        LayerKind::MaxPool { window } => (0..window.input[0])
+            .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
+            .map(|(c, p)| window_values(window, x, c, p).max().unwrap_or(0))
+            .collect(),
+        LayerKind::AvgPool {
+            window,
+            exclude_pad,
+        } => {
+            let m = crate::spec::avg_multipliers(window, weight_scale, *exclude_pad);
             (0..window.input[0])
                 .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
-                .map(|(c, p)| {
-                    let values = window_values(window, x, c, p);
-                    if max {
-                        values.max().unwrap_or(0)
-                    } else {
-                        values.sum()
-                    }
-                })
+                .zip(m)
+                .map(|((c, p), m)| m * window_values(window, x, c, p).sum::<i64>())
                 .collect()
         }
     }
@@ -157,7 +164,7 @@ pub fn evaluate(
                 }
                 acc
             }
-            _ => accumulate(&l.kind, l.inputs, w, x),
+            _ => accumulate(&l.kind, l.inputs, l.weight_scale, w, x),
         };
         let q: Vec<i64> = match l.kind {
             LayerKind::MaxPool { .. } => acc.clone(),

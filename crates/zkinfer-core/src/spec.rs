@@ -107,11 +107,15 @@ pub enum LayerKind {
         /// Geometry.
         window: Window,
     },
-    /// Sum over each window, rescaled by the window area (a power of two; `weight_scale` is
-    /// its log2), padding counted as zeros.
+    /// Sum over each window times `round(2^weight_scale / divisor)`, rescaled by
+    /// `2^weight_scale`; the divisor is the window area (padding counted as zeros) or, with
+    /// `exclude_pad`, the number of values inside the input. Exact for power-of-two areas.
     AvgPool {
         /// Geometry.
         window: Window,
+        /// Divide by the number of values inside the input instead of the area.
+        #[serde(default)]
+        exclude_pad: bool,
     },
     /// Elementwise sum of one or two values, each first brought to the larger of their scales
     /// (one value: a pass-through carrying a standalone activation).
@@ -130,7 +134,7 @@ impl LayerKind {
             LayerKind::Dense | LayerKind::Add => None,
             LayerKind::Conv2d { window, .. }
             | LayerKind::MaxPool { window }
-            | LayerKind::AvgPool { window } => Some(window),
+            | LayerKind::AvgPool { window, .. } => Some(window),
         }
     }
 
@@ -173,6 +177,23 @@ pub struct LayerSpec {
     pub output_scale: u32,
     /// Activation.
     pub activation: Activation,
+}
+
+/// Per-window multipliers `round(2^weight_scale / divisor)` of an average pool.
+pub fn avg_multipliers(window: &Window, weight_scale: u32, exclude_pad: bool) -> Vec<i64> {
+    let scale = (1u64 << weight_scale) as f64;
+    window
+        .windows()
+        .iter()
+        .map(|w| {
+            let divisor = if exclude_pad {
+                w.len().max(1)
+            } else {
+                window.area()
+            };
+            (scale / divisor as f64).round() as i64
+        })
+        .collect()
 }
 
 impl LayerSpec {
@@ -421,7 +442,7 @@ impl ModelSpec {
                 }
                 Ok(())
             }
-            LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
+            LayerKind::MaxPool { window } | LayerKind::AvgPool { window, .. } => {
                 if window.input[0] * window.positions() != l.outputs {
                     return bad(format!("pooling does not give {} outputs", l.outputs));
                 }
@@ -430,8 +451,8 @@ impl ModelSpec {
                     return bad("a max pool keeps its input scale and has no activation".into());
                 }
                 let area = window.area();
-                if !max && (!area.is_power_of_two() || 1usize << l.weight_scale != area) {
-                    return bad(format!("average pool area {area} must be 2^weight_scale"));
+                if !max && (l.weight_scale > MAX_SHIFT || (1usize << l.weight_scale) < area) {
+                    return bad(format!("average pool area {area} exceeds 2^weight_scale"));
                 }
                 Ok(())
             }

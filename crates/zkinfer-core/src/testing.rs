@@ -104,6 +104,7 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
             stride: [2, 2],
             pads: [0; 4],
         },
+        exclude_pad: false,
     };
     let mut dense_rng = XorShift::new(seed + 7);
     let dense = Dense {
@@ -149,7 +150,7 @@ pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError
 }
 
 /// A small random residual CNN on `[1, 2, 6, 6]`: conv → ReLU (a), conv → ReLU (b),
-/// add(b, a) → ReLU, average pool 2x2, dense.
+/// add(b, a) → ReLU, average pool 3x3 (a non-power-of-two area), dense.
 pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
     use crate::geometry::Window;
     use crate::ir::{Conv2d, Pool, PoolKind};
@@ -171,9 +172,9 @@ pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
     };
     let (c1, c2) = (conv(2), conv(3));
     let dense = Dense {
-        inputs: 27,
+        inputs: 12,
         outputs: 4,
-        weights: (0..108)
+        weights: (0..48)
             .map(|i| ((i * 37 % 17) as f32 - 8.0) / 20.0)
             .collect(),
         bias: vec![0.0; 4],
@@ -189,10 +190,11 @@ pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
         kind: PoolKind::Average,
         window: Window {
             input: [3, 6, 6],
-            kernel: [2, 2],
-            stride: [2, 2],
+            kernel: [3, 3],
+            stride: [3, 3],
             pads: [0; 4],
         },
+        exclude_pad: false,
     };
     vec![
         layer("conv1", LayerOp::Conv2d(c1), true, vec![0]),

@@ -18,6 +18,8 @@ pub struct LayerPlan {
     pub outputs: usize,
     /// What the layer computes.
     pub kind: LayerKind,
+    /// Scale exponent of the weights (the multiplier scale of an average pool).
+    pub weight_scale: u32,
     /// Values it reads.
     pub sources: Vec<usize>,
     /// For an addition: the left shifts aligning each operand to the accumulator scale.
@@ -117,6 +119,7 @@ impl CircuitPlan {
                 .map(|(i, l)| LayerPlan {
                     name: l.name.clone(),
                     kind: l.kind.clone(),
+                    weight_scale: l.weight_scale,
                     sources: l.sources.clone(),
                     add_shifts: match l.kind {
                         LayerKind::Add => {
@@ -167,7 +170,7 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
-                    LayerKind::MaxPool { window } | LayerKind::AvgPool { window } => {
+                    LayerKind::MaxPool { window } | LayerKind::AvgPool { window, .. } => {
                         let max = matches!(l.kind, LayerKind::MaxPool { .. });
                         window
                             .windows()

@@ -110,9 +110,17 @@ pub(super) fn synthesize(
                 values.push(out);
                 continue;
             }
-            LayerKind::AvgPool { window } => {
-                let windows: Vec<Vec<Slot<'_>>> =
-                    window.windows().iter().map(|ix| slots(ix, 1)).collect();
+            LayerKind::AvgPool {
+                window,
+                exclude_pad,
+            } => {
+                let m = crate::spec::avg_multipliers(window, l.weight_scale, *exclude_pad);
+                let windows: Vec<Vec<Slot<'_>>> = window
+                    .windows()
+                    .iter()
+                    .zip(m)
+                    .map(|(ix, m)| slots(ix, m.max(0) as u64))
+                    .collect();
                 config
                     .pool
                     .assign(&mut layouter, &l.name, false, &windows)?

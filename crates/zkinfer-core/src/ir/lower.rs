@@ -176,25 +176,25 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
         layer_input.push(root[node.inputs[0]]);
         alias[i + 1] = layers.len();
     }
-    if alias[graph.output] == 0 {
+    let mut output = alias[graph.output];
+    if output == 0 {
         // Only wiring: pass the input through one layer so the output is proved.
-        let out = alias[graph.output];
         let node = super::Node {
             name: "output".into(),
             op: Op::Add,
             inputs: vec![0],
         };
-        pass_through(
+        output = pass_through(
             &mut layers,
             &mut layer_input,
             &node,
-            out,
+            0,
             root[graph.output],
             false,
             None,
         );
     }
-    if alias[graph.output] != layers.len() {
+    if output != layers.len() {
         return Err(CoreError::Unsupported(
             "the model output must be the result of its last layer".into(),
         ));

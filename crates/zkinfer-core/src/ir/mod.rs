@@ -117,6 +117,16 @@ impl Graph {
             let len: usize = shape.iter().product();
             let out = match &node.op {
                 Op::Dense(d) => {
+                    if d.weights.len() != d.inputs * d.outputs || d.bias.len() != d.outputs {
+                        return Err(CoreError::ShapeMismatch {
+                            context: format!("node {} (Dense) parameters", node.name),
+                            expected: format!(
+                                "{}x{} weights, {} biases",
+                                d.outputs, d.inputs, d.outputs
+                            ),
+                            got: format!("{} weights, {} biases", d.weights.len(), d.bias.len()),
+                        });
+                    }
                     if d.inputs != len {
                         return Err(CoreError::ShapeMismatch {
                             context: format!("node {} (Dense)", node.name),
@@ -128,6 +138,20 @@ impl Graph {
                 }
                 Op::Conv2d(c) => {
                     check_image(&node.name, "Conv2d", shape, c.window.input)?;
+                    if c.weights.len() != c.out_channels * c.kernel_len()
+                        || c.bias.len() != c.out_channels
+                    {
+                        return Err(CoreError::ShapeMismatch {
+                            context: format!("node {} (Conv2d) parameters", node.name),
+                            expected: format!(
+                                "{}x{} weights, {} biases",
+                                c.out_channels,
+                                c.kernel_len(),
+                                c.out_channels
+                            ),
+                            got: format!("{} weights, {} biases", c.weights.len(), c.bias.len()),
+                        });
+                    }
                     let [co, h, w] = c.output_shape();
                     vec![1, co, h, w]
                 }

@@ -18,6 +18,8 @@ pub struct Pool {
     pub kind: PoolKind,
     /// Geometry.
     pub window: Window,
+    /// Average pools: divide by the number of values inside the input, not the area.
+    pub exclude_pad: bool,
 }
 
 impl Pool {
@@ -34,13 +36,19 @@ impl Pool {
         let mut out = Vec::with_capacity(win.input[0] * positions);
         for c in 0..win.input[0] {
             for p in 0..positions {
-                let values = (0..win.kernel[0])
+                let values: Vec<f32> = (0..win.kernel[0])
                     .flat_map(|ky| (0..win.kernel[1]).map(move |kx| (ky, kx)))
                     .filter_map(|(ky, kx)| win.source(c, p, ky, kx))
-                    .map(|i| x[i]);
+                    .map(|i| x[i])
+                    .collect();
+                let divisor = if self.exclude_pad {
+                    values.len().max(1)
+                } else {
+                    win.area()
+                };
                 out.push(match self.kind {
-                    PoolKind::Max => values.fold(f32::NEG_INFINITY, f32::max),
-                    PoolKind::Average => values.sum::<f32>() / win.area() as f32,
+                    PoolKind::Max => values.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+                    PoolKind::Average => values.iter().sum::<f32>() / divisor as f32,
                 });
             }
         }

@@ -202,15 +202,26 @@ fn build(
                     PoolKind::Max => (LayerKind::MaxPool { window: p.window }, 0),
                     PoolKind::Average => {
                         let area = p.window.area();
-                        if !area.is_power_of_two() {
+                        // Exact for power-of-two areas; otherwise 7 extra bits of multiplier.
+                        let exact = area.is_power_of_two() && !p.exclude_pad;
+                        let bits = area.next_power_of_two().trailing_zeros();
+                        let w_scale = if exact {
+                            bits
+                        } else {
+                            (bits + 7).min(MAX_SHIFT)
+                        };
+                        if (1usize << w_scale) < area {
                             return Err(CoreError::Unsupported(format!(
-                                "layer {i} ({}): average pool over {area} values (only powers of two are supported)",
+                                "layer {i} ({}): average pool over {area} values is too large",
                                 l.name
                             )));
                         }
                         (
-                            LayerKind::AvgPool { window: p.window },
-                            area.trailing_zeros(),
+                            LayerKind::AvgPool {
+                                window: p.window,
+                                exclude_pad: p.exclude_pad,
+                            },
+                            w_scale,
                         )
                     }
                 };

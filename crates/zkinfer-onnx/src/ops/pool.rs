@@ -15,8 +15,13 @@ fn push(
     v: usize,
     kind: PoolKind,
     window: Window,
+    exclude_pad: bool,
 ) -> Result<(), OnnxError> {
-    let pool = Pool { kind, window };
+    let pool = Pool {
+        kind,
+        window,
+        exclude_pad,
+    };
     let [c, h, w] = pool.output_shape();
     cx.push(node, Op::Pool(pool), vec![v], vec![1, c, h, w])
 }
@@ -63,10 +68,10 @@ pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             window.pads
         )));
     }
-    push(cx, node, v, PoolKind::Max, window)
+    push(cx, node, v, PoolKind::Max, window, false)
 }
 
-/// Lowers `AveragePool` (the window area must be a power of two).
+/// Lowers `AveragePool` (count_include_pad 0 divides by the values inside the input).
 pub fn lower_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[
@@ -80,14 +85,11 @@ pub fn lower_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError
     ])?;
     let (v, input) = common(cx, node, &attrs)?;
     let window = window::read(&attrs, input, None)?;
-    if window.pads != [0; 4] && attrs.int("count_include_pad", 0) == 0 {
-        return Err(attrs.unsupported("padding with count_include_pad 0 not supported"));
-    }
-    check_area(&attrs, &window)?;
-    push(cx, node, v, PoolKind::Average, window)
+    let exclude_pad = window.pads != [0; 4] && attrs.int("count_include_pad", 0) == 0;
+    push(cx, node, v, PoolKind::Average, window, exclude_pad)
 }
 
-/// Lowers `GlobalAveragePool` (H·W must be a power of two).
+/// Lowers `GlobalAveragePool`.
 pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
@@ -98,16 +100,5 @@ pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), On
         stride: [1, 1],
         pads: [0; 4],
     };
-    check_area(&attrs, &window)?;
-    push(cx, node, v, PoolKind::Average, window)
-}
-
-fn check_area(attrs: &Attrs<'_>, window: &Window) -> Result<(), OnnxError> {
-    let area = window.area();
-    if !area.is_power_of_two() {
-        return Err(attrs.unsupported(format!(
-            "averaging over {area} values (only powers of two are supported)"
-        )));
-    }
-    Ok(())
+    push(cx, node, v, PoolKind::Average, window, false)
 }
