@@ -36,7 +36,7 @@ pub fn chunks(inputs: usize) -> usize {
 pub fn message(spec: &ModelSpec, weights: &ModelWeights) -> Vec<Fp> {
     let mut out = Vec::new();
     for (l, w) in spec.layers.iter().zip(&weights.layers) {
-        let k = l.kind.kernel_len(l.inputs).max(1);
+        let k = l.kernel_len().max(1);
         for row in w.weights.chunks(k) {
             out.extend(row.chunks(MAC_WIDTH).map(pack_row));
         }
@@ -52,8 +52,8 @@ pub fn message_len(spec: &ModelSpec) -> usize {
     spec.layers
         .iter()
         .map(|l| {
-            let filters = l.kind.filters(l.outputs);
-            filters * chunks(l.kind.kernel_len(l.inputs)) + filters
+            let filters = l.filters();
+            filters * chunks(l.kernel_len()) + filters
         })
         .sum()
 }

@@ -8,7 +8,7 @@
 use crate::geometry::Window;
 use crate::model::LayerWeights;
 use crate::model::ModelWeights;
-use crate::spec::{Activation, LayerKind, ModelSpec};
+use crate::spec::{Activation, LayerKind, LayerSpec, ModelSpec};
 use crate::{CoreError, VALUE_MAX, VALUE_MIN};
 
 /// Intermediate values of one layer.
@@ -62,20 +62,19 @@ pub fn window_values<'a>(
 
 /// The layer's values before rescaling: accumulators (dense, conv), window sums (average
 /// pool) or window maxima (max pool).
-pub fn accumulate(
-    kind: &LayerKind,
-    inputs: usize,
-    weight_scale: u32,
-    w: &LayerWeights,
-    x: &[i64],
-) -> Vec<i64> {
+pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
+    let (kind, weight_scale) = (&l.kind, l.weight_scale);
     match kind {
-        LayerKind::Dense => w
-            .weights
-            .chunks(inputs.max(1))
-            .zip(&w.bias)
-            .map(|(row, b)| b + row.iter().zip(x).map(|(w, v)| w * v).sum::<i64>())
-            .collect(),
+        LayerKind::Dense => {
+            let k = l.kernel_len().max(1);
+            x.chunks(k)
+                .flat_map(|row_x| {
+                    w.weights.chunks(k).zip(&w.bias).map(move |(row, b)| {
+                        b + row.iter().zip(row_x).map(|(w, v)| w * v).sum::<i64>()
+                    })
+                })
+                .collect()
+        }
         LayerKind::Conv2d {
             window,
             out_channels,
@@ -164,7 +163,7 @@ pub fn evaluate(
                 }
                 acc
             }
-            _ => accumulate(&l.kind, l.inputs, l.weight_scale, w, x),
+            _ => accumulate(l, w, x),
         };
         let q: Vec<i64> = match l.kind {
             LayerKind::MaxPool { .. } => acc.clone(),

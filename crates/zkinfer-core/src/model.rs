@@ -35,8 +35,8 @@ impl ModelWeights {
             });
         }
         for (i, (w, l)) in self.layers.iter().zip(&spec.layers).enumerate() {
-            let filters = l.kind.filters(l.outputs);
-            let k = l.kind.kernel_len(l.inputs);
+            let filters = l.filters();
+            let k = l.kernel_len();
             if w.weights.len() != filters * k || w.bias.len() != filters {
                 return Err(CoreError::ShapeMismatch {
                     context: format!("layer {i} ({}) weights", l.name),

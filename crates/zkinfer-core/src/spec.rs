@@ -75,6 +75,8 @@ pub enum Function {
     Erf,
     /// `x Φ(x)` (exact form, with erf).
     Gelu,
+    /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
+    GeluTanh,
     /// `x` if `x ≥ 0`, else `alpha x`.
     LeakyRelu {
         /// Slope · 2^20.
@@ -138,7 +140,7 @@ impl LayerKind {
         }
     }
 
-    /// Weights per output channel (dense: per output).
+    /// Weights per output channel (dense: per output) for `inputs` values per sample.
     pub fn kernel_len(&self, inputs: usize) -> usize {
         match self {
             LayerKind::Dense => inputs,
@@ -167,6 +169,9 @@ pub struct LayerSpec {
     pub kind: LayerKind,
     /// Values it reads: 0 is the model input, `j + 1` the output of layer `j`.
     pub sources: Vec<usize>,
+    /// Rows a dense layer applies its weights to (`inputs` and `outputs` count all rows).
+    #[serde(default = "one")]
+    pub batch: usize,
     /// Input length.
     pub inputs: usize,
     /// Output length.
@@ -177,6 +182,10 @@ pub struct LayerSpec {
     pub output_scale: u32,
     /// Activation.
     pub activation: Activation,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Per-window multipliers `round(2^weight_scale / divisor)` of an average pool.
@@ -197,6 +206,16 @@ pub fn avg_multipliers(window: &Window, weight_scale: u32, exclude_pad: bool) ->
 }
 
 impl LayerSpec {
+    /// Weights per filter.
+    pub fn kernel_len(&self) -> usize {
+        self.kind.kernel_len(self.inputs / self.batch.max(1))
+    }
+
+    /// Number of filters (dense outputs per row, conv output channels).
+    pub fn filters(&self) -> usize {
+        self.kind.filters(self.outputs / self.batch.max(1))
+    }
+
     /// Scale exponent of the layer's result (after its activation).
     pub fn result_scale(&self) -> u32 {
         match self.activation {
@@ -364,6 +383,12 @@ impl ModelSpec {
                     l.name, l.inputs, l.outputs
                 ));
             }
+            if l.batch != 1 && l.kind != LayerKind::Dense {
+                return bad(format!(
+                    "layer {i} ({}): only dense layers have a batch",
+                    l.name
+                ));
+            }
             if l.weight_scale > MAX_SCALE
                 || l.output_scale > MAX_SCALE
                 || l.result_scale() > MAX_SCALE
@@ -420,7 +445,16 @@ impl ModelSpec {
         }
         let shift = self.layer_shift(i);
         match &l.kind {
-            LayerKind::Dense => Ok(()),
+            LayerKind::Dense => {
+                let b = l.batch;
+                if b == 0 || l.inputs % b != 0 || l.outputs % b != 0 {
+                    return bad(format!(
+                        "batch {b} does not divide {} -> {}",
+                        l.inputs, l.outputs
+                    ));
+                }
+                Ok(())
+            }
             LayerKind::Add => {
                 if l.sources.iter().any(|s| self.value_len(*s) != l.inputs)
                     || l.outputs != l.inputs

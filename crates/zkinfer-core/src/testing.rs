@@ -47,6 +47,7 @@ pub fn float_mlp(seed: u64, dims: &[usize]) -> Vec<FloatLayer> {
                         .map(|_| rng.uniform(-scale, scale))
                         .collect(),
                     bias: (0..d[1]).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+                    batch: 1,
                 }),
                 relu: i + 2 < dims.len(),
                 function: None,
@@ -112,6 +113,7 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
         outputs: 3,
         weights: (0..12).map(|_| dense_rng.uniform(-0.5, 0.5)).collect(),
         bias: vec![0.05, -0.05, 0.0],
+        batch: 1,
     };
     let mut next_source = 0;
     let mut layer = |name: &str, op, relu| {
@@ -178,6 +180,7 @@ pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
             .map(|i| ((i * 37 % 17) as f32 - 8.0) / 20.0)
             .collect(),
         bias: vec![0.0; 4],
+        batch: 1,
     };
     let layer = |name: &str, op, relu, sources: Vec<usize>| FloatLayer {
         function: None,

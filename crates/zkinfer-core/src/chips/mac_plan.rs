@@ -4,34 +4,51 @@ use super::mac::{MacRowPlan, XSource};
 use crate::circuit::{MAC_GROUPS, MAC_WIDTH};
 use crate::geometry::Window;
 
-/// Dense layer: one row per (output, chunk of `MAC_WIDTH` inputs), group 0 only.
-pub fn dense(inputs: usize, outputs: usize) -> Vec<MacRowPlan> {
+/// Dense layer over `batch` rows of `inputs` values: one row per (output, block of
+/// `MAC_GROUPS` batch rows, chunk of `MAC_WIDTH` inputs). Blocks after the first reuse the first
+/// block's weights. Output `j` of batch row `b` is output index `b * outputs + j`.
+pub fn dense(inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
     let chunks = inputs.div_ceil(MAC_WIDTH);
-    let mut rows = Vec::with_capacity(outputs * chunks);
+    let blocks = batch.div_ceil(MAC_GROUPS);
+    let mut rows = Vec::with_capacity(outputs * blocks * chunks);
     for j in 0..outputs {
-        for c in 0..chunks {
-            let mut x = vec![XSource::Unused; MAC_GROUPS * MAC_WIDTH];
-            for (i, slot) in x.iter_mut().take(MAC_WIDTH).enumerate() {
-                let n = c * MAC_WIDTH + i;
-                if n < inputs {
-                    *slot = XSource::Input(n);
+        let filter_start = rows.len();
+        for b in 0..blocks {
+            for c in 0..chunks {
+                let mut x = vec![XSource::Unused; MAC_GROUPS * MAC_WIDTH];
+                let mut outs = vec![None; MAC_GROUPS];
+                for g in 0..MAC_GROUPS {
+                    let row = b * MAC_GROUPS + g;
+                    if row >= batch {
+                        continue;
+                    }
+                    for i in 0..MAC_WIDTH {
+                        let n = c * MAC_WIDTH + i;
+                        if n < inputs {
+                            x[g * MAC_WIDTH + i] = XSource::Input(row * inputs + n);
+                        }
+                    }
+                    if c + 1 == chunks {
+                        outs[g] = Some(row * outputs + j);
+                    }
                 }
+                rows.push(MacRowPlan {
+                    first: c == 0,
+                    x,
+                    reuse: (b > 0).then_some(filter_start + c),
+                    outputs: outs,
+                    filter: j,
+                    chunk: c,
+                });
             }
-            let mut outs = vec![None; MAC_GROUPS];
-            if c + 1 == chunks {
-                outs[0] = Some(j);
-            }
-            rows.push(MacRowPlan {
-                first: c == 0,
-                x,
-                reuse: None,
-                outputs: outs,
-                filter: j,
-                chunk: c,
-            });
         }
     }
     rows
+}
+
+/// Rows of a dense layer without building the plan.
+pub fn dense_rows(inputs: usize, outputs: usize, batch: usize) -> usize {
+    outputs * batch.div_ceil(MAC_GROUPS) * inputs.div_ceil(MAC_WIDTH)
 }
 
 /// Convolution: one row per (output channel, block of `MAC_GROUPS` positions, chunk of

@@ -3,7 +3,7 @@
 use crate::chips::sponge::SpongeConfig;
 use crate::chips::table::TableFunction;
 use crate::chips::{mac_plan, pool, table};
-use crate::commit::{chunks, message_len};
+use crate::commit::message_len;
 use crate::spec::{Activation, LayerKind, ModelSpec, MAX_K, MIN_K};
 use crate::CoreError;
 
@@ -20,6 +20,8 @@ pub struct LayerPlan {
     pub kind: LayerKind,
     /// Scale exponent of the weights (the multiplier scale of an average pool).
     pub weight_scale: u32,
+    /// Rows of a dense layer.
+    pub batch: usize,
     /// Values it reads.
     pub sources: Vec<usize>,
     /// For an addition: the left shifts aligning each operand to the accumulator scale.
@@ -120,6 +122,7 @@ impl CircuitPlan {
                     name: l.name.clone(),
                     kind: l.kind.clone(),
                     weight_scale: l.weight_scale,
+                    batch: l.batch.max(1),
                     sources: l.sources.clone(),
                     add_shifts: match l.kind {
                         LayerKind::Add => {
@@ -158,7 +161,9 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
-                    LayerKind::Dense => l.outputs * chunks(l.inputs),
+                    LayerKind::Dense => {
+                        mac_plan::dense_rows(l.inputs / l.batch, l.outputs / l.batch, l.batch)
+                    }
                     LayerKind::Conv2d {
                         window,
                         out_channels,

@@ -83,9 +83,9 @@ pub(super) fn synthesize(
                         window,
                         out_channels,
                     } => mac_plan::conv(window, *out_channels),
-                    _ => mac_plan::dense(l.inputs, l.outputs),
+                    _ => mac_plan::dense(l.inputs / l.batch, l.outputs / l.batch, l.batch),
                 };
-                let k = l.kind.kernel_len(l.inputs);
+                let k = l.kind.kernel_len(l.inputs / l.batch);
                 let mut rows = mac::witness_rows(&plan, k, x, w.map(|w| &w.weights.layers[i]));
                 if w.is_some() {
                     edit.mac(i, &mut rows);

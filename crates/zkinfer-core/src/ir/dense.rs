@@ -11,15 +11,20 @@ pub struct Dense {
     pub weights: Vec<f32>,
     /// Bias, `outputs` values.
     pub bias: Vec<f32>,
+    /// Rows the layer is applied to (the input holds `batch * inputs` values).
+    pub batch: usize,
 }
 
 impl Dense {
-    /// Float evaluation on a flat input of length `inputs`.
+    /// Float evaluation on a flat input of `batch * inputs` values.
     pub fn eval(&self, x: &[f32]) -> Vec<f32> {
-        self.weights
-            .chunks(self.inputs)
-            .zip(&self.bias)
-            .map(|(row, b)| row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>() + b)
+        x.chunks(self.inputs.max(1))
+            .flat_map(|xr| {
+                self.weights
+                    .chunks(self.inputs.max(1))
+                    .zip(&self.bias)
+                    .map(move |(row, b)| row.iter().zip(xr).map(|(w, v)| w * v).sum::<f32>() + b)
+            })
             .collect()
     }
 }

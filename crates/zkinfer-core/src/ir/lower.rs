@@ -267,6 +267,7 @@ mod tests {
             outputs: o,
             weights: vec![0.5; i * o],
             bias: vec![0.0; o],
+            batch: 1,
         })
     }
 

@@ -127,14 +127,18 @@ impl Graph {
                             got: format!("{} weights, {} biases", d.weights.len(), d.bias.len()),
                         });
                     }
-                    if d.inputs != len {
+                    if d.inputs * d.batch != len {
                         return Err(CoreError::ShapeMismatch {
                             context: format!("node {} (Dense)", node.name),
-                            expected: format!("{} input values", d.inputs),
+                            expected: format!("{} input values", d.inputs * d.batch),
                             got: format!("{shape:?}"),
                         });
                     }
-                    vec![1, d.outputs]
+                    if d.batch == 1 {
+                        vec![1, d.outputs]
+                    } else {
+                        vec![d.batch, d.outputs]
+                    }
                 }
                 Op::Conv2d(c) => {
                     check_image(&node.name, "Conv2d", shape, c.window.input)?;

@@ -39,6 +39,10 @@ pub fn eval(f: Function, x: f64) -> f64 {
         Function::Exp => x.exp(),
         Function::Erf => erf(x),
         Function::Gelu => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
+        Function::GeluTanh => {
+            let c = (2.0 / std::f64::consts::PI).sqrt();
+            0.5 * x * (1.0 + (c * (x + 0.044_715 * x * x * x)).tanh())
+        }
         Function::LeakyRelu { alpha } => {
             if x >= 0.0 {
                 x

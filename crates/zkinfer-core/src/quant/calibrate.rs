@@ -175,6 +175,7 @@ fn build(
                     name: l.name.clone(),
                     kind: LayerKind::Add,
                     sources: l.sources.clone(),
+                    batch: 1,
                     inputs: len,
                     outputs: len,
                     weight_scale: 0,
@@ -230,6 +231,7 @@ fn build(
                     name: l.name.clone(),
                     kind,
                     sources: l.sources.clone(),
+                    batch: 1,
                     inputs: p.window.input.iter().product(),
                     outputs: c * h * w,
                     weight_scale: w_scale,
@@ -274,7 +276,7 @@ fn build(
             )));
         }
         let (inputs, outputs) = match &l.op {
-            LayerOp::Dense(d) => (d.inputs, d.outputs),
+            LayerOp::Dense(d) => (d.inputs * d.batch, d.outputs * d.batch),
             LayerOp::Conv2d(c) => (
                 c.window.input.iter().product(),
                 c.output_shape().iter().product(),
@@ -285,6 +287,10 @@ fn build(
             name: l.name.clone(),
             kind,
             sources: l.sources.clone(),
+            batch: match &l.op {
+                LayerOp::Dense(d) => d.batch.max(1),
+                _ => 1,
+            },
             inputs,
             outputs,
             weight_scale: w_scale,
@@ -327,7 +333,7 @@ fn layers_len(layers: &[FloatLayer], input_shape: &[usize], v: usize) -> usize {
     match v {
         0 => input_shape.iter().product(),
         _ => match &layers[v - 1].op {
-            LayerOp::Dense(d) => d.outputs,
+            LayerOp::Dense(d) => d.outputs * d.batch,
             LayerOp::Conv2d(c) => c.output_shape().iter().product(),
             LayerOp::Pool(p) => p.output_shape().iter().product(),
             LayerOp::Add => layers_len(layers, input_shape, layers[v - 1].sources[0]),

@@ -41,15 +41,15 @@ pub fn erf(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     plain(cx, node, Function::Erf)
 }
 
-/// `Gelu` (exact form; the tanh approximation is refused).
+/// `Gelu` (exact, or the tanh approximation).
 pub fn gelu(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&["approximate"])?;
-    let approx = attrs.string("approximate", "none");
-    if approx != "none" {
-        return Err(attrs.unsupported(format!("approximate {approx} not supported (only none)")));
+    match attrs.string("approximate", "none").as_str() {
+        "none" => push(cx, node, Function::Gelu),
+        "tanh" => push(cx, node, Function::GeluTanh),
+        other => Err(attrs.unsupported(format!("approximate {other} not supported"))),
     }
-    push(cx, node, Function::Gelu)
 }
 
 /// `LeakyRelu(alpha)`.

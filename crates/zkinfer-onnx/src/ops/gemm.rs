@@ -15,13 +15,14 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let (alpha, beta) = (attrs.float("alpha", 1.0), attrs.float("beta", 1.0));
     let trans_a = attrs.int("transA", 0) != 0;
     let trans_b = attrs.int("transB", 0) != 0;
-    // A is [1, K] (or [K, 1] with transA): either way its data is the K-vector.
+    // A is [M, K] (rows of the batch), or [K, 1] with transA (the same data as [1, K]).
     let a = cx.shape(x);
-    let k = match (a, trans_a) {
-        ([1, k], false) | ([k, 1], true) => *k,
+    let (m, k) = match (a, trans_a) {
+        ([m, k], false) => (*m, *k),
+        ([k, 1], true) => (1, *k),
         _ => {
             return Err(attrs.unsupported(format!(
-                "input A of shape {a:?} with transA={} (batch 1 expected)",
+                "input A of shape {a:?} with transA={} (a transposed A must have one column)",
                 trans_a as u8
             )))
         }
@@ -45,6 +46,12 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         .collect();
     let bias = match cx.optional_constant(node, 2)? {
         None => vec![0.0; n],
+        Some(c) if c.shape.len() == 2 && c.shape[0] > 1 => {
+            return Err(attrs.unsupported(format!(
+                "C of shape {:?} varies by row (only a row bias is supported)",
+                c.shape
+            )))
+        }
         Some(c) => broadcast_bias(&c.floats, n).ok_or_else(|| {
             attrs.unsupported(format!(
                 "C of shape {:?} does not broadcast to [1, {n}]",
@@ -58,8 +65,9 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         outputs: n,
         weights,
         bias,
+        batch: m,
     };
-    cx.push(node, Op::Dense(dense), vec![x], vec![1, n])
+    cx.push(node, Op::Dense(dense), vec![x], vec![m, n])
 }
 
 /// A bias broadcast to `n` values (scalar or `n` values).

@@ -30,9 +30,9 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     }
     let x = cx.shape(v).to_vec();
     let rows = numel(&x) / k.max(1);
-    if x.last() != Some(&k) || rows != 1 {
+    if x.last() != Some(&k) || rows == 0 {
         return Err(attrs.unsupported(format!(
-            "activation of shape {x:?} times a [{k}, {n}] matrix (batch 1 expected)"
+            "activation of shape {x:?} does not multiply a [{k}, {n}] matrix"
         )));
     }
     let mut shape = x;
@@ -48,6 +48,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         outputs: n,
         weights,
         bias: vec![0.0; n],
+        batch: rows,
     };
     cx.push(node, Op::Dense(dense), vec![v], shape)
 }
