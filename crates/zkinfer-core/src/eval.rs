@@ -79,26 +79,14 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
             window,
             out_channels,
         } => {
-            let [kh, kw] = window.kernel;
-            let k = window.input[0] * kh * kw;
-            let mut out = Vec::with_capacity(out_channels * window.positions());
-            for co in 0..*out_channels {
-                let f = &w.weights[co * k..(co + 1) * k];
-                for p in 0..window.positions() {
-                    let mut acc = w.bias[co];
-                    for ci in 0..window.input[0] {
-                        for ky in 0..kh {
-                            for kx in 0..kw {
-                                if let Some(i) = window.source(ci, p, ky, kx) {
-                                    acc += f[(ci * kh + ky) * kw + kx] * x[i];
-                                }
-                            }
-                        }
-                    }
-                    out.push(acc);
-                }
-            }
-            out
+            let k = window.input[0] * window.area();
+            (0..*out_channels)
+                .flat_map(|co| (0..window.positions()).map(move |p| (co, p)))
+                .map(|(co, p)| {
+                    let f = &w.weights[co * k..(co + 1) * k];
+                    w.bias[co] + window.taps(p).map(|(t, i)| f[t] * x[i]).sum::<i64>()
+                })
+                .collect()
         }
         LayerKind::Add => Vec::new(),
         LayerKind::MaxPool { window } => (0..window.input[0])

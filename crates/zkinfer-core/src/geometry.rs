@@ -61,6 +61,16 @@ impl Window {
         (y < h && x < w).then_some(c * h * w + y * w + x)
     }
 
+    /// Every tap of output position `pos` that falls inside the input, as
+    /// `(offset within one filter's [C, kh, kw] weights, flat input index)`.
+    pub fn taps(&self, pos: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let [kh, kw] = self.kernel;
+        (0..self.input[0] * kh * kw).filter_map(move |t| {
+            let (ci, ky, kx) = (t / (kh * kw), (t / kw) % kh, t % kw);
+            self.source(ci, pos, ky, kx).map(|i| (t, i))
+        })
+    }
+
     /// Sanity bounds for untrusted geometry.
     pub fn is_reasonable(&self) -> bool {
         let small = |v: usize| v <= 1 << 12;

@@ -29,27 +29,13 @@ impl Conv2d {
 
     /// Float evaluation on a flat `[C, H, W]` input.
     pub fn eval(&self, x: &[f32]) -> Vec<f32> {
-        let win = &self.window;
-        let [kh, kw] = win.kernel;
         let k = self.kernel_len();
-        let positions = win.positions();
-        let mut out = Vec::with_capacity(self.out_channels * positions);
-        for co in 0..self.out_channels {
-            let w = &self.weights[co * k..(co + 1) * k];
-            for p in 0..positions {
-                let mut acc = self.bias[co];
-                for ci in 0..win.input[0] {
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            if let Some(i) = win.source(ci, p, ky, kx) {
-                                acc += w[(ci * kh + ky) * kw + kx] * x[i];
-                            }
-                        }
-                    }
-                }
-                out.push(acc);
-            }
-        }
-        out
+        (0..self.out_channels)
+            .flat_map(|co| (0..self.window.positions()).map(move |p| (co, p)))
+            .map(|(co, p)| {
+                let w = &self.weights[co * k..(co + 1) * k];
+                self.bias[co] + self.window.taps(p).map(|(t, i)| w[t] * x[i]).sum::<f32>()
+            })
+            .collect()
     }
 }
