@@ -4,32 +4,36 @@ use super::mac::{MacRowPlan, XSource};
 use crate::circuit::{MAC_GROUPS, MAC_WIDTH};
 use crate::geometry::Window;
 
-/// Dense layer over `batch` rows of `inputs` values: one row per (output, block of
-/// `MAC_GROUPS` batch rows, chunk of `MAC_WIDTH` inputs). Blocks after the first reuse the first
-/// block's weights. Output `j` of batch row `b` is output index `b * outputs + j`.
-pub fn dense(inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
-    let chunks = inputs.div_ceil(MAC_WIDTH);
-    let blocks = batch.div_ceil(MAC_GROUPS);
-    let mut rows = Vec::with_capacity(outputs * blocks * chunks);
-    for j in 0..outputs {
+/// Rows for `filters` weight rows of `k` weights applied to `items` (batch rows or output
+/// positions): one row per (filter, block of `MAC_GROUPS` items, chunk of `MAC_WIDTH` weights).
+/// Blocks after a filter's first reuse the first block's weights. `source(item, t)` feeds
+/// weight `t` of an item; `output(filter, item)` numbers the result.
+fn blocked(
+    filters: usize,
+    items: usize,
+    k: usize,
+    source: impl Fn(usize, usize) -> XSource,
+    output: impl Fn(usize, usize) -> usize,
+) -> Vec<MacRowPlan> {
+    let chunks = k.div_ceil(MAC_WIDTH);
+    let blocks = items.div_ceil(MAC_GROUPS);
+    let mut rows = Vec::with_capacity(filters * blocks * chunks);
+    for f in 0..filters {
         let filter_start = rows.len();
         for b in 0..blocks {
             for c in 0..chunks {
                 let mut x = vec![XSource::Unused; MAC_GROUPS * MAC_WIDTH];
                 let mut outs = vec![None; MAC_GROUPS];
                 for g in 0..MAC_GROUPS {
-                    let row = b * MAC_GROUPS + g;
-                    if row >= batch {
+                    let item = b * MAC_GROUPS + g;
+                    if item >= items {
                         continue;
                     }
-                    for i in 0..MAC_WIDTH {
-                        let n = c * MAC_WIDTH + i;
-                        if n < inputs {
-                            x[g * MAC_WIDTH + i] = XSource::Input(row * inputs + n);
-                        }
+                    for i in 0..MAC_WIDTH.min(k.saturating_sub(c * MAC_WIDTH)) {
+                        x[g * MAC_WIDTH + i] = source(item, c * MAC_WIDTH + i);
                     }
                     if c + 1 == chunks {
-                        outs[g] = Some(row * outputs + j);
+                        outs[g] = Some(output(f, item));
                     }
                 }
                 rows.push(MacRowPlan {
@@ -37,13 +41,25 @@ pub fn dense(inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
                     x,
                     reuse: (b > 0).then_some(filter_start + c),
                     outputs: outs,
-                    filter: j,
+                    filter: f,
                     chunk: c,
                 });
             }
         }
     }
     rows
+}
+
+/// Dense layer over `batch` rows of `inputs` values; output `j` of row `b` is output index
+/// `b * outputs + j`.
+pub fn dense(inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
+    blocked(
+        outputs,
+        batch,
+        inputs,
+        |row, n| XSource::Input(row * inputs + n),
+        |j, row| row * outputs + j,
+    )
 }
 
 /// Rows of a dense layer without building the plan.
@@ -51,53 +67,20 @@ pub fn dense_rows(inputs: usize, outputs: usize, batch: usize) -> usize {
     outputs * batch.div_ceil(MAC_GROUPS) * inputs.div_ceil(MAC_WIDTH)
 }
 
-/// Convolution: one row per (output channel, block of `MAC_GROUPS` positions, chunk of
-/// `MAC_WIDTH` kernel weights). Blocks after the first reuse the first block's weights.
+/// Convolution: items are output positions; taps in the padding read the constant zero.
 pub fn conv(window: &Window, out_channels: usize) -> Vec<MacRowPlan> {
     let [kh, kw] = window.kernel;
-    let k = window.input[0] * kh * kw;
-    let chunks = k.div_ceil(MAC_WIDTH);
     let positions = window.positions();
-    let blocks = positions.div_ceil(MAC_GROUPS);
-    let mut rows = Vec::with_capacity(out_channels * blocks * chunks);
-    for co in 0..out_channels {
-        let filter_start = rows.len();
-        for b in 0..blocks {
-            for c in 0..chunks {
-                let mut x = vec![XSource::Unused; MAC_GROUPS * MAC_WIDTH];
-                let mut outs = vec![None; MAC_GROUPS];
-                for g in 0..MAC_GROUPS {
-                    let pos = b * MAC_GROUPS + g;
-                    if pos >= positions {
-                        continue;
-                    }
-                    for i in 0..MAC_WIDTH {
-                        let kk = c * MAC_WIDTH + i;
-                        if kk >= k {
-                            break;
-                        }
-                        let (ci, ky, kx) = (kk / (kh * kw), (kk / kw) % kh, kk % kw);
-                        x[g * MAC_WIDTH + i] = match window.source(ci, pos, ky, kx) {
-                            Some(src) => XSource::Input(src),
-                            None => XSource::Zero,
-                        };
-                    }
-                    if c + 1 == chunks {
-                        outs[g] = Some(co * positions + pos);
-                    }
-                }
-                rows.push(MacRowPlan {
-                    first: c == 0,
-                    x,
-                    reuse: (b > 0).then_some(filter_start + c),
-                    outputs: outs,
-                    filter: co,
-                    chunk: c,
-                });
-            }
-        }
-    }
-    rows
+    blocked(
+        out_channels,
+        positions,
+        window.input[0] * kh * kw,
+        |pos, t| match window.source(t / (kh * kw), pos, (t / kw) % kh, t % kw) {
+            Some(src) => XSource::Input(src),
+            None => XSource::Zero,
+        },
+        |co, pos| co * positions + pos,
+    )
 }
 
 /// Rows of a conv layer without building the plan.

@@ -19,7 +19,11 @@ fn model() -> (QuantModel, Vec<i64>) {
 
 fn passes<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
     let (m, input) = model();
-    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    passes_with(&m, &input, edit)
+}
+
+fn passes_with<E: WitnessEdit + Clone + Default>(m: &QuantModel, input: &[i64], edit: E) -> bool {
+    let (circuit, public, _) = ModelCircuit::prove(m, input).unwrap();
     let prover = MockProver::run(
         m.spec.circuit.k,
         &EditedCircuit { circuit, edit },
@@ -122,14 +126,7 @@ mod residual {
     fn passes<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
         let (m, data) = quantized_resnet(5).unwrap();
         let input = quantize_input(&m.spec.input, &data[0]).unwrap();
-        let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
-        let prover = MockProver::run(
-            m.spec.circuit.k,
-            &EditedCircuit { circuit, edit },
-            vec![public],
-        )
-        .unwrap();
-        prover.verify().is_ok()
+        passes_with(&m, &input, edit)
     }
 
     #[derive(Clone, Debug, Default)]
