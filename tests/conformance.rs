@@ -93,7 +93,13 @@ fn classify(dir: &Path, prove: bool) -> Outcome {
         ));
     }
     let store = ParamsStore::default();
-    let compiled = match compile("node", &graph, &[input.clone()], &store, &Silent) {
+    let compiled = match compile(
+        "node",
+        &graph,
+        std::slice::from_ref(&input),
+        &store,
+        &Silent,
+    ) {
         Ok(c) => c,
         Err(e @ (CoreError::Unsupported(_) | CoreError::Calibration(_))) => {
             return Outcome::Refused(e.to_string())

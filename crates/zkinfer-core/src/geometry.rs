@@ -82,6 +82,22 @@ impl Window {
     }
 }
 
+impl Window {
+    /// Input indices of every pooling window, channel-major then position (padding skipped).
+    pub fn windows(&self) -> Vec<Vec<usize>> {
+        let [kh, kw] = self.kernel;
+        (0..self.input[0])
+            .flat_map(|c| (0..self.positions()).map(move |p| (c, p)))
+            .map(|(c, p)| {
+                (0..kh)
+                    .flat_map(|ky| (0..kw).map(move |kx| (ky, kx)))
+                    .filter_map(|(ky, kx)| self.source(c, p, ky, kx))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,21 +122,5 @@ mod tests {
         };
         assert_eq!(p.output_hw(), Some([2, 2]));
         assert_eq!(p.source(1, 3, 1, 1), Some(25 + 3 * 5 + 3));
-    }
-}
-
-impl Window {
-    /// Input indices of every pooling window, channel-major then position (padding skipped).
-    pub fn windows(&self) -> Vec<Vec<usize>> {
-        let [kh, kw] = self.kernel;
-        (0..self.input[0])
-            .flat_map(|c| (0..self.positions()).map(move |p| (c, p)))
-            .map(|(c, p)| {
-                (0..kh)
-                    .flat_map(|ky| (0..kw).map(move |kx| (ky, kx)))
-                    .filter_map(|(ky, kx)| self.source(c, p, ky, kx))
-                    .collect()
-            })
-            .collect()
     }
 }

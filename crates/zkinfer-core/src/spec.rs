@@ -352,10 +352,7 @@ impl ModelSpec {
                 .shape
                 .iter()
                 .try_fold(1usize, |acc, d| acc.checked_mul(*d));
-            if t.shape.len() > 8
-                || t.shape.iter().any(|d| *d == 0)
-                || len.is_none_or(|l| l > MAX_LEN)
-            {
+            if t.shape.len() > 8 || t.shape.contains(&0) || len.is_none_or(|l| l > MAX_LEN) {
                 return bad(format!("tensor shape {:?} out of bounds", t.shape));
             }
             if t.scale > MAX_SCALE {
@@ -447,7 +444,7 @@ impl ModelSpec {
         match &l.kind {
             LayerKind::Dense => {
                 let b = l.batch;
-                if b == 0 || l.inputs % b != 0 || l.outputs % b != 0 {
+                if b == 0 || !l.inputs.is_multiple_of(b) || !l.outputs.is_multiple_of(b) {
                     return bad(format!(
                         "batch {b} does not divide {} -> {}",
                         l.inputs, l.outputs

@@ -214,7 +214,7 @@ fn relu_into(
 ) -> usize {
     let fusable = value > 0 && uses[graph_value] == 1;
     match layers.get(value.wrapping_sub(1)) {
-        Some(l) if l.relu && l.function.is_none() => return value, // ReLU of a ReLU output.
+        Some(l) if l.relu && l.function.is_none() => value, // ReLU of a ReLU output.
         Some(l) if fusable && l.function.is_none() => {
             let mut target = value - 1;
             if let LayerOp::Pool(Pool {

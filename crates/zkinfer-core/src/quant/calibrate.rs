@@ -135,6 +135,7 @@ pub fn calibrate(
     ))
 }
 
+#[allow(clippy::too_many_arguments)] // one pass over the layers needs all of the calibration state
 fn build(
     name: &str,
     layers: &[FloatLayer],
