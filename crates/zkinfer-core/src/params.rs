@@ -3,8 +3,11 @@
 //!
 //! Cache directory: `$ZKINFER_PARAMS_DIR`, else `$XDG_CACHE_HOME/zkinfer/params`, else
 //! `$HOME/.cache/zkinfer/params`, else `.zkinfer-params` in the working directory.
-//! Each file `ipa-vesta-k<K>.params` has a sidecar `.blake2b` with its digest, written at
-//! generation and checked at every load; a missing or mismatching file is regenerated.
+//! Each file `ipa-vesta-k<K>.params` is checked at every load against a pinned BLAKE2b digest
+//! (k = 10..=13, the sizes of the reference models; parameters are deterministic, so every
+//! machine computes the same bytes) or, for other `k`, against the `.blake2b` sidecar written
+//! when the file was generated. A missing or mismatching file is regenerated, and a generated
+//! file must match its pinned digest.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -47,6 +50,31 @@ impl Default for ParamsStore {
     }
 }
 
+/// Digests of the parameters for small `k`, as `Params::new(k).write` produces them with
+/// halo2_proofs 0.4.1.
+const PINNED: &[(u32, &str)] = &[
+    (
+        10,
+        "b2c2b791003ebc8c475572256c327323957ca5fa3c7e86a635be4a7203813cb8",
+    ),
+    (
+        11,
+        "50c680b44047089774bfabf95ce34782036628bbf5297ec57c3eb4d232936737",
+    ),
+    (
+        12,
+        "8ad30e58687f53e08f0b70c5d4c9a76af2cd40b7313558f248569a8388b401db",
+    ),
+    (
+        13,
+        "0274b79774676a9bf641f3f82401eb50aaa54d1fe9b5fd1f2e1c1ecf31775841",
+    ),
+];
+
+fn pinned(k: u32) -> Option<&'static str> {
+    PINNED.iter().find(|(pk, _)| *pk == k).map(|(_, d)| *d)
+}
+
 fn digest_of(bytes: &[u8]) -> String {
     hex(&blake2b256(b"zkinfer-params", bytes))
 }
@@ -69,7 +97,10 @@ impl ParamsStore {
 
     fn try_read(&self, k: u32) -> Option<Params<EqAffine>> {
         let bytes = fs::read(self.path(k)).ok()?;
-        let expected = fs::read_to_string(self.path(k).with_extension("blake2b")).ok()?;
+        let expected = match pinned(k) {
+            Some(d) => d.to_string(),
+            None => fs::read_to_string(self.path(k).with_extension("blake2b")).ok()?,
+        };
         if expected.trim() != digest_of(&bytes) {
             return None;
         }
@@ -87,13 +118,45 @@ impl ParamsStore {
         });
         let mut bytes = Vec::with_capacity(64 << k);
         params.write(&mut bytes).map_err(CoreError::io(&self.dir))?;
+        let digest = digest_of(&bytes);
+        if let Some(expected) = pinned(k).filter(|d| *d != digest) {
+            return Err(CoreError::Format {
+                what: "IPA parameters",
+                detail: format!(
+                    "generated k = {k} parameters hash to {digest}, not the pinned {expected}"
+                ),
+            });
+        }
         fs::create_dir_all(&self.dir).map_err(CoreError::io(&self.dir))?;
         let path = self.path(k);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         fs::write(&tmp, &bytes).map_err(CoreError::io(&tmp))?;
         fs::rename(&tmp, &path).map_err(CoreError::io(&path))?;
         let sidecar = path.with_extension("blake2b");
-        fs::write(&sidecar, digest_of(&bytes)).map_err(CoreError::io(&sidecar))?;
+        fs::write(&sidecar, digest).map_err(CoreError::io(&sidecar))?;
         Ok(params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Silent;
+
+    #[test]
+    fn generated_params_match_the_pinned_digest_and_tampering_is_caught() {
+        let dir = std::env::temp_dir().join(format!("zkinfer-params-test-{}", std::process::id()));
+        let store = ParamsStore::new(&dir);
+        let p = store.load(10, &Silent).unwrap();
+        assert_eq!(p.k(), 10);
+        // A corrupted file (with a matching sidecar) fails the pinned digest and is regenerated.
+        let mut bytes = fs::read(store.path(10)).unwrap();
+        bytes[100] ^= 1;
+        fs::write(store.path(10), &bytes).unwrap();
+        fs::write(store.path(10).with_extension("blake2b"), digest_of(&bytes)).unwrap();
+        assert!(store.try_read(10).is_none());
+        assert_eq!(store.load(10, &Silent).unwrap().k(), 10);
+        assert!(store.try_read(10).is_some());
+        fs::remove_dir_all(&dir).ok();
     }
 }
