@@ -23,7 +23,7 @@ import onnx
 from onnx import numpy_helper
 
 OPS = [
-    "gemm", "matmul", "add", "relu", "conv", "maxpool", "averagepool", "globalaveragepool",
+    "gemm", "matmul", "add", "sub", "relu", "conv", "maxpool", "averagepool", "globalaveragepool",
     "batchnorm", "flatten", "reshape", "identity", "sigmoid", "tanh", "exp", "erf", "gelu",
     "leakyrelu", "clip",
 ]

@@ -66,7 +66,7 @@ fn cifar_resnet_with_residual_add_matches_float_and_proves() {
         .spec
         .layers
         .iter()
-        .any(|l| l.kind == LayerKind::Add && l.sources.len() == 2));
+        .any(|l| l.kind == (LayerKind::Add { subtract: false }) && l.sources.len() == 2));
     let q = check_accuracy("cifar_resnet", &c, 90);
     prove_and_verify(&c, &q);
 }

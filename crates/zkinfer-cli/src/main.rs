@@ -199,7 +199,8 @@ fn print_summary(c: &CompiledModel) {
             zkinfer::core::spec::LayerKind::Conv2d { .. } => "conv",
             zkinfer::core::spec::LayerKind::MaxPool { .. } => "maxpool",
             zkinfer::core::spec::LayerKind::AvgPool { .. } => "avgpool",
-            zkinfer::core::spec::LayerKind::Add => "add",
+            zkinfer::core::spec::LayerKind::Add { subtract: false } => "add",
+            zkinfer::core::spec::LayerKind::Add { subtract: true } => "sub",
         };
         let err = c
             .calibration

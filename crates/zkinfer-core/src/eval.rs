@@ -88,7 +88,7 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
                 })
                 .collect()
         }
-        LayerKind::Add => Vec::new(),
+        LayerKind::Add { .. } => Vec::new(),
         LayerKind::MaxPool { window } => (0..window.input[0])
             .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
             .map(|(c, p)| window_values(window, x, c, p).max().unwrap_or(0))
@@ -140,11 +140,12 @@ pub fn evaluate(
         };
         let x = value(l.sources[0]);
         let acc = match l.kind {
-            LayerKind::Add => {
+            LayerKind::Add { subtract } => {
                 let acc_scale = spec.layer_acc_scale(i);
                 let mut acc = vec![0i64; l.outputs];
-                for s in &l.sources {
-                    let m = 1i64 << (acc_scale - spec.value_scale(*s));
+                for (k, s) in l.sources.iter().enumerate() {
+                    let sign = if subtract && k == 1 { -1 } else { 1 };
+                    let m = sign * (1i64 << (acc_scale - spec.value_scale(*s)));
                     for (a, v) in acc.iter_mut().zip(value(*s)) {
                         *a += v * m;
                     }

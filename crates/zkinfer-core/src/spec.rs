@@ -119,9 +119,14 @@ pub enum LayerKind {
         #[serde(default)]
         exclude_pad: bool,
     },
-    /// Elementwise sum of one or two values, each first brought to the larger of their scales
-    /// (one value: a pass-through carrying a standalone activation).
-    Add,
+    /// Elementwise sum of one or two values (or, with `subtract`, the first minus the second),
+    /// each first brought to the larger of their scales (one value: a pass-through carrying a
+    /// standalone activation).
+    Add {
+        /// Subtract the second value instead of adding it.
+        #[serde(default)]
+        subtract: bool,
+    },
 }
 
 impl LayerKind {
@@ -133,7 +138,7 @@ impl LayerKind {
     /// The window of a window op.
     pub fn window(&self) -> Option<&Window> {
         match self {
-            LayerKind::Dense | LayerKind::Add => None,
+            LayerKind::Dense | LayerKind::Add { .. } => None,
             LayerKind::Conv2d { window, .. }
             | LayerKind::MaxPool { window }
             | LayerKind::AvgPool { window, .. } => Some(window),
@@ -291,7 +296,7 @@ impl ModelSpec {
     pub fn layer_acc_scale(&self, i: usize) -> u32 {
         let l = &self.layers[i];
         match l.kind {
-            LayerKind::Add => l
+            LayerKind::Add { .. } => l
                 .sources
                 .iter()
                 .map(|s| self.value_scale(*s))
@@ -364,7 +369,7 @@ impl ModelSpec {
         }
         for (i, l) in self.layers.iter().enumerate() {
             let arity_ok = match l.kind {
-                LayerKind::Add => (1..=2).contains(&l.sources.len()),
+                LayerKind::Add { .. } => (1..=2).contains(&l.sources.len()),
                 _ => l.sources.len() == 1,
             };
             if !arity_ok || l.sources.iter().any(|s| *s > i) {
@@ -452,7 +457,7 @@ impl ModelSpec {
                 }
                 Ok(())
             }
-            LayerKind::Add => {
+            LayerKind::Add { .. } => {
                 if l.sources.iter().any(|s| self.value_len(*s) != l.inputs)
                     || l.outputs != l.inputs
                     || l.weight_scale != 0

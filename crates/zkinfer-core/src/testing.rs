@@ -202,10 +202,28 @@ pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
     vec![
         layer("conv1", LayerOp::Conv2d(c1), true, vec![0]),
         layer("conv2", LayerOp::Conv2d(c2), true, vec![1]),
-        layer("residual", LayerOp::Add, true, vec![2, 1]),
+        layer(
+            "residual",
+            LayerOp::Add { subtract: false },
+            true,
+            vec![2, 1],
+        ),
         layer("pool", LayerOp::Pool(pool), false, vec![3]),
         layer("fc", LayerOp::Dense(dense), false, vec![4]),
     ]
+}
+
+/// A calibrated random residual CNN (see [`float_resnet`]); with `subtract` the residual layer
+/// computes `b - a`.
+pub fn quantized_resnet_with(
+    seed: u64,
+    subtract: bool,
+) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let mut layers = float_resnet(seed);
+    layers[2].op = LayerOp::Add { subtract };
+    let data = samples(seed + 1, 8, 72);
+    let q = calibrate("random-resnet", &layers, &[1, 2, 6, 6], &[1, 4], &data)?;
+    Ok((QuantModel::from_quantized(q)?, data))
 }
 
 /// A calibrated random residual CNN (see [`float_resnet`]).

@@ -14,6 +14,7 @@ pub fn lowering(op_type: &str) -> Option<Lowering> {
         "Gemm" => ops::gemm::lower,
         "MatMul" => ops::matmul::lower,
         "Add" => ops::add::lower,
+        "Sub" => ops::add::lower_sub,
         "Relu" => ops::relu::lower,
         "Flatten" => ops::flatten::lower,
         "Reshape" => ops::reshape::lower,

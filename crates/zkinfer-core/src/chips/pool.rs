@@ -233,9 +233,9 @@ impl PoolConfig {
                             || "multiplier",
                             self.mult[k],
                             *row,
-                            || Value::known(Fp::from(s.weight)),
+                            || Value::known(fe(s.weight)),
                         )?;
-                        sum = sum.and_then(|acc| s.value.map(|v| acc + v * s.weight as i64));
+                        sum = sum.and_then(|acc| s.value.map(|v| acc + v * s.weight));
                     }
                     None => {
                         // Multiplier 0: the slot does not count.
@@ -271,5 +271,5 @@ pub struct Slot<'a> {
     /// Its offset-free value.
     pub value: Option<i64>,
     /// Multiplier in a sum (ignored by max).
-    pub weight: u64,
+    pub weight: i64,
 }

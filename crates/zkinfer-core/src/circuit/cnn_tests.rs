@@ -49,7 +49,7 @@ fn cnn_honest_witness_passes_and_matches_float_model() {
             crate::spec::LayerKind::Conv2d { .. } => "conv",
             crate::spec::LayerKind::MaxPool { .. } => "max",
             crate::spec::LayerKind::AvgPool { .. } => "avg",
-            crate::spec::LayerKind::Add => "add",
+            crate::spec::LayerKind::Add { .. } => "add",
         })
         .collect();
     assert_eq!(kinds, ["conv", "max", "conv", "avg", "dense"]);
@@ -170,5 +170,22 @@ mod residual {
         assert!(passes(AddEdit::None));
         assert!(!passes(AddEdit::WrongSum));
         assert!(!passes(AddEdit::WrongRemainder));
+    }
+
+    #[test]
+    fn residual_sub_passes_and_rejects_a_wrong_difference() {
+        let (m, data) = crate::testing::quantized_resnet_with(5, true).unwrap();
+        assert_eq!(
+            m.spec.layers[2].kind,
+            crate::spec::LayerKind::Add { subtract: true }
+        );
+        let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+        let t = crate::eval::evaluate(&m.spec, &m.weights, &input).unwrap();
+        // The accumulator is the scaled difference of the two operands.
+        let (a, b) = (&t.layers[1].out, &t.layers[0].out);
+        let sh = CircuitPlan::from_spec(&m.spec).layers[2].add_shifts.clone();
+        assert_eq!(t.layers[2].acc[7], (a[7] << sh[0]) - (b[7] << sh[1]));
+        assert!(passes_with(&m, &input, AddEdit::None));
+        assert!(!passes_with(&m, &input, AddEdit::WrongSum));
     }
 }

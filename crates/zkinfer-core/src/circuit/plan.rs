@@ -125,7 +125,7 @@ impl CircuitPlan {
                     batch: l.batch.max(1),
                     sources: l.sources.clone(),
                     add_shifts: match l.kind {
-                        LayerKind::Add => {
+                        LayerKind::Add { .. } => {
                             let acc = spec.layer_acc_scale(i);
                             let sh = |k: usize| {
                                 let s = l

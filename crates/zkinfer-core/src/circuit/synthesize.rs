@@ -61,13 +61,15 @@ pub(super) fn synthesize(
         let x = value_of(src);
         let trace = w.map(|w| &w.trace.layers[i]);
         let mut pool_x = x.map(<[i64]>::to_vec);
-        if let (Some(v), LayerKind::MaxPool { .. } | LayerKind::AvgPool { .. } | LayerKind::Add) =
-            (pool_x.as_mut(), &l.kind)
+        if let (
+            Some(v),
+            LayerKind::MaxPool { .. } | LayerKind::AvgPool { .. } | LayerKind::Add { .. },
+        ) = (pool_x.as_mut(), &l.kind)
         {
             edit.pool_inputs(i, v);
         }
         let cells = values.get(src).ok_or(Error::Synthesis)?;
-        let slots = |idx: &[usize], weight: u64| -> Vec<Slot<'_>> {
+        let slots = |idx: &[usize], weight: i64| -> Vec<Slot<'_>> {
             idx.iter()
                 .map(|j| Slot {
                     cell: &cells[*j],
@@ -119,13 +121,13 @@ pub(super) fn synthesize(
                     .windows()
                     .iter()
                     .zip(m)
-                    .map(|(ix, m)| slots(ix, m.max(0) as u64))
+                    .map(|(ix, m)| slots(ix, m))
                     .collect();
                 config
                     .pool
                     .assign(&mut layouter, &l.name, false, &windows)?
             }
-            LayerKind::Add => {
+            LayerKind::Add { subtract } => {
                 let mut operands = Vec::with_capacity(l.sources.len());
                 for (k, src) in l.sources.iter().enumerate() {
                     let cells = values.get(*src).ok_or(Error::Synthesis)?;
@@ -134,7 +136,12 @@ pub(super) fn synthesize(
                     } else {
                         value_of(*src)
                     };
-                    let weight = 1u64 << l.add_shifts.get(k).copied().unwrap_or(0);
+                    let magnitude = 1i64 << l.add_shifts.get(k).copied().unwrap_or(0);
+                    let weight = if *subtract && k == 1 {
+                        -magnitude
+                    } else {
+                        magnitude
+                    };
                     operands.push((cells, vals, weight));
                 }
                 let windows: Vec<Vec<Slot<'_>>> = (0..l.outputs)

@@ -16,9 +16,12 @@ pub enum LayerOp {
     Conv2d(Conv2d),
     /// Pooling.
     Pool(Pool),
-    /// Elementwise sum of one or two values (one value: a pass-through that carries a
-    /// standalone activation).
-    Add,
+    /// Elementwise sum of one or two values, or the difference of two with `subtract` (one
+    /// value: a pass-through that carries a standalone activation).
+    Add {
+        /// Subtract the second value instead of adding it.
+        subtract: bool,
+    },
 }
 
 /// A layer with its activation, as the circuit lays it out.
@@ -44,11 +47,15 @@ impl FloatLayer {
             LayerOp::Dense(d) => d.eval(x),
             LayerOp::Conv2d(c) => c.eval(x),
             LayerOp::Pool(p) => p.eval(x),
-            LayerOp::Add => (0..x.len())
+            LayerOp::Add { subtract } => (0..x.len())
                 .map(|e| {
                     inputs
                         .iter()
-                        .map(|v| v.get(e).copied().unwrap_or(0.0))
+                        .enumerate()
+                        .map(|(k, v)| {
+                            let sign = if *subtract && k == 1 { -1.0 } else { 1.0 };
+                            sign * v.get(e).copied().unwrap_or(0.0)
+                        })
                         .sum()
                 })
                 .collect(),
@@ -120,7 +127,8 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
             Op::Dense(d) => LayerOp::Dense(d.clone()),
             Op::Conv2d(c) => LayerOp::Conv2d(c.clone()),
             Op::Pool(p) => LayerOp::Pool(p.clone()),
-            Op::Add => LayerOp::Add,
+            Op::Add => LayerOp::Add { subtract: false },
+            Op::Sub => LayerOp::Add { subtract: true },
             Op::Reshape(_) => {
                 alias[i + 1] = alias[node.inputs[0]];
                 continue;
@@ -247,7 +255,7 @@ fn pass_through(
 ) -> usize {
     layers.push(FloatLayer {
         name: node.name.clone(),
-        op: LayerOp::Add,
+        op: LayerOp::Add { subtract: false },
         relu,
         function,
         sources: vec![value],
@@ -300,7 +308,11 @@ mod tests {
             vec![node("r", Op::Relu), node("fc", dense(4, 2))],
         );
         let layers = lower(&g).unwrap();
-        assert!(layers[0].op == LayerOp::Add && layers[0].relu && layers[0].sources == vec![0]);
+        assert!(
+            layers[0].op == (LayerOp::Add { subtract: false })
+                && layers[0].relu
+                && layers[0].sources == vec![0]
+        );
         let g = Graph::chain(vec![1, 5], vec![node("fc", dense(4, 2))]);
         assert!(matches!(lower(&g), Err(CoreError::ShapeMismatch { .. })));
     }
@@ -372,6 +384,10 @@ mod tests {
         };
         let layers = lower(&g).unwrap();
         assert!(!layers[0].relu);
-        assert!(layers[1].op == LayerOp::Add && layers[1].relu && layers[1].sources == vec![1]);
+        assert!(
+            layers[1].op == (LayerOp::Add { subtract: false })
+                && layers[1].relu
+                && layers[1].sources == vec![1]
+        );
     }
 }

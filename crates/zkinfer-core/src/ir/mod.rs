@@ -31,6 +31,8 @@ pub enum Op {
     Reshape(Vec<usize>),
     /// Elementwise sum of two tensors of the same shape.
     Add,
+    /// Elementwise difference of two tensors of the same shape.
+    Sub,
     /// An elementwise function (applied by table lookup in the circuit).
     Activation(crate::spec::Function),
 }
@@ -48,6 +50,7 @@ impl Op {
             Op::Relu => "Relu",
             Op::Reshape(_) => "Reshape",
             Op::Add => "Add",
+            Op::Sub => "Sub",
             Op::Activation(_) => "Activation",
         }
     }
@@ -104,7 +107,11 @@ impl Graph {
         let mut shapes = Vec::with_capacity(self.nodes.len() + 1);
         shapes.push(self.input_shape.clone());
         for (i, node) in self.nodes.iter().enumerate() {
-            let arity = if node.op == Op::Add { 2 } else { 1 };
+            let arity = if matches!(node.op, Op::Add | Op::Sub) {
+                2
+            } else {
+                1
+            };
             if node.inputs.len() != arity || node.inputs.iter().any(|v| *v > i) {
                 return Err(CoreError::Unsupported(format!(
                     "node {} ({}) reads values {:?}; {arity} earlier value(s) expected",
@@ -165,7 +172,7 @@ impl Graph {
                     vec![1, c, h, w]
                 }
                 Op::Relu | Op::Activation(_) => shape.clone(),
-                Op::Add => {
+                Op::Add | Op::Sub => {
                     let other = &shapes[node.inputs[1]];
                     if other != shape {
                         return Err(CoreError::ShapeMismatch {
@@ -225,11 +232,13 @@ impl Graph {
                     .map(|v| crate::quant::activation::eval(*f, *v as f64) as f32)
                     .collect(),
                 Op::Reshape(_) => x.clone(),
-                Op::Add => x
-                    .iter()
-                    .zip(&values[node.inputs[1]])
-                    .map(|(a, b)| a + b)
-                    .collect(),
+                Op::Add | Op::Sub => {
+                    let sign = if node.op == Op::Sub { -1.0 } else { 1.0 };
+                    x.iter()
+                        .zip(&values[node.inputs[1]])
+                        .map(|(a, b)| a + sign * b)
+                        .collect()
+                }
             };
             values.push(y);
         }

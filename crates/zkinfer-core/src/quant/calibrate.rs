@@ -166,7 +166,7 @@ fn build(
             _ => q_scale,
         };
         let (kind, float_w, float_b): (LayerKind, &[f32], &[f32]) = match &l.op {
-            LayerOp::Add => {
+            LayerOp::Add { subtract } => {
                 let acc_scale = l.sources.iter().map(|s| scales[*s]).max().unwrap_or(0);
                 let fit = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
                     .saturating_sub(backoff[i]);
@@ -174,7 +174,9 @@ fn build(
                 let len = layers_len(layers, input_shape, l.sources[0]);
                 specs.push(LayerSpec {
                     name: l.name.clone(),
-                    kind: LayerKind::Add,
+                    kind: LayerKind::Add {
+                        subtract: *subtract,
+                    },
                     sources: l.sources.clone(),
                     batch: 1,
                     inputs: len,
@@ -282,7 +284,7 @@ fn build(
                 c.window.input.iter().product(),
                 c.output_shape().iter().product(),
             ),
-            LayerOp::Pool(_) | LayerOp::Add => (0, 0),
+            LayerOp::Pool(_) | LayerOp::Add { .. } => (0, 0),
         };
         specs.push(LayerSpec {
             name: l.name.clone(),
@@ -337,7 +339,7 @@ fn layers_len(layers: &[FloatLayer], input_shape: &[usize], v: usize) -> usize {
             LayerOp::Dense(d) => d.outputs * d.batch,
             LayerOp::Conv2d(c) => c.output_shape().iter().product(),
             LayerOp::Pool(p) => p.output_shape().iter().product(),
-            LayerOp::Add => layers_len(layers, input_shape, layers[v - 1].sources[0]),
+            LayerOp::Add { .. } => layers_len(layers, input_shape, layers[v - 1].sources[0]),
         },
     }
 }

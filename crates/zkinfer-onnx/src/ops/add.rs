@@ -1,5 +1,5 @@
-//! `Add`: of two activations (a residual connection), or of a constant folded into the bias of
-//! the dense or convolution layer producing the other operand.
+//! `Add` and `Sub`: of two activations (a residual connection), or of a constant folded into
+//! the bias of the dense or convolution layer producing the other operand.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
@@ -11,6 +11,15 @@ use crate::OnnxError;
 
 /// Lowers an `Add` node.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    lower_signed(cx, node, false)
+}
+
+/// Lowers a `Sub` node (`a - b`; a constant `a` is refused).
+pub fn lower_sub(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    lower_signed(cx, node, true)
+}
+
+fn lower_signed(cx: &mut Context, node: &NodeProto, subtract: bool) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
     if cx.is_activation(node, 0) && cx.is_activation(node, 1) {
@@ -23,13 +32,23 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             )));
         }
         let shape = cx.shape(a).to_vec();
-        return cx.push(node, Op::Add, vec![a, b], shape);
+        let op = if subtract { Op::Sub } else { Op::Add };
+        return cx.push(node, op, vec![a, b], shape);
     }
     let act = (0..2)
         .find(|i| cx.is_activation(node, *i))
         .ok_or_else(|| attrs.unsupported("at least one operand must be an activation"))?;
+    if subtract && act == 1 {
+        return Err(attrs.unsupported("a constant minus an activation is not supported"));
+    }
     let v = cx.activation(node, act)?;
-    let c = cx.constant(node, 1 - act)?.floats.clone();
+    let sign = if subtract { -1.0 } else { 1.0 };
+    let c: Vec<f32> = cx
+        .constant(node, 1 - act)?
+        .floats
+        .iter()
+        .map(|v| sign * v)
+        .collect();
     let not_foldable = || {
         attrs.unsupported("adding a constant is supported only right after MatMul, Gemm or Conv")
     };
