@@ -464,6 +464,15 @@ impl ModelSpec {
                 {
                     return bad("an addition takes values of one length and has no weights".into());
                 }
+                let acc = self.layer_acc_scale(i);
+                if l.sources
+                    .iter()
+                    .any(|s| acc - self.value_scale(*s) > MAX_SHIFT)
+                {
+                    return bad(format!(
+                        "operand scales differ by more than {MAX_SHIFT} bits"
+                    ));
+                }
                 Ok(())
             }
             LayerKind::Conv2d {
