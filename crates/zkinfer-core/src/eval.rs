@@ -5,7 +5,6 @@
 //! layer's shift, `2^(s-1)` read as 0 when `s = 0`), and `y = max(q, 0)` or `y = q`.
 //! `q` must lie in `[-128, 127]`; otherwise evaluation fails naming the layer.
 
-use crate::geometry::Window;
 use crate::model::LayerWeights;
 use crate::model::ModelWeights;
 use crate::spec::{Activation, LayerKind, LayerSpec, ModelSpec};
@@ -47,19 +46,6 @@ pub fn rescale(acc: i64, shift: u32) -> i64 {
     (acc + half) >> shift
 }
 
-/// Window values of channel `c` at output position `p` (padding skipped).
-pub fn window_values<'a>(
-    win: &'a Window,
-    x: &'a [i64],
-    c: usize,
-    p: usize,
-) -> impl Iterator<Item = i64> + 'a {
-    (0..win.kernel[0])
-        .flat_map(move |ky| (0..win.kernel[1]).map(move |kx| (ky, kx)))
-        .filter_map(move |(ky, kx)| win.source(c, p, ky, kx))
-        .map(move |i| x[i])
-}
-
 /// The layer's values before rescaling: accumulators (dense, conv), window sums (average
 /// pool) or window maxima (max pool).
 pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
@@ -91,7 +77,7 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
         LayerKind::Add { .. } => Vec::new(),
         LayerKind::MaxPool { window } => (0..window.input[0])
             .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
-            .map(|(c, p)| window_values(window, x, c, p).max().unwrap_or(0))
+            .map(|(c, p)| window.sources(c, p).map(|i| x[i]).max().unwrap_or(0))
             .collect(),
         LayerKind::AvgPool {
             window,
@@ -101,7 +87,7 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
             (0..window.input[0])
                 .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
                 .zip(m)
-                .map(|((c, p), m)| m * window_values(window, x, c, p).sum::<i64>())
+                .map(|((c, p), m)| m * window.sources(c, p).map(|i| x[i]).sum::<i64>())
                 .collect()
         }
     }

@@ -61,14 +61,17 @@ impl Window {
         (y < h && x < w).then_some(c * h * w + y * w + x)
     }
 
+    /// Input index read by output position `pos` at tap `t` (an offset within one filter's
+    /// `[C, kh, kw]` weights), or `None` in the padding.
+    pub fn tap(&self, pos: usize, t: usize) -> Option<usize> {
+        let [kh, kw] = self.kernel;
+        self.source(t / (kh * kw), pos, (t / kw) % kh, t % kw)
+    }
+
     /// Every tap of output position `pos` that falls inside the input, as
     /// `(offset within one filter's [C, kh, kw] weights, flat input index)`.
     pub fn taps(&self, pos: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let [kh, kw] = self.kernel;
-        (0..self.input[0] * kh * kw).filter_map(move |t| {
-            let (ci, ky, kx) = (t / (kh * kw), (t / kw) % kh, t % kw);
-            self.source(ci, pos, ky, kx).map(|i| (t, i))
-        })
+        (0..self.input[0] * self.area()).filter_map(move |t| self.tap(pos, t).map(|i| (t, i)))
     }
 
     /// Sanity bounds for untrusted geometry.
@@ -85,16 +88,16 @@ impl Window {
 impl Window {
     /// Input indices of every pooling window, channel-major then position (padding skipped).
     pub fn windows(&self) -> Vec<Vec<usize>> {
-        let [kh, kw] = self.kernel;
         (0..self.input[0])
             .flat_map(|c| (0..self.positions()).map(move |p| (c, p)))
-            .map(|(c, p)| {
-                (0..kh)
-                    .flat_map(|ky| (0..kw).map(move |kx| (ky, kx)))
-                    .filter_map(|(ky, kx)| self.source(c, p, ky, kx))
-                    .collect()
-            })
+            .map(|(c, p)| self.sources(c, p).collect())
             .collect()
+    }
+
+    /// Input indices of channel `c` read by output position `pos` (padding skipped).
+    pub fn sources(&self, c: usize, pos: usize) -> impl Iterator<Item = usize> + '_ {
+        let [kh, kw] = self.kernel;
+        (0..kh * kw).filter_map(move |t| self.source(c, pos, t / kw, t % kw))
     }
 }
 

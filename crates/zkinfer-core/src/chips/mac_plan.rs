@@ -69,16 +69,12 @@ pub fn dense_rows(inputs: usize, outputs: usize, batch: usize) -> usize {
 
 /// Convolution: items are output positions; taps in the padding read the constant zero.
 pub fn conv(window: &Window, out_channels: usize) -> Vec<MacRowPlan> {
-    let [kh, kw] = window.kernel;
     let positions = window.positions();
     blocked(
         out_channels,
         positions,
-        window.input[0] * kh * kw,
-        |pos, t| match window.source(t / (kh * kw), pos, (t / kw) % kh, t % kw) {
-            Some(src) => XSource::Input(src),
-            None => XSource::Zero,
-        },
+        window.input[0] * window.area(),
+        |pos, t| window.tap(pos, t).map_or(XSource::Zero, XSource::Input),
         |co, pos| co * positions + pos,
     )
 }

@@ -36,11 +36,7 @@ impl Pool {
         let mut out = Vec::with_capacity(win.input[0] * positions);
         for c in 0..win.input[0] {
             for p in 0..positions {
-                let values: Vec<f32> = (0..win.kernel[0])
-                    .flat_map(|ky| (0..win.kernel[1]).map(move |kx| (ky, kx)))
-                    .filter_map(|(ky, kx)| win.source(c, p, ky, kx))
-                    .map(|i| x[i])
-                    .collect();
+                let values: Vec<f32> = win.sources(c, p).map(|i| x[i]).collect();
                 let divisor = if self.exclude_pad {
                     values.len().max(1)
                 } else {
