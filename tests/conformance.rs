@@ -53,6 +53,20 @@ fn op_types(path: &Path) -> Vec<String> {
         "Gelu",
         "LeakyRelu",
         "Clip",
+        "Mul",
+        "Sub",
+        "Transpose",
+        "Concat",
+        "Slice",
+        "Pad",
+        "Squeeze",
+        "Unsqueeze",
+        "ReduceSum",
+        "ReduceMean",
+        "ReduceMax",
+        "LogSoftmax",
+        "Softmax",
+        "LayerNormalization",
     ];
     let s = String::from_utf8_lossy(&text);
     known
@@ -149,6 +163,25 @@ fn classify(dir: &Path, prove: bool) -> Outcome {
     Outcome::Pass
 }
 
+/// The op a test exercises, from its name (`test_reduce_sum_keepdims` → `reduce_sum`).
+fn group(name: &str) -> String {
+    let rest = name.trim_start_matches("test_");
+    let multi = [
+        "reduce_sum",
+        "reduce_mean",
+        "reduce_max",
+        "layer_normalization",
+        "constant_pad",
+        "edge_pad",
+        "reflect_pad",
+        "wrap_pad",
+    ];
+    match multi.iter().find(|m| rest.starts_with(*m)) {
+        Some(m) => m.to_string(),
+        None => rest.split('_').next().unwrap_or("?").to_string(),
+    }
+}
+
 #[test]
 fn onnx_node_tests() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx-node");
@@ -169,12 +202,7 @@ fn onnx_node_tests() {
         let outcome = catch_unwind(AssertUnwindSafe(|| classify(dir, prove)))
             .unwrap_or_else(|_| Outcome::Fail("panic".into()));
         let ops = op_types(&dir.join("model.onnx"));
-        let op = name
-            .trim_start_matches("test_")
-            .split('_')
-            .next()
-            .unwrap_or("?")
-            .to_string();
+        let op = group(&name);
         let row = table.entry(op).or_default();
         match &outcome {
             Outcome::Pass => {

@@ -194,14 +194,7 @@ fn print_summary(c: &CompiledModel) {
         s.input.shape, s.input.scale
     );
     for (i, l) in s.layers.iter().enumerate() {
-        let kind = match l.kind {
-            zkinfer::core::spec::LayerKind::Dense => "dense",
-            zkinfer::core::spec::LayerKind::Conv2d { .. } => "conv",
-            zkinfer::core::spec::LayerKind::MaxPool { .. } => "maxpool",
-            zkinfer::core::spec::LayerKind::AvgPool { .. } => "avgpool",
-            zkinfer::core::spec::LayerKind::Add { subtract: false } => "add",
-            zkinfer::core::spec::LayerKind::Add { subtract: true } => "sub",
-        };
+        let kind = l.kind.name();
         let err = c
             .calibration
             .layer_max_abs_error

@@ -7,7 +7,7 @@
 
 use crate::model::LayerWeights;
 use crate::model::ModelWeights;
-use crate::spec::{Activation, LayerKind, LayerSpec, ModelSpec};
+use crate::spec::{Activation, GatherEntry, LayerKind, LayerSpec, ModelSpec};
 use crate::{CoreError, VALUE_MAX, VALUE_MIN};
 
 /// Intermediate values of one layer.
@@ -74,7 +74,14 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
                 })
                 .collect()
         }
-        LayerKind::Add { .. } => Vec::new(),
+        LayerKind::Add { .. }
+        | LayerKind::Gather { .. }
+        | LayerKind::Mul
+        | LayerKind::MatMul { .. } => Vec::new(),
+        LayerKind::SumPool { window } => (0..window.input[0])
+            .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
+            .map(|(c, p)| window.sources(c, p).map(|i| x[i]).sum::<i64>())
+            .collect(),
         LayerKind::MaxPool { window } => (0..window.input[0])
             .flat_map(|c| (0..window.positions()).map(move |p| (c, p)))
             .map(|(c, p)| window.sources(c, p).map(|i| x[i]).max().unwrap_or(0))
@@ -91,6 +98,33 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
                 .collect()
         }
     }
+}
+
+/// The values a gather picks (sources read through `value`).
+pub fn gather<'a>(
+    entries: &[GatherEntry],
+    sources: &[usize],
+    value: &dyn Fn(usize) -> &'a [i64],
+) -> Vec<i64> {
+    entries
+        .iter()
+        .map(|e| match *e {
+            GatherEntry::Value(slot, index) => value(sources[slot])[index],
+            GatherEntry::Const(c) => c,
+        })
+        .collect()
+}
+
+/// `batch` integer products of `m × k` and `k × n` row-major matrices.
+pub fn matmul(batch: usize, m: usize, k: usize, n: usize, a: &[i64], b: &[i64]) -> Vec<i64> {
+    (0..batch * m * n)
+        .map(|o| {
+            let (t, i, j) = (o / (m * n), (o / n) % m, o % n);
+            (0..k)
+                .map(|l| a[t * m * k + i * k + l] * b[t * k * n + l * n + j])
+                .sum()
+        })
+        .collect()
 }
 
 /// Runs the quantized model on a quantized input.
@@ -125,8 +159,24 @@ pub fn evaluate(
             }
         };
         let x = value(l.sources[0]);
-        let acc = match l.kind {
+        if let LayerKind::Gather { entries } = &l.kind {
+            let out = gather(entries, &l.sources, &value);
+            layers.push(LayerTrace {
+                acc: Vec::new(),
+                q: out.clone(),
+                out,
+            });
+            continue;
+        }
+        let acc = match &l.kind {
+            LayerKind::Mul => x
+                .iter()
+                .zip(value(l.sources[1]))
+                .map(|(a, b)| a * b)
+                .collect(),
+            LayerKind::MatMul { m, k, n } => matmul(l.batch, *m, *k, *n, x, value(l.sources[1])),
             LayerKind::Add { subtract } => {
+                let subtract = *subtract;
                 let acc_scale = spec.layer_acc_scale(i);
                 let mut acc = vec![0i64; l.outputs];
                 for (k, s) in l.sources.iter().enumerate() {
@@ -140,7 +190,7 @@ pub fn evaluate(
             }
             _ => accumulate(l, w, x),
         };
-        let q: Vec<i64> = match l.kind {
+        let q: Vec<i64> = match &l.kind {
             LayerKind::MaxPool { .. } => acc.clone(),
             _ => acc.iter().map(|a| rescale(*a, shift)).collect(),
         };

@@ -18,6 +18,8 @@ pub const MAX_LEN: usize = 1 << 20;
 pub const MAX_LAYERS: usize = 64;
 /// Largest fixed-point scale exponent.
 pub const MAX_SCALE: u32 = 24;
+/// Largest number of values a gather layer reads.
+pub const MAX_GATHER_SOURCES: usize = 16;
 
 /// Shape and fixed-point scale of a tensor: real value = integer / 2^scale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +91,26 @@ pub enum Function {
         /// Upper bound · 2^20.
         max: Param,
     },
+    /// `1 / x` (softmax normalisation).
+    Reciprocal,
+    /// `ln x` (log-softmax).
+    Log,
+    /// `1 / sqrt(x + eps)` (layer normalisation).
+    Rsqrt {
+        /// `eps` · 2^20.
+        eps: Param,
+    },
+}
+
+/// One output value of a gather: a value of one of the layer's sources, or a public constant
+/// (already quantized at the layer's scale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GatherEntry {
+    /// `(source slot, index)`: value `index` of `sources[slot]`.
+    Value(usize, usize),
+    /// A constant.
+    Const(i64),
 }
 
 /// What a layer computes before its rescale and activation.
@@ -119,6 +141,28 @@ pub enum LayerKind {
         #[serde(default)]
         exclude_pad: bool,
     },
+    /// Sum of each window (multiplier 1), rescaled like any accumulator (a reduction).
+    SumPool {
+        /// Geometry.
+        window: Window,
+    },
+    /// Wiring: every output is a value of a source or a public constant (transpose, concat,
+    /// slice, pad, broadcast). No rows except for constants; all sources share the output scale.
+    Gather {
+        /// One entry per output.
+        entries: Vec<GatherEntry>,
+    },
+    /// Elementwise product of two values of one length (scales add).
+    Mul,
+    /// `batch` products of an `m × k` and a `k × n` matrix, both activations (scales add).
+    MatMul {
+        /// Rows of the left operand.
+        m: usize,
+        /// Shared dimension.
+        k: usize,
+        /// Columns of the right operand.
+        n: usize,
+    },
     /// Elementwise sum of one or two values (or, with `subtract`, the first minus the second),
     /// each first brought to the larger of their scales (one value: a pass-through carrying a
     /// standalone activation).
@@ -130,6 +174,22 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
+    /// Short name for summaries and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LayerKind::Dense => "dense",
+            LayerKind::Conv2d { .. } => "conv",
+            LayerKind::MaxPool { .. } => "maxpool",
+            LayerKind::AvgPool { .. } => "avgpool",
+            LayerKind::SumPool { .. } => "sumpool",
+            LayerKind::Gather { .. } => "gather",
+            LayerKind::Mul => "mul",
+            LayerKind::MatMul { .. } => "matmul",
+            LayerKind::Add { subtract: false } => "add",
+            LayerKind::Add { subtract: true } => "sub",
+        }
+    }
+
     /// Whether the layer has weights.
     pub fn is_weighted(&self) -> bool {
         matches!(self, LayerKind::Dense | LayerKind::Conv2d { .. })
@@ -138,10 +198,15 @@ impl LayerKind {
     /// The window of a window op.
     pub fn window(&self) -> Option<&Window> {
         match self {
-            LayerKind::Dense | LayerKind::Add { .. } => None,
+            LayerKind::Dense
+            | LayerKind::Add { .. }
+            | LayerKind::Gather { .. }
+            | LayerKind::Mul
+            | LayerKind::MatMul { .. } => None,
             LayerKind::Conv2d { window, .. }
             | LayerKind::MaxPool { window }
-            | LayerKind::AvgPool { window, .. } => Some(window),
+            | LayerKind::AvgPool { window, .. }
+            | LayerKind::SumPool { window } => Some(window),
         }
     }
 
@@ -191,6 +256,17 @@ pub struct LayerSpec {
 
 fn one() -> usize {
     1
+}
+
+/// The source slots a gather's entries read.
+pub fn read_slots(entries: &[GatherEntry]) -> impl Iterator<Item = usize> + '_ {
+    let mut seen = std::collections::BTreeSet::new();
+    for e in entries {
+        if let GatherEntry::Value(slot, _) = e {
+            seen.insert(*slot);
+        }
+    }
+    seen.into_iter()
 }
 
 /// Per-window multipliers `round(2^weight_scale / divisor)` of an average pool.
@@ -296,6 +372,10 @@ impl ModelSpec {
     pub fn layer_acc_scale(&self, i: usize) -> u32 {
         let l = &self.layers[i];
         match l.kind {
+            LayerKind::Gather { .. } => l.output_scale,
+            LayerKind::Mul | LayerKind::MatMul { .. } => {
+                l.sources.iter().map(|s| self.value_scale(*s)).sum()
+            }
             LayerKind::Add { .. } => l
                 .sources
                 .iter()
@@ -370,6 +450,8 @@ impl ModelSpec {
         for (i, l) in self.layers.iter().enumerate() {
             let arity_ok = match l.kind {
                 LayerKind::Add { .. } => (1..=2).contains(&l.sources.len()),
+                LayerKind::Mul | LayerKind::MatMul { .. } => l.sources.len() == 2,
+                LayerKind::Gather { .. } => (1..=MAX_GATHER_SOURCES).contains(&l.sources.len()),
                 _ => l.sources.len() == 1,
             };
             if !arity_ok || l.sources.iter().any(|s| *s > i) {
@@ -385,9 +467,9 @@ impl ModelSpec {
                     l.name, l.inputs, l.outputs
                 ));
             }
-            if l.batch != 1 && l.kind != LayerKind::Dense {
+            if l.batch != 1 && !matches!(l.kind, LayerKind::Dense | LayerKind::MatMul { .. }) {
                 return bad(format!(
-                    "layer {i} ({}): only dense layers have a batch",
+                    "layer {i} ({}): only dense and matmul layers have a batch",
                     l.name
                 ));
             }
@@ -475,6 +557,36 @@ impl ModelSpec {
                 }
                 Ok(())
             }
+            LayerKind::Gather { entries } => self.validate_gather(l, entries).or_else(bad),
+            LayerKind::Mul => {
+                if l.sources.iter().any(|s| self.value_len(*s) != l.inputs)
+                    || l.outputs != l.inputs
+                    || l.weight_scale != 0
+                {
+                    return bad(
+                        "a product takes two values of one length and has no weights".into(),
+                    );
+                }
+                Ok(())
+            }
+            LayerKind::MatMul { m, k, n } => {
+                let dims = [l.batch, *m, *k, *n];
+                let prod =
+                    |a: usize, b: usize, c: usize| a.checked_mul(b).and_then(|x| x.checked_mul(c));
+                let b_len = l.sources.get(1).map(|s| self.value_len(*s));
+                if dims.contains(&0)
+                    || prod(l.batch, *m, *k) != Some(l.inputs)
+                    || prod(l.batch, *k, *n) != b_len
+                    || prod(l.batch, *m, *n) != Some(l.outputs)
+                    || l.weight_scale != 0
+                {
+                    return bad(format!(
+                        "matmul {}x{m}x{k} by {k}x{n} does not fit {} and {:?} inputs, {} outputs",
+                        l.batch, l.inputs, b_len, l.outputs
+                    ));
+                }
+                Ok(())
+            }
             LayerKind::Conv2d {
                 window,
                 out_channels,
@@ -484,6 +596,12 @@ impl ModelSpec {
                         "{out_channels} channels do not give {} outputs",
                         l.outputs
                     ));
+                }
+                Ok(())
+            }
+            LayerKind::SumPool { window } => {
+                if window.input[0] * window.positions() != l.outputs || l.weight_scale != 0 {
+                    return bad(format!("summing does not give {} outputs", l.outputs));
                 }
                 Ok(())
             }
@@ -502,6 +620,39 @@ impl ModelSpec {
                 Ok(())
             }
         }
+    }
+
+    /// Checks a gather: entries in range, one scale, no activation.
+    fn validate_gather(&self, l: &LayerSpec, entries: &[GatherEntry]) -> Result<(), String> {
+        if entries.len() != l.outputs
+            || l.weight_scale != 0
+            || l.activation != Activation::None
+            || read_slots(entries)
+                .filter_map(|k| l.sources.get(k))
+                .any(|s| self.value_scale(*s) != l.output_scale)
+        {
+            return Err(format!(
+                "a gather of {} entries must give {} outputs at its sources' scale, without activation",
+                entries.len(),
+                l.outputs
+            ));
+        }
+        for e in entries {
+            match *e {
+                GatherEntry::Value(slot, index) => {
+                    let len = l.sources.get(slot).map(|s| self.value_len(*s));
+                    if len.is_none_or(|n| index >= n) {
+                        return Err(format!("gather entry ({slot}, {index}) is out of range"));
+                    }
+                }
+                GatherEntry::Const(c) => {
+                    if !(crate::VALUE_MIN..=crate::VALUE_MAX).contains(&c) {
+                        return Err(format!("gather constant {c} outside the 8-bit range"));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Parses and validates a JSON spec.

@@ -257,3 +257,131 @@ pub fn quantized_mlp_with(
     )?;
     Ok((QuantModel::from_quantized(q)?, data))
 }
+
+/// A one-head self-attention block on a `[1, 4, 8]` input, as a float graph: `q, k, v`
+/// projections, `softmax(q kᵀ) v`, a Gelu, and a public constant added to the result.
+/// Exercises gathers (transpose, broadcast, constants), products of activations, sums and
+/// maxima over an axis, and the reciprocal table.
+pub fn float_attention(seed: u64) -> crate::ir::Graph {
+    use crate::ir::{Dense, Entry, Gather, Graph, MatMul, Node, Op, Pool, PoolKind};
+    let (t, d) = (4usize, 8usize);
+    let mut rng = XorShift::new(seed);
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut push = |name: &str, op: Op, inputs: Vec<usize>| {
+        nodes.push(Node {
+            name: name.into(),
+            op,
+            inputs,
+        });
+        nodes.len()
+    };
+    let dense = |rng: &mut XorShift, scale: f32| {
+        Op::Dense(Dense {
+            inputs: d,
+            outputs: d,
+            weights: (0..d * d).map(|_| rng.uniform(-scale, scale)).collect(),
+            bias: (0..d).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+            batch: t,
+        })
+    };
+    let (wq, wk, wv) = (
+        dense(&mut rng, 0.5),
+        dense(&mut rng, 0.5),
+        dense(&mut rng, 0.5),
+    );
+    let q = push("q", wq, vec![0]);
+    let k = push("k", wk, vec![0]);
+    let v = push("v", wv, vec![0]);
+    let transpose = |rows: usize, cols: usize| {
+        Op::Gather(Gather {
+            entries: (0..rows * cols)
+                .map(|o| Entry::Value {
+                    input: 0,
+                    index: (o % rows) * cols + o / rows,
+                })
+                .collect(),
+            shape: vec![cols, rows],
+        })
+    };
+    let kt = push("k_t", transpose(t, d), vec![k]);
+    let mm = |m, k, n| Op::MatMul(MatMul { batch: 1, m, k, n });
+    let s = push("scores", mm(t, d, t), vec![q, kt]);
+    let broadcast = |rows: usize, cols: usize| {
+        Op::Gather(Gather {
+            entries: (0..rows * cols)
+                .map(|o| Entry::Value {
+                    input: 0,
+                    index: o / cols,
+                })
+                .collect(),
+            shape: vec![rows, cols],
+        })
+    };
+    let grouped = push("scores/group", Op::Reshape(vec![t, 1, t]), vec![s]);
+    let max = push(
+        "scores/max",
+        Op::Pool(Pool::reduce(PoolKind::Max, t, t)),
+        vec![grouped],
+    );
+    let max_b = push("scores/max/broadcast", broadcast(t, t), vec![max]);
+    let s2 = push("scores/flat", Op::Reshape(vec![t, t]), vec![s]);
+    let shifted = push("scores/shift", Op::Sub, vec![s2, max_b]);
+    let e = push(
+        "scores/exp",
+        Op::Activation(crate::spec::Function::Exp),
+        vec![shifted],
+    );
+    let eg = push("scores/exp/group", Op::Reshape(vec![t, 1, t]), vec![e]);
+    let sum = push(
+        "scores/sum",
+        Op::Pool(Pool::reduce(PoolKind::Sum, t, t)),
+        vec![eg],
+    );
+    let inv = push(
+        "scores/reciprocal",
+        Op::Activation(crate::spec::Function::Reciprocal),
+        vec![sum],
+    );
+    let inv_b = push("scores/reciprocal/broadcast", broadcast(t, t), vec![inv]);
+    let p = push("attention", Op::Mul, vec![e, inv_b]);
+    let o = push("context", mm(t, t, d), vec![p, v]);
+    let g = push("gelu", Op::Activation(crate::spec::Function::Gelu), vec![o]);
+    let c = push(
+        "offset",
+        Op::Gather(Gather {
+            entries: (0..t * d)
+                .map(|i| Entry::Const(0.25 * ((i % d) as f32 - 4.0) / 4.0))
+                .collect(),
+            shape: vec![t, d],
+        }),
+        vec![0],
+    );
+    let out = push("output", Op::Add, vec![g, c]);
+    Graph {
+        input_shape: vec![1, t, d],
+        nodes,
+        output: out,
+    }
+}
+
+/// The attention block of [`float_attention`], calibrated on random inputs in `[-1, 1)`.
+pub fn quantized_attention(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let graph = float_attention(seed);
+    let layers = crate::ir::lower(&graph)?;
+    let mut rng = XorShift::new(seed + 7);
+    let data: Vec<Vec<f32>> = (0..8)
+        .map(|_| {
+            (0..graph.input_len())
+                .map(|_| rng.uniform(-1.0, 1.0))
+                .collect()
+        })
+        .collect();
+    let q = calibrate(
+        "random-attention",
+        &layers,
+        &graph.input_shape,
+        &graph.output_shape()?,
+        &data,
+    )?;
+    Ok((QuantModel::from_quantized(q)?, data))
+}

@@ -24,7 +24,7 @@ impl<'a> Attrs<'a> {
     pub fn unsupported(&self, detail: impl Into<String>) -> OnnxError {
         OnnxError::Unsupported {
             op_type: self.node.op_type.clone(),
-            node: self.node.name.clone(),
+            node: crate::context::display_name(self.node),
             detail: detail.into(),
         }
     }

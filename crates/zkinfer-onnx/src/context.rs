@@ -22,6 +22,8 @@ pub struct Context {
     pub nodes: Vec<Node>,
     /// How many times each value name is read by a node or is the graph output.
     pub uses: HashMap<String, usize>,
+    /// Version of the default ONNX operator set the model imports.
+    pub opset: i64,
 }
 
 impl Context {
@@ -107,6 +109,20 @@ impl Context {
         self.shapes.push(shape);
         self.values.insert(out, self.nodes.len());
         Ok(())
+    }
+
+    /// Appends an IR node that produces an intermediate value (part of a node's lowering);
+    /// returns its value id.
+    pub fn push_value(
+        &mut self,
+        name: String,
+        op: Op,
+        inputs: Vec<usize>,
+        shape: Vec<usize>,
+    ) -> usize {
+        self.nodes.push(Node { name, op, inputs });
+        self.shapes.push(shape);
+        self.nodes.len()
     }
 
     /// Names `node`'s first output as the existing value `v` (no computation).

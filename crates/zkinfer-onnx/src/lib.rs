@@ -98,6 +98,12 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         shapes: vec![input_shape.clone()],
         nodes: Vec::new(),
         uses,
+        opset: model
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map(|o| o.version)
+            .unwrap_or(13),
     };
     for node in &graph.node {
         if node.op_type == "Constant" {
@@ -167,9 +173,12 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
             )))
         }
     };
-    if tensor.elem_type != 1 {
+    // Numeric element types: float32/64 and the integer types (read as numbers; integer
+    // results are exact while they fit the quantized range).
+    const NUMERIC: [i32; 10] = [1, 2, 3, 4, 5, 6, 7, 11, 12, 13];
+    if !NUMERIC.contains(&tensor.elem_type) {
         return Err(OnnxError::Model(format!(
-            "input {} has element type {}; only float32 (1) is supported",
+            "input {} has element type {}; only numeric tensors (float, double, integers) are supported",
             input.name, tensor.elem_type
         )));
     }

@@ -13,10 +13,52 @@ pub struct Const {
     pub ints: Vec<i64>,
 }
 
+impl Const {
+    /// The values as floats (integer tensors converted).
+    pub fn values(&self) -> Vec<f32> {
+        if self.floats.is_empty() {
+            self.ints.iter().map(|v| *v as f32).collect()
+        } else {
+            self.floats.clone()
+        }
+    }
+}
+
 const FLOAT: i32 = 1;
 const INT32: i32 = 6;
 const INT64: i32 = 7;
 const DOUBLE: i32 = 11;
+const UINT8: i32 = 2;
+const INT8: i32 = 3;
+const UINT16: i32 = 4;
+const INT16: i32 = 5;
+const UINT32: i32 = 12;
+const UINT64: i32 = 13;
+
+/// Little-endian integers of a small integer type.
+fn small_ints(data_type: i32, raw: &[u8]) -> Option<Vec<i64>> {
+    Some(match data_type {
+        UINT8 => raw.iter().map(|b| *b as i64).collect(),
+        INT8 => raw.iter().map(|b| *b as i8 as i64).collect(),
+        UINT16 => le_chunks::<2>(raw)?
+            .into_iter()
+            .map(|b| u16::from_le_bytes(b) as i64)
+            .collect(),
+        INT16 => le_chunks::<2>(raw)?
+            .into_iter()
+            .map(|b| i16::from_le_bytes(b) as i64)
+            .collect(),
+        UINT32 => le_chunks::<4>(raw)?
+            .into_iter()
+            .map(|b| u32::from_le_bytes(b) as i64)
+            .collect(),
+        UINT64 => le_chunks::<8>(raw)?
+            .into_iter()
+            .map(|b| i64::try_from(u64::from_le_bytes(b)).ok())
+            .collect::<Option<Vec<i64>>>()?,
+        _ => return None,
+    })
+}
 
 fn le_chunks<const N: usize>(raw: &[u8]) -> Option<Vec<[u8; N]>> {
     raw.len().is_multiple_of(N).then(|| {
@@ -86,9 +128,22 @@ pub fn read(t: &TensorProto) -> Result<Const, String> {
                 .collect(),
         ),
         INT32 => (vec![], t.int32_data.iter().map(|v| *v as i64).collect()),
+        UINT8 | INT8 | UINT16 | INT16 | UINT32 | UINT64 if !raw.is_empty() => {
+            (vec![], small_ints(t.data_type, raw).ok_or_else(bad_raw)?)
+        }
+        // Small integer types are stored widened in int32_data, unsigned 32/64-bit ones in
+        // uint64_data.
+        UINT8 | INT8 | UINT16 | INT16 => (vec![], t.int32_data.iter().map(|v| *v as i64).collect()),
+        UINT32 | UINT64 => (
+            vec![],
+            t.uint64_data
+                .iter()
+                .map(|v| i64::try_from(*v).map_err(|_| format!("value {v} exceeds i64")))
+                .collect::<Result<_, _>>()?,
+        ),
         other => {
             return Err(format!(
-                "data type {other} is not supported (float, double, int32, int64 are)"
+                "data type {other} is not supported (float, double and integer types are)"
             ))
         }
     };

@@ -342,7 +342,11 @@ fn unsupported_conv_attributes_name_op_node_and_attribute() {
             "avg3",
             &["img"],
             "a",
-            vec![ints_attr("kernel_shape", &[3, 3]), int_attr("ceil_mode", 1)],
+            vec![
+                ints_attr("kernel_shape", &[3, 3]),
+                int_attr("ceil_mode", 1),
+                int_attr("count_include_pad", 1),
+            ],
         )],
         vec![],
         "a",
@@ -350,7 +354,9 @@ fn unsupported_conv_attributes_name_op_node_and_attribute() {
     );
     let msg = lower_model(&m).unwrap_err().to_string();
     assert!(
-        msg.contains("AveragePool") && msg.contains("avg3") && msg.contains("ceil_mode 1"),
+        msg.contains("AveragePool")
+            && msg.contains("avg3")
+            && msg.contains("ceil_mode 1 with count_include_pad 1"),
         "{msg}"
     );
     let m = image_model(

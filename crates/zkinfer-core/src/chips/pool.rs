@@ -9,6 +9,10 @@
 //! - sum rows (`q_sum`): `out = carry + Σ_i m_i (a_i - 128)` with fixed multipliers `m_i`
 //!   (1 for average pools, powers of two aligning the scales of an addition, 0 for spare
 //!   slots); `carry` (the previous row's `out`) counts only where the fixed `carry_mult` is 1.
+//! - product rows (`q_dot`): `out = carry + m_0 (a_0 - 128)(a_1 - 128) + m_2 (a_2 - 128)(a_3 - 128)`
+//!   (degree 4): elementwise products and dot products of two activations, two products per
+//!   row, chained through `carry` like sums.
+//! - constant rows: cells of every column holding public constants (`constrain_constant`).
 //!
 //! Inputs and max outputs are offset-encoded; sums are plain signed integers for the rescale.
 
@@ -42,6 +46,21 @@ pub struct PoolConfig {
     pub carry_mult: Column<Fixed>,
     /// Sum rows.
     pub q_sum: Selector,
+    /// Product rows.
+    pub q_dot: Selector,
+}
+
+/// Products per row.
+pub const DOT_WIDTH: usize = POOL_WIDTH / 2;
+
+/// Rows for the dot products of `outputs` pairs of `len`-vectors.
+pub fn dot_rows(outputs: usize, len: usize) -> usize {
+    outputs * len.div_ceil(DOT_WIDTH).max(1)
+}
+
+/// Rows holding `n` constants.
+pub fn constant_rows(n: usize) -> usize {
+    n.div_ceil(POOL_WIDTH + 2)
 }
 
 /// Rows to reduce a window of `n` values.
@@ -70,6 +89,7 @@ impl PoolConfig {
         let mult = [(); POOL_WIDTH].map(|_| meta.fixed_column());
         let carry_mult = meta.fixed_column();
         let q_sum = meta.selector();
+        let q_dot = meta.selector();
         meta.create_gate("pool max", |m| {
             let f = m.query_fixed(fmax);
             let o = m.query_advice(out, Rotation::cur());
@@ -87,6 +107,19 @@ impl PoolConfig {
                     * (m.query_advice(*col, Rotation::cur()) - constant(VALUE_OFFSET as u64))
             });
             vec![q * (o - m.query_fixed(carry_mult) * c - sum)]
+        });
+        meta.create_gate("pool dot", |m| {
+            let q = m.query_selector(q_dot);
+            let o = m.query_advice(out, Rotation::cur());
+            let c = m.query_advice(carry, Rotation::cur());
+            let v: Vec<Expression<Fp>> = a
+                .iter()
+                .map(|c| m.query_advice(*c, Rotation::cur()) - constant(VALUE_OFFSET as u64))
+                .collect();
+            let prods = (0..DOT_WIDTH).fold(constant(0), |s, p| {
+                s + m.query_fixed(mult[2 * p]) * v[2 * p].clone() * v[2 * p + 1].clone()
+            });
+            vec![q * (o - m.query_fixed(carry_mult) * c - prods)]
         });
         for col in a {
             meta.lookup(|m| {
@@ -108,7 +141,137 @@ impl PoolConfig {
             mult,
             carry_mult,
             q_sum,
+            q_dot,
         }
+    }
+
+    /// Assigns public constants (offset-encoded) into cells bound to them; `values` are the
+    /// witness values (equal to `constants` unless a test corrupts them).
+    pub fn constants(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        constants: &[i64],
+        values: &[i64],
+    ) -> Result<Vec<Cell>, Error> {
+        let cols: Vec<Column<Advice>> = [self.out, self.carry].into_iter().chain(self.a).collect();
+        layouter.assign_region(
+            || format!("constants {name}"),
+            |mut region| {
+                constants
+                    .iter()
+                    .zip(values)
+                    .enumerate()
+                    .map(|(i, (c, v))| {
+                        let cell = region.assign_advice(
+                            || "constant",
+                            cols[i % cols.len()],
+                            i / cols.len(),
+                            || Value::known(fe(v + VALUE_OFFSET)),
+                        )?;
+                        region.constrain_constant(cell.cell(), fe(c + VALUE_OFFSET))?;
+                        Ok(cell)
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    /// Each output is the sum of products of its pairs of (offset-encoded) cells; outputs are
+    /// plain cells for the rescale.
+    pub fn dot(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        outputs: &[Vec<(Slot<'_>, Slot<'_>)>],
+    ) -> Result<Vec<Cell>, Error> {
+        layouter.assign_region(
+            || format!("products {name}"),
+            |mut region| {
+                let mut row = 0;
+                outputs
+                    .iter()
+                    .map(|pairs| self.dot_output(&mut region, &mut row, pairs))
+                    .collect()
+            },
+        )
+    }
+
+    fn dot_output(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: &mut usize,
+        pairs: &[(Slot<'_>, Slot<'_>)],
+    ) -> Result<Cell, Error> {
+        let mut carry: Option<(Cell, Option<i64>)> = None;
+        let chunks: Vec<&[(Slot<'_>, Slot<'_>)]> = if pairs.is_empty() {
+            vec![&[]]
+        } else {
+            pairs.chunks(DOT_WIDTH).collect()
+        };
+        for chunk in chunks {
+            self.q_dot.enable(region, *row)?;
+            let mut sum = match &carry {
+                Some((cell, v)) => {
+                    cell.copy_advice(|| "carry", region, self.carry, *row)?;
+                    *v
+                }
+                None => {
+                    region.assign_advice(
+                        || "no carry",
+                        self.carry,
+                        *row,
+                        || Value::known(Fp::zero()),
+                    )?;
+                    Some(0)
+                }
+            };
+            let carried = u64::from(carry.is_some());
+            region.assign_fixed(
+                || "carry multiplier",
+                self.carry_mult,
+                *row,
+                || Value::known(Fp::from(carried)),
+            )?;
+            for p in 0..DOT_WIDTH {
+                let (ca, cb) = (self.a[2 * p], self.a[2 * p + 1]);
+                let m = match chunk.get(p) {
+                    Some((x, y)) => {
+                        x.cell.copy_advice(|| "left", region, ca, *row)?;
+                        y.cell.copy_advice(|| "right", region, cb, *row)?;
+                        sum = sum.and_then(|s| x.value.zip(y.value).map(|(u, v)| s + u * v));
+                        1
+                    }
+                    None => {
+                        for col in [ca, cb] {
+                            region.assign_advice(
+                                || "spare",
+                                col,
+                                *row,
+                                || Value::known(fe(VALUE_OFFSET)),
+                            )?;
+                        }
+                        0
+                    }
+                };
+                region.assign_fixed(
+                    || "product multiplier",
+                    self.mult[2 * p],
+                    *row,
+                    || Value::known(Fp::from(m)),
+                )?;
+                region.assign_fixed(
+                    || "unused multiplier",
+                    self.mult[2 * p + 1],
+                    *row,
+                    || Value::known(Fp::zero()),
+                )?;
+            }
+            let out = region.assign_advice(|| "products", self.out, *row, || value(sum))?;
+            *row += 1;
+            carry = Some((out, sum));
+        }
+        carry.map(|(c, _)| c).ok_or(Error::Synthesis)
     }
 
     /// Reduces each window to its maximum (offset-encoded cell) or its weighted sum (plain

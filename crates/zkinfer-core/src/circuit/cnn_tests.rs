@@ -40,19 +40,8 @@ fn cnn_honest_witness_passes_and_matches_float_model() {
     let (_, _, trace) = ModelCircuit::prove(&m, &input).unwrap();
     assert_eq!(trace.output().len(), 3);
     // Every window op is present.
-    let kinds: Vec<&str> = m
-        .spec
-        .layers
-        .iter()
-        .map(|l| match l.kind {
-            crate::spec::LayerKind::Dense => "dense",
-            crate::spec::LayerKind::Conv2d { .. } => "conv",
-            crate::spec::LayerKind::MaxPool { .. } => "max",
-            crate::spec::LayerKind::AvgPool { .. } => "avg",
-            crate::spec::LayerKind::Add { .. } => "add",
-        })
-        .collect();
-    assert_eq!(kinds, ["conv", "max", "conv", "avg", "dense"]);
+    let kinds: Vec<&str> = m.spec.layers.iter().map(|l| l.kind.name()).collect();
+    assert_eq!(kinds, ["conv", "maxpool", "conv", "avgpool", "dense"]);
 }
 
 /// Corruptions of CNN layers.

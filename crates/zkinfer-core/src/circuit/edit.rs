@@ -17,6 +17,8 @@ pub trait WitnessEdit: std::fmt::Debug {
     /// Edits the input values a pooling or addition layer computes its outputs from (the input
     /// cells are copies and keep their values; for an addition, the first operand).
     fn pool_inputs(&self, _layer: usize, _values: &mut [i64]) {}
+    /// Edits the witness values of a gather layer's constant cells (the constants stay).
+    fn constants(&self, _layer: usize, _values: &mut [i64]) {}
     /// Edits the rescale rows of layer `layer`.
     fn rescale(&self, _layer: usize, _rows: &mut [RescaleRow]) {}
     /// Edits the commitment rows.

@@ -3,6 +3,8 @@
 #[cfg(test)]
 mod activation_tests;
 #[cfg(test)]
+mod attention_tests;
+#[cfg(test)]
 mod cnn_tests;
 mod edit;
 mod instance;

@@ -64,6 +64,16 @@ pub struct RowCounts {
     pub instance: usize,
     /// Committed message elements.
     pub message: usize,
+    /// Public constants (one fixed-column row each).
+    pub constants: usize,
+}
+
+/// Number of constants among a gather's entries.
+fn const_count(entries: &[crate::spec::GatherEntry]) -> usize {
+    entries
+        .iter()
+        .filter(|e| matches!(e, crate::spec::GatherEntry::Const(_)))
+        .count()
 }
 
 impl RowCounts {
@@ -77,6 +87,7 @@ impl RowCounts {
             self.commitment,
             self.table,
             self.instance,
+            self.constants,
         ]
         .into_iter()
         .max()
@@ -175,7 +186,9 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
-                    LayerKind::MaxPool { window } | LayerKind::AvgPool { window, .. } => {
+                    LayerKind::MaxPool { window }
+                    | LayerKind::AvgPool { window, .. }
+                    | LayerKind::SumPool { window } => {
                         let max = matches!(l.kind, LayerKind::MaxPool { .. });
                         window
                             .windows()
@@ -183,6 +196,9 @@ impl CircuitPlan {
                             .map(|w| pool::rows_for(w.len(), max))
                             .sum()
                     }
+                    LayerKind::Mul => pool::dot_rows(l.outputs, 1),
+                    LayerKind::MatMul { k, .. } => pool::dot_rows(l.outputs, *k),
+                    LayerKind::Gather { entries } => pool::constant_rows(const_count(entries)),
                     _ => 0,
                 })
                 .sum(),
@@ -190,12 +206,20 @@ impl CircuitPlan {
             rescale: self
                 .layers
                 .iter()
-                .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. }))
+                .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
                 .map(|l| l.outputs)
                 .sum(),
             commitment: SpongeConfig::rows(message),
             table: table::rows(&self.functions).len(),
             instance: 1 + self.input_len + self.output_len(),
+            constants: 1 + self
+                .layers
+                .iter()
+                .map(|l| match &l.kind {
+                    LayerKind::Gather { entries } => const_count(entries),
+                    _ => 0,
+                })
+                .sum::<usize>(),
             message,
         }
     }

@@ -9,7 +9,7 @@ use crate::chips::pool::Slot;
 use crate::chips::rescale::{self, RescaleLayer};
 use crate::chips::{mac, mac_plan, Cell};
 use crate::field::fe;
-use crate::spec::LayerKind;
+use crate::spec::{GatherEntry, LayerKind};
 use crate::VALUE_OFFSET;
 
 /// Lays out `circuit`, letting `edit` change witness rows before they are assigned.
@@ -63,7 +63,12 @@ pub(super) fn synthesize(
         let mut pool_x = x.map(<[i64]>::to_vec);
         if let (
             Some(v),
-            LayerKind::MaxPool { .. } | LayerKind::AvgPool { .. } | LayerKind::Add { .. },
+            LayerKind::MaxPool { .. }
+            | LayerKind::AvgPool { .. }
+            | LayerKind::SumPool { .. }
+            | LayerKind::Add { .. }
+            | LayerKind::Mul
+            | LayerKind::MatMul { .. },
         ) = (pool_x.as_mut(), &l.kind)
         {
             edit.pool_inputs(i, v);
@@ -79,6 +84,58 @@ pub(super) fn synthesize(
                 .collect()
         };
         let to_rescale: Vec<Cell> = match &l.kind {
+            LayerKind::Gather { entries } => {
+                let out = gather(
+                    config,
+                    &mut layouter,
+                    edit,
+                    i,
+                    &l.name,
+                    entries,
+                    &l.sources,
+                    &values,
+                )?;
+                values.push(out);
+                continue;
+            }
+            LayerKind::Mul | LayerKind::MatMul { .. } => {
+                let b_cells = values.get(l.sources[1]).ok_or(Error::Synthesis)?;
+                let b_vals = value_of(l.sources[1]);
+                fn slot<'c>(cells: &'c [Cell], vals: Option<&[i64]>, j: usize) -> Slot<'c> {
+                    Slot {
+                        cell: &cells[j],
+                        value: vals.map(|v| v[j]),
+                        weight: 1,
+                    }
+                }
+                let (a_cells, a_vals) = (cells, pool_x.as_deref());
+                let outputs: Vec<Vec<(Slot<'_>, Slot<'_>)>> = match &l.kind {
+                    LayerKind::MatMul { m, k, n } => (0..l.outputs)
+                        .map(|o| {
+                            let (t, r, c) = (o / (m * n), (o / n) % m, o % n);
+                            (0..*k)
+                                .map(|j| {
+                                    (
+                                        slot(a_cells, a_vals, t * m * k + r * k + j),
+                                        slot(b_cells, b_vals, t * k * n + j * n + c),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                    _ => (0..l.outputs)
+                        .map(|j| vec![(slot(a_cells, a_vals, j), slot(b_cells, b_vals, j))])
+                        .collect(),
+                };
+                config.pool.dot(&mut layouter, &l.name, &outputs)?
+            }
+            LayerKind::SumPool { window } => {
+                let windows: Vec<Vec<Slot<'_>>> =
+                    window.windows().iter().map(|ix| slots(ix, 1)).collect();
+                config
+                    .pool
+                    .assign(&mut layouter, &l.name, false, &windows)?
+            }
             LayerKind::Dense | LayerKind::Conv2d { .. } => {
                 let plan = match &l.kind {
                     LayerKind::Conv2d {
@@ -189,4 +246,44 @@ pub(super) fn synthesize(
         layouter.constrain_instance(cell.cell(), config.instance, layout.first_output() + j)?;
     }
     Ok(())
+}
+
+/// A gather layer's cells: the source cells it names, and constant cells bound to their
+/// public values.
+#[allow(clippy::too_many_arguments)] // the layer's place in the synthesis loop
+fn gather(
+    config: &CircuitConfig,
+    layouter: &mut impl Layouter<Fp>,
+    edit: &dyn WitnessEdit,
+    layer: usize,
+    name: &str,
+    entries: &[GatherEntry],
+    sources: &[usize],
+    values: &[Vec<Cell>],
+) -> Result<Vec<Cell>, Error> {
+    let constants: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| match e {
+            GatherEntry::Const(c) => Some(*c),
+            GatherEntry::Value(..) => None,
+        })
+        .collect();
+    let mut witness = constants.clone();
+    edit.constants(layer, &mut witness);
+    let mut const_cells = config
+        .pool
+        .constants(layouter, name, &constants, &witness)?
+        .into_iter();
+    entries
+        .iter()
+        .map(|e| match *e {
+            GatherEntry::Value(slot, index) => sources
+                .get(slot)
+                .and_then(|s| values.get(*s))
+                .and_then(|v| v.get(index))
+                .cloned()
+                .ok_or(Error::Synthesis),
+            GatherEntry::Const(_) => const_cells.next().ok_or(Error::Synthesis),
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 //! Layer values are numbered like graph values: 0 is the model input, `j + 1` the output of
 //! layer `j`; the last layer's output is the model output.
 
-use super::{Conv2d, Dense, Graph, Op, Pool, PoolKind};
+use super::{Conv2d, Dense, Gather, Graph, MatMul, Op, Pool, PoolKind};
 use crate::CoreError;
 
 /// The computation of a layer.
@@ -22,6 +22,26 @@ pub enum LayerOp {
         /// Subtract the second value instead of adding it.
         subtract: bool,
     },
+    /// Wiring (and public constants).
+    Gather(Gather),
+    /// Elementwise product of two values.
+    Mul,
+    /// Product of two activation matrices.
+    MatMul(MatMul),
+}
+
+impl LayerOp {
+    /// Whether the layer rescales its result (so an activation can be fused into it).
+    pub fn rescales(&self) -> bool {
+        !matches!(
+            self,
+            LayerOp::Gather(_)
+                | LayerOp::Pool(Pool {
+                    kind: PoolKind::Max,
+                    ..
+                })
+        )
+    }
 }
 
 /// A layer with its activation, as the circuit lays it out.
@@ -47,6 +67,12 @@ impl FloatLayer {
             LayerOp::Dense(d) => d.eval(x),
             LayerOp::Conv2d(c) => c.eval(x),
             LayerOp::Pool(p) => p.eval(x),
+            LayerOp::Gather(g) => g.eval(inputs),
+            LayerOp::Mul => {
+                let y = inputs.get(1).copied().unwrap_or(&[]);
+                x.iter().zip(y).map(|(a, b)| a * b).collect()
+            }
+            LayerOp::MatMul(mm) => mm.eval(x, inputs.get(1).copied().unwrap_or(&[])),
             LayerOp::Add { subtract } => (0..x.len())
                 .map(|e| {
                     inputs
@@ -129,6 +155,9 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
             Op::Pool(p) => LayerOp::Pool(p.clone()),
             Op::Add => LayerOp::Add { subtract: false },
             Op::Sub => LayerOp::Add { subtract: true },
+            Op::Gather(g) => LayerOp::Gather(g.clone()),
+            Op::Mul => LayerOp::Mul,
+            Op::MatMul(mm) => LayerOp::MatMul(*mm),
             Op::Reshape(_) => {
                 alias[i + 1] = alias[node.inputs[0]];
                 continue;
@@ -136,17 +165,8 @@ pub fn lower(graph: &Graph) -> Result<Vec<FloatLayer>, CoreError> {
             Op::Activation(f) => {
                 let v = alias[node.inputs[0]];
                 let fusable = v > 0 && uses[root[node.inputs[0]]] == 1;
-                let max_pool = |l: &FloatLayer| {
-                    matches!(
-                        l.op,
-                        LayerOp::Pool(Pool {
-                            kind: PoolKind::Max,
-                            ..
-                        })
-                    )
-                };
                 alias[i + 1] = match layers.get_mut(v.wrapping_sub(1)) {
-                    Some(l) if fusable && l.function.is_none() && !l.relu && !max_pool(l) => {
+                    Some(l) if fusable && l.function.is_none() && !l.relu && l.op.rescales() => {
                         l.function = Some(*f);
                         v
                     }
@@ -223,7 +243,7 @@ fn relu_into(
     let fusable = value > 0 && uses[graph_value] == 1;
     match layers.get(value.wrapping_sub(1)) {
         Some(l) if l.relu && l.function.is_none() => value, // ReLU of a ReLU output.
-        Some(l) if fusable && l.function.is_none() => {
+        Some(l) if fusable && l.function.is_none() && !matches!(l.op, LayerOp::Gather(_)) => {
             let mut target = value - 1;
             if let LayerOp::Pool(Pool {
                 kind: PoolKind::Max,
@@ -231,7 +251,8 @@ fn relu_into(
             }) = l.op
             {
                 let src = l.sources[0];
-                if src == 0 || uses[layer_input[target]] != 1 {
+                let movable = |l: &FloatLayer| l.op.rescales() && l.function.is_none();
+                if src == 0 || uses[layer_input[target]] != 1 || !movable(&layers[src - 1]) {
                     return pass_through(layers, layer_input, node, value, graph_value, true, None);
                 }
                 target = src - 1;

@@ -6,12 +6,16 @@
 
 mod conv;
 mod dense;
+pub mod gather;
 mod lower;
+mod matmul;
 mod pool;
 
 pub use conv::Conv2d;
 pub use dense::Dense;
+pub use gather::{Entry, Gather};
 pub use lower::{float_trace, lower, FloatLayer, LayerOp};
+pub use matmul::MatMul;
 pub use pool::{Pool, PoolKind};
 
 use crate::CoreError;
@@ -35,6 +39,12 @@ pub enum Op {
     Sub,
     /// An elementwise function (applied by table lookup in the circuit).
     Activation(crate::spec::Function),
+    /// Values picked from the inputs or constants (wiring).
+    Gather(Gather),
+    /// Elementwise product of two tensors of the same shape.
+    Mul,
+    /// Product of two activation matrices.
+    MatMul(MatMul),
 }
 
 impl Op {
@@ -46,12 +56,16 @@ impl Op {
             Op::Pool(p) => match p.kind {
                 PoolKind::Max => "MaxPool",
                 PoolKind::Average => "AveragePool",
+                PoolKind::Sum => "ReduceSum",
             },
             Op::Relu => "Relu",
             Op::Reshape(_) => "Reshape",
             Op::Add => "Add",
             Op::Sub => "Sub",
             Op::Activation(_) => "Activation",
+            Op::Gather(_) => "Gather",
+            Op::Mul => "Mul",
+            Op::MatMul(_) => "MatMul",
         }
     }
 }
@@ -107,14 +121,14 @@ impl Graph {
         let mut shapes = Vec::with_capacity(self.nodes.len() + 1);
         shapes.push(self.input_shape.clone());
         for (i, node) in self.nodes.iter().enumerate() {
-            let arity = if matches!(node.op, Op::Add | Op::Sub) {
-                2
-            } else {
-                1
+            let arity_ok = match &node.op {
+                Op::Add | Op::Sub | Op::Mul | Op::MatMul(_) => node.inputs.len() == 2,
+                Op::Gather(_) => !node.inputs.is_empty(),
+                _ => node.inputs.len() == 1,
             };
-            if node.inputs.len() != arity || node.inputs.iter().any(|v| *v > i) {
+            if !arity_ok || node.inputs.iter().any(|v| *v > i) {
                 return Err(CoreError::Unsupported(format!(
-                    "node {} ({}) reads values {:?}; {arity} earlier value(s) expected",
+                    "node {} ({}) reads values {:?}: a wrong count or not earlier values",
                     node.name,
                     node.op.kind(),
                     node.inputs
@@ -172,7 +186,43 @@ impl Graph {
                     vec![1, c, h, w]
                 }
                 Op::Relu | Op::Activation(_) => shape.clone(),
-                Op::Add | Op::Sub => {
+                Op::Gather(g) => {
+                    let lens: Vec<usize> = node
+                        .inputs
+                        .iter()
+                        .map(|v| shapes[*v].iter().product())
+                        .collect();
+                    if !g.fits(&lens) {
+                        return Err(CoreError::ShapeMismatch {
+                            context: format!("node {} (Gather)", node.name),
+                            expected: format!("entries reading inputs of {lens:?} values"),
+                            got: format!("{} entries for shape {:?}", g.entries.len(), g.shape),
+                        });
+                    }
+                    g.shape.clone()
+                }
+                Op::MatMul(mm) => {
+                    let other: usize = shapes[node.inputs[1]].iter().product();
+                    if mm.batch * mm.m * mm.k != len || mm.batch * mm.k * mm.n != other {
+                        return Err(CoreError::ShapeMismatch {
+                            context: format!("node {} (MatMul)", node.name),
+                            expected: format!(
+                                "{}x{}x{} and {}x{}x{} values",
+                                mm.batch, mm.m, mm.k, mm.batch, mm.k, mm.n
+                            ),
+                            got: format!("{shape:?} and {:?}", shapes[node.inputs[1]]),
+                        });
+                    }
+                    let mut out = shape.clone();
+                    if let Some(last) = out.last_mut() {
+                        *last = mm.n;
+                    }
+                    if out.iter().product::<usize>() != mm.batch * mm.m * mm.n {
+                        out = vec![mm.batch, mm.m, mm.n];
+                    }
+                    out
+                }
+                Op::Add | Op::Sub | Op::Mul => {
                     let other = &shapes[node.inputs[1]];
                     if other != shape {
                         return Err(CoreError::ShapeMismatch {
@@ -232,6 +282,16 @@ impl Graph {
                     .map(|v| crate::quant::activation::eval(*f, *v as f64) as f32)
                     .collect(),
                 Op::Reshape(_) => x.clone(),
+                Op::Gather(g) => {
+                    let ins: Vec<&[f32]> = node.inputs.iter().map(|v| &values[*v][..]).collect();
+                    g.eval(&ins)
+                }
+                Op::Mul => x
+                    .iter()
+                    .zip(&values[node.inputs[1]])
+                    .map(|(a, b)| a * b)
+                    .collect(),
+                Op::MatMul(mm) => mm.eval(x, &values[node.inputs[1]]),
                 Op::Add | Op::Sub => {
                     let sign = if node.op == Op::Sub { -1.0 } else { 1.0 };
                     x.iter()

@@ -9,6 +9,8 @@ pub enum PoolKind {
     Max,
     /// Sum over the window divided by the kernel area (padding counts as zeros).
     Average,
+    /// Sum over the window (a reduction).
+    Sum,
 }
 
 /// A pooling op.
@@ -23,6 +25,20 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// A reduction of `outer` groups of `len` consecutive values each (the reduced axes last).
+    pub fn reduce(kind: PoolKind, outer: usize, len: usize) -> Self {
+        Pool {
+            kind,
+            window: Window {
+                input: [outer, 1, len],
+                kernel: [1, len],
+                stride: [1, 1],
+                pads: [0; 4],
+            },
+            exclude_pad: false,
+        }
+    }
+
     /// Output shape `[c, oh, ow]`.
     pub fn output_shape(&self) -> [usize; 3] {
         let [h, w] = self.window.output_hw().unwrap_or([0, 0]);
@@ -45,6 +61,7 @@ impl Pool {
                 out.push(match self.kind {
                     PoolKind::Max => values.iter().copied().fold(f32::NEG_INFINITY, f32::max),
                     PoolKind::Average => values.iter().sum::<f32>() / divisor as f32,
+                    PoolKind::Sum => values.iter().sum::<f32>(),
                 });
             }
         }

@@ -51,6 +51,9 @@ pub fn eval(f: Function, x: f64) -> f64 {
             }
         }
         Function::Clip { min, max } => x.max(param(min)).min(param(max)),
+        Function::Reciprocal => 1.0 / x,
+        Function::Log => x.ln(),
+        Function::Rsqrt { eps } => 1.0 / (x + param(eps)).sqrt(),
     }
 }
 
@@ -59,7 +62,13 @@ pub fn apply(f: Function, q: i64, in_scale: u32, out_scale: u32) -> i64 {
     let x = q as f64 / (1u64 << in_scale) as f64;
     let y = (eval(f, x) * (1u64 << out_scale) as f64).round();
     if y.is_nan() {
-        0
+        // Outside the domain (ln or 1/sqrt of a negative value): the most negative value for
+        // ln, else the largest.
+        if matches!(f, Function::Log) {
+            VALUE_MIN
+        } else {
+            VALUE_MAX
+        }
     } else {
         (y.clamp(VALUE_MIN as f64, VALUE_MAX as f64)) as i64
     }

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{fit_scale, to_fixed, ACTIVATION_MARGIN};
 use crate::eval::evaluate;
-use crate::ir::{float_trace, FloatLayer, LayerOp, PoolKind};
+use crate::ir::{float_trace, Entry, FloatLayer, LayerOp, PoolKind};
 use crate::model::{LayerWeights, ModelWeights, MAX_BIAS};
 use crate::spec::{
-    Activation, CircuitSpec, LayerKind, LayerSpec, ModelSpec, TensorSpec, FORMAT_VERSION,
+    Activation, CircuitSpec, GatherEntry, LayerKind, LayerSpec, ModelSpec, TensorSpec,
+    FORMAT_VERSION,
 };
 use crate::{CoreError, MAX_SHIFT, VALUE_MAX, VALUE_MIN};
 
@@ -74,12 +75,13 @@ pub fn calibrate(
         return Err(CoreError::Calibration("no calibration samples".into()));
     }
     let traces: Vec<_> = samples.iter().map(|s| float_trace(layers, s)).collect();
-    let input_scale = fit_scale(
-        max_abs(samples.iter().flatten().copied()),
-        128.0,
-        1.0,
-        SCALE_CAP,
-    );
+    let input_max = max_abs(samples.iter().flatten().copied());
+    if input_max > VALUE_MAX as f64 + 0.5 {
+        return Err(CoreError::Calibration(format!(
+            "input values reach {input_max}, beyond the 8-bit range (±{VALUE_MAX}) even at scale 2^0"
+        )));
+    }
+    let input_scale = fit_scale(input_max, 128.0, 1.0, SCALE_CAP);
     let post_max: Vec<f64> = (0..layers.len())
         .map(|i| max_abs(traces.iter().flat_map(|t| t[i].1.iter().copied())))
         .collect();
@@ -88,17 +90,29 @@ pub fn calibrate(
         .collect();
     // Extra bits taken off a layer's output scale after an overflow on the calibration data.
     let mut backoff = vec![0u32; layers.len()];
-    for _ in 0..(layers.len() * SCALE_CAP as usize + 1) {
-        let (spec, weights) = build(
-            name,
-            layers,
-            input_shape,
-            output_shape,
-            input_scale,
-            &act_max,
-            &post_max,
-            &backoff,
-        )?;
+    // Largest scale a value may take (gathers read all their sources at one scale).
+    let mut caps = vec![SCALE_CAP; layers.len() + 1];
+    for _ in 0..(2 * (layers.len() + 1) * SCALE_CAP as usize + 1) {
+        let scales = Scales {
+            input: input_scale,
+            act_max: &act_max,
+            post_max: &post_max,
+            backoff: &backoff,
+            caps: &caps,
+        };
+        let (spec, weights, conflicts) = build(name, layers, input_shape, output_shape, &scales)?;
+        if !conflicts.is_empty() {
+            let before = caps.clone();
+            for (v, cap) in conflicts {
+                caps[v] = caps[v].min(cap);
+            }
+            if caps == before {
+                return Err(CoreError::Calibration(
+                    "the values a gather reads cannot be brought to one scale".into(),
+                ));
+            }
+            continue;
+        }
         let mut overflow = None;
         let mut quantized = Vec::with_capacity(samples.len());
         for s in samples {
@@ -135,24 +149,70 @@ pub fn calibrate(
     ))
 }
 
-#[allow(clippy::too_many_arguments)] // one pass over the layers needs all of the calibration state
+/// The calibration state one build reads.
+struct Scales<'a> {
+    /// Fitted input scale.
+    input: u32,
+    /// Per layer: largest absolute pre-activation value.
+    act_max: &'a [f64],
+    /// Per layer: largest absolute result.
+    post_max: &'a [f64],
+    /// Per layer: bits taken off after overflows.
+    backoff: &'a [u32],
+    /// Per value: largest scale allowed.
+    caps: &'a [u32],
+}
+
+/// A value that must not exceed a scale: `(value, scale)`.
+type Conflict = (usize, u32);
+
+type Built = (ModelSpec, ModelWeights, Vec<Conflict>);
+
+fn no_weights() -> LayerWeights {
+    LayerWeights {
+        weights: vec![],
+        bias: vec![],
+    }
+}
+
 fn build(
     name: &str,
     layers: &[FloatLayer],
     input_shape: &[usize],
     output_shape: &[usize],
-    input_scale: u32,
-    act_max: &[f64],
-    post_max: &[f64],
-    backoff: &[u32],
-) -> Result<(ModelSpec, ModelWeights), CoreError> {
+    sc: &Scales<'_>,
+) -> Result<Built, CoreError> {
+    let (act_max, post_max, backoff) = (sc.act_max, sc.post_max, sc.backoff);
+    let input_scale = sc.input.min(sc.caps[0]);
     let mut specs = Vec::with_capacity(layers.len());
     let mut weights = Vec::with_capacity(layers.len());
+    let mut conflicts: Vec<Conflict> = Vec::new();
     // Scale of every value: the input, then each layer's output.
     let mut scales = vec![input_scale];
     for (i, l) in layers.iter().enumerate() {
+        let cap = sc.caps[i + 1];
         let in_scale = scales[l.sources[0]];
-        let table_scale = fit_scale(post_max[i], 128.0, 1.0, SCALE_CAP);
+        let table_scale = fit_scale(post_max[i], 128.0, 1.0, SCALE_CAP).min(cap);
+        // Output scale of a rescaling layer whose accumulator has scale `acc`.
+        let rescaled = |acc: u32| {
+            fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
+                .saturating_sub(backoff[i])
+                .min(acc)
+                .min(if l.function.is_some() { SCALE_CAP } else { cap })
+                .max(acc.saturating_sub(MAX_SHIFT))
+        };
+        let len = layers_len(layers, input_shape, i + 1);
+        let simple = |kind: LayerKind, batch: usize, w_scale: u32, out_scale: u32| LayerSpec {
+            name: l.name.clone(),
+            kind,
+            sources: l.sources.clone(),
+            batch,
+            inputs: layers_len(layers, input_shape, l.sources[0]),
+            outputs: len,
+            weight_scale: w_scale,
+            output_scale: out_scale,
+            activation: Activation::None,
+        };
         let activation = match (l.function, l.relu) {
             (Some(function), _) => Activation::Table {
                 function,
@@ -168,28 +228,72 @@ fn build(
         let (kind, float_w, float_b): (LayerKind, &[f32], &[f32]) = match &l.op {
             LayerOp::Add { subtract } => {
                 let acc_scale = l.sources.iter().map(|s| scales[*s]).max().unwrap_or(0);
-                let fit = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
-                    .saturating_sub(backoff[i]);
-                let out_scale = fit.min(acc_scale).max(acc_scale.saturating_sub(MAX_SHIFT));
-                let len = layers_len(layers, input_shape, l.sources[0]);
+                let out_scale = rescaled(acc_scale);
+                let kind = LayerKind::Add {
+                    subtract: *subtract,
+                };
                 specs.push(LayerSpec {
-                    name: l.name.clone(),
-                    kind: LayerKind::Add {
-                        subtract: *subtract,
-                    },
-                    sources: l.sources.clone(),
-                    batch: 1,
-                    inputs: len,
-                    outputs: len,
-                    weight_scale: 0,
-                    output_scale: out_scale,
                     activation,
+                    ..simple(kind, 1, 0, out_scale)
                 });
-                weights.push(LayerWeights {
-                    weights: vec![],
-                    bias: vec![],
-                });
+                weights.push(no_weights());
                 scales.push(result(out_scale));
+                continue;
+            }
+            LayerOp::Mul | LayerOp::MatMul(_) => {
+                let acc_scale = l.sources.iter().map(|s| scales[*s]).sum::<u32>();
+                let out_scale = rescaled(acc_scale);
+                let (kind, batch) = match &l.op {
+                    LayerOp::MatMul(mm) => (
+                        LayerKind::MatMul {
+                            m: mm.m,
+                            k: mm.k,
+                            n: mm.n,
+                        },
+                        mm.batch,
+                    ),
+                    _ => (LayerKind::Mul, 1),
+                };
+                specs.push(LayerSpec {
+                    activation,
+                    ..simple(kind, batch, 0, out_scale)
+                });
+                weights.push(no_weights());
+                scales.push(result(out_scale));
+                continue;
+            }
+            LayerOp::Gather(g) => {
+                let const_scale = fit_scale(g.max_const(), VALUE_MAX as f64 + 0.49, 1.0, SCALE_CAP);
+                let read: Vec<usize> = g
+                    .entries
+                    .iter()
+                    .filter_map(|e| match e {
+                        Entry::Value { input, .. } => l.sources.get(*input).copied(),
+                        Entry::Const(_) => None,
+                    })
+                    .collect();
+                let target = read
+                    .iter()
+                    .map(|s| scales[*s])
+                    .fold(const_scale.min(cap), u32::min);
+                conflicts.extend(
+                    read.iter()
+                        .filter(|s| scales[**s] > target)
+                        .map(|s| (*s, target)),
+                );
+                let entries = g
+                    .entries
+                    .iter()
+                    .map(|e| match *e {
+                        Entry::Value { input, index } => GatherEntry::Value(input, index),
+                        Entry::Const(c) => GatherEntry::Const(
+                            to_fixed(c as f64, target).clamp(VALUE_MIN, VALUE_MAX),
+                        ),
+                    })
+                    .collect();
+                specs.push(simple(LayerKind::Gather { entries }, 1, 0, target));
+                weights.push(no_weights());
+                scales.push(target);
                 continue;
             }
             LayerOp::Dense(d) => (LayerKind::Dense, &d.weights, &d.bias),
@@ -204,6 +308,7 @@ fn build(
             LayerOp::Pool(p) => {
                 let (kind, w_scale) = match p.kind {
                     PoolKind::Max => (LayerKind::MaxPool { window: p.window }, 0),
+                    PoolKind::Sum => (LayerKind::SumPool { window: p.window }, 0),
                     PoolKind::Average => {
                         let area = p.window.area();
                         // Exact for power-of-two areas; otherwise 7 extra bits of multiplier.
@@ -229,23 +334,22 @@ fn build(
                         )
                     }
                 };
-                let [c, h, w] = p.output_shape();
+                let out_scale = match p.kind {
+                    PoolKind::Max => {
+                        if result(in_scale) > cap && activation == Activation::None {
+                            conflicts.push((l.sources[0], cap));
+                        }
+                        in_scale
+                    }
+                    PoolKind::Average => rescaled(in_scale + w_scale),
+                    PoolKind::Sum => rescaled(in_scale),
+                };
                 specs.push(LayerSpec {
-                    name: l.name.clone(),
-                    kind,
-                    sources: l.sources.clone(),
-                    batch: 1,
-                    inputs: p.window.input.iter().product(),
-                    outputs: c * h * w,
-                    weight_scale: w_scale,
-                    output_scale: in_scale,
                     activation,
+                    ..simple(kind, 1, w_scale, out_scale)
                 });
-                weights.push(LayerWeights {
-                    weights: vec![],
-                    bias: vec![],
-                });
-                scales.push(result(in_scale));
+                weights.push(no_weights());
+                scales.push(result(out_scale));
                 continue;
             }
         };
@@ -253,6 +357,9 @@ fn build(
         let mut w_scale = fit_scale(max_w as f64, 127.49, 1.0, SCALE_CAP);
         let mut out_scale = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
             .saturating_sub(backoff[i]);
+        if l.function.is_none() {
+            out_scale = out_scale.min(cap);
+        }
         // Keep the shift in [0, MAX_SHIFT].
         let shift = (in_scale + w_scale) as i64 - out_scale as i64;
         if shift > MAX_SHIFT as i64 {
@@ -284,7 +391,7 @@ fn build(
                 c.window.input.iter().product(),
                 c.output_shape().iter().product(),
             ),
-            LayerOp::Pool(_) | LayerOp::Add { .. } => (0, 0),
+            _ => (0, 0),
         };
         specs.push(LayerSpec {
             name: l.name.clone(),
@@ -328,7 +435,12 @@ fn build(
         weights_commitment: String::new(),
         vk_fingerprint: String::new(),
     };
-    Ok((spec, ModelWeights { layers: weights }))
+    for (v, s) in scales.iter().enumerate() {
+        if *s > sc.caps[v] && !conflicts.iter().any(|c| c.0 == v) {
+            conflicts.push((v, sc.caps[v]));
+        }
+    }
+    Ok((spec, ModelWeights { layers: weights }, conflicts))
 }
 
 /// Number of scalars of layer value `v`.
@@ -339,7 +451,11 @@ fn layers_len(layers: &[FloatLayer], input_shape: &[usize], v: usize) -> usize {
             LayerOp::Dense(d) => d.outputs * d.batch,
             LayerOp::Conv2d(c) => c.output_shape().iter().product(),
             LayerOp::Pool(p) => p.output_shape().iter().product(),
-            LayerOp::Add { .. } => layers_len(layers, input_shape, layers[v - 1].sources[0]),
+            LayerOp::Add { .. } | LayerOp::Mul => {
+                layers_len(layers, input_shape, layers[v - 1].sources[0])
+            }
+            LayerOp::Gather(g) => g.entries.len(),
+            LayerOp::MatMul(mm) => mm.batch * mm.m * mm.n,
         },
     }
 }

@@ -66,7 +66,7 @@ pub fn clip(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     attrs.reject_unknown(&["min", "max"])?;
     let bound = |idx: usize, attr: &str, default: f32| -> Result<f32, OnnxError> {
         match cx.optional_constant(node, idx)? {
-            Some(c) if c.floats.len() == 1 => Ok(c.floats[0]),
+            Some(c) if c.values().len() == 1 => Ok(c.values()[0]),
             Some(c) => {
                 Err(attrs.unsupported(format!("bound of shape {:?} (a scalar expected)", c.shape)))
             }

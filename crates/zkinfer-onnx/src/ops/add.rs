@@ -1,13 +1,16 @@
-//! `Add` and `Sub`: of two activations (a residual connection), or of a constant folded into
-//! the bias of the dense or convolution layer producing the other operand.
+//! `Add` and `Sub` with broadcasting: a constant is folded into the bias of the dense or
+//! convolution layer producing the other operand when it can be; otherwise the operands (two
+//! activations, e.g. a residual connection, or an activation and a public constant) are added
+//! elementwise.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
 
-use super::gemm::broadcast_bias;
+use super::broadcast::operands;
 use crate::attrs::Attrs;
 use crate::context::Context;
 use crate::OnnxError;
+use zkinfer_core::ir::gather::{broadcast_indices, broadcast_shape};
 
 /// Lowers an `Add` node.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
@@ -22,53 +25,61 @@ pub fn lower_sub(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
 fn lower_signed(cx: &mut Context, node: &NodeProto, subtract: bool) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
-    if cx.is_activation(node, 0) && cx.is_activation(node, 1) {
-        let (a, b) = (cx.activation(node, 0)?, cx.activation(node, 1)?);
-        if cx.shape(a) != cx.shape(b) {
-            return Err(attrs.unsupported(format!(
-                "broadcasting {:?} + {:?} not supported (equal shapes only)",
-                cx.shape(a),
-                cx.shape(b)
-            )));
-        }
-        let shape = cx.shape(a).to_vec();
-        let op = if subtract { Op::Sub } else { Op::Add };
-        return cx.push(node, op, vec![a, b], shape);
+    if fold_into_bias(cx, node, subtract)? {
+        return Ok(());
     }
-    let act = (0..2)
-        .find(|i| cx.is_activation(node, *i))
-        .ok_or_else(|| attrs.unsupported("at least one operand must be an activation"))?;
-    if subtract && act == 1 {
-        return Err(attrs.unsupported("a constant minus an activation is not supported"));
-    }
+    let (a, b, shape) = operands(cx, node, &attrs)?;
+    let op = if subtract { Op::Sub } else { Op::Add };
+    cx.push(node, op, vec![a, b], shape)
+}
+
+/// Folds `act ± constant` into the bias of the dense or convolution layer producing `act`
+/// when nothing else reads it and the constant broadcasts over the layer's outputs; returns
+/// whether it did.
+fn fold_into_bias(cx: &mut Context, node: &NodeProto, subtract: bool) -> Result<bool, OnnxError> {
+    let act = match (cx.is_activation(node, 0), cx.is_activation(node, 1)) {
+        (true, false) => 0,
+        (false, true) if !subtract => 1,
+        _ => return Ok(false),
+    };
     let v = cx.activation(node, act)?;
-    let sign = if subtract { -1.0 } else { 1.0 };
-    let c: Vec<f32> = cx
-        .constant(node, 1 - act)?
-        .floats
-        .iter()
-        .map(|v| sign * v)
-        .collect();
-    let not_foldable = || {
-        attrs.unsupported("adding a constant is supported only right after MatMul, Gemm or Conv")
-    };
-    let producer = cx
-        .foldable_producer(node, act, v)
-        .ok_or_else(not_foldable)?;
-    let bias = match &mut producer.op {
-        Op::Dense(d) => &mut d.bias,
-        Op::Conv2d(c) => &mut c.bias,
-        _ => return Err(not_foldable()),
-    };
-    let add = broadcast_bias(&c, bias.len()).ok_or_else(|| {
-        attrs.unsupported(format!(
-            "constant of {} values does not broadcast to {}",
-            c.len(),
-            bias.len()
-        ))
-    })?;
-    for (b, a) in bias.iter_mut().zip(add) {
-        *b += a;
+    let shape = cx.shape(v).to_vec();
+    let c = cx.constant(node, 1 - act)?;
+    if broadcast_shape(&c.shape, &shape).as_deref() != Some(&shape[..]) {
+        return Ok(false); // the constant broadcasts the activation: not a bias
     }
-    cx.alias(node, v)
+    let sign = if subtract { -1.0 } else { 1.0 };
+    let values = c.values();
+    let full: Vec<f32> = broadcast_indices(&c.shape, &shape)
+        .into_iter()
+        .map(|i| sign * values[i])
+        .collect();
+    let Some(producer) = cx.foldable_producer(node, act, v) else {
+        return Ok(false);
+    };
+    // Output `i` of the producer uses bias `channel(i)`.
+    let (bias, channel): (&mut Vec<f32>, Box<dyn Fn(usize) -> usize>) = match &mut producer.op {
+        Op::Dense(d) => {
+            let n = d.outputs.max(1);
+            (&mut d.bias, Box::new(move |i| i % n))
+        }
+        Op::Conv2d(c) => {
+            let per = c.output_shape()[1] * c.output_shape()[2];
+            (&mut c.bias, Box::new(move |i| i / per.max(1)))
+        }
+        _ => return Ok(false),
+    };
+    let mut add = vec![None; bias.len()];
+    for (i, x) in full.iter().enumerate() {
+        match add.get_mut(channel(i)) {
+            Some(slot @ None) => *slot = Some(*x),
+            Some(Some(y)) if *y == *x => {}
+            _ => return Ok(false), // not constant per output channel
+        }
+    }
+    for (b, a) in bias.iter_mut().zip(add) {
+        *b += a.unwrap_or(0.0);
+    }
+    cx.alias(node, v)?;
+    Ok(true)
 }

@@ -20,7 +20,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "strides",
     ])?;
     let v = cx.activation(node, 0)?;
-    let input = window::image(&attrs, cx.shape(v))?;
+    let input = window::image(&attrs, cx.shape(v), false)?;
     let group = attrs.int("group", 1);
     if group != 1 {
         let d = attrs
@@ -40,7 +40,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             w.shape, input[0]
         )));
     }
-    let window = window::read(&attrs, input, Some([kh, kw]))?;
+    let window = window::read(&attrs, input, Some([kh, kw]), false)?;
     if window.kernel != [kh, kw] {
         return Err(attrs.unsupported(format!(
             "kernel_shape {:?} differs from the weights' {:?}",

@@ -1,7 +1,12 @@
-//! `MatMul` of the activation (batch 1) by a constant matrix.
+//! `MatMul`: an activation times a constant 2-D matrix (a dense layer whose weights stay
+//! private), or the product of two activations (attention scores and values).
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Dense, Op};
+use zkinfer_core::ir::gather::broadcast_shape;
+use zkinfer_core::ir::{Dense, MatMul, Op};
+
+use super::broadcast::broadcast_to;
+use crate::context::display_name;
 
 use super::numel;
 use crate::attrs::Attrs;
@@ -12,6 +17,9 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
+    if cx.is_activation(node, 0) && cx.is_activation(node, 1) {
+        return lower_activations(cx, node, &attrs);
+    }
     let v = cx.activation(node, 0)?;
     let w = cx.constant(node, 1)?;
     let (k, n) = match w.shape.as_slice() {
@@ -51,4 +59,54 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         batch: rows,
     };
     cx.push(node, Op::Dense(dense), vec![v], shape)
+}
+
+/// `A · B` for two activations with numpy matmul semantics (1-D operands promoted, batch
+/// dimensions broadcast).
+fn lower_activations(
+    cx: &mut Context,
+    node: &NodeProto,
+    attrs: &Attrs<'_>,
+) -> Result<(), OnnxError> {
+    let (a, b) = (cx.activation(node, 0)?, cx.activation(node, 1)?);
+    let (sa, sb) = (cx.shape(a).to_vec(), cx.shape(b).to_vec());
+    let mismatch = || attrs.unsupported(format!("shapes {sa:?} and {sb:?} do not multiply"));
+    let mut fa = sa.clone();
+    if fa.len() == 1 {
+        fa.insert(0, 1);
+    }
+    let mut fb = sb.clone();
+    if fb.len() == 1 {
+        fb.push(1);
+    }
+    if fa.len() < 2 || fb.len() < 2 {
+        return Err(mismatch());
+    }
+    let (m, k) = (fa[fa.len() - 2], fa[fa.len() - 1]);
+    let (k2, n) = (fb[fb.len() - 2], fb[fb.len() - 1]);
+    let batch = broadcast_shape(&fa[..fa.len() - 2], &fb[..fb.len() - 2]).ok_or_else(mismatch)?;
+    if k != k2 {
+        return Err(mismatch());
+    }
+    let name = display_name(node);
+    let full = |mut b: Vec<usize>, r: usize, c: usize| {
+        b.extend([r, c]);
+        b
+    };
+    let a = broadcast_to(cx, &name, a, &full(batch.clone(), m, k));
+    let b = broadcast_to(cx, &name, b, &full(batch.clone(), k, n));
+    let mut out = full(batch.clone(), m, n);
+    if sa.len() == 1 {
+        out.remove(out.len() - 2);
+    }
+    if sb.len() == 1 {
+        out.pop();
+    }
+    let mm = MatMul {
+        batch: numel(&batch),
+        m,
+        k,
+        n,
+    };
+    cx.push(node, Op::MatMul(mm), vec![a, b], out)
 }

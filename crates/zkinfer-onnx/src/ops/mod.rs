@@ -3,14 +3,25 @@
 pub mod activation;
 pub mod add;
 pub mod batchnorm;
+pub mod broadcast;
+pub mod concat;
 pub mod conv;
 pub mod flatten;
 pub mod gemm;
 pub mod identity;
+pub mod layernorm;
 pub mod matmul;
+pub mod mul;
+pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod relu;
 pub mod reshape;
+pub mod select;
+pub mod slice;
+pub mod softmax;
+pub mod squeeze;
+pub mod transpose;
 pub mod window;
 
 /// Number of scalars of a shape.

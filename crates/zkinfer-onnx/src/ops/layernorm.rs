@@ -1,0 +1,74 @@
+//! `LayerNormalization`, composed from proved pieces: `d = x - mean(x)`,
+//! `r = 1/sqrt(mean(d²) + ε)` (table), `y = d · r · scale + bias` (scale and bias public
+//! constants).
+
+use tract_onnx::pb::NodeProto;
+use zkinfer_core::ir::{Op, PoolKind};
+use zkinfer_core::spec::Function;
+
+use super::broadcast::{axis, broadcast_to, constant_to};
+use super::reduce::reduce;
+use crate::attrs::Attrs;
+use crate::context::{display_name, Context};
+use crate::OnnxError;
+
+/// Lowers `LayerNormalization` (only the first output, `Y`).
+pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&["axis", "epsilon", "stash_type"])?;
+    if node
+        .output
+        .iter()
+        .skip(1)
+        .any(|o| !o.is_empty() && cx.uses.get(o).copied().unwrap_or(0) > 0)
+    {
+        return Err(attrs.unsupported("the Mean and InvStdDev outputs are not supported"));
+    }
+    let x = cx.activation(node, 0)?;
+    let shape = cx.shape(x).to_vec();
+    let name = display_name(node);
+    let a = axis(&attrs, attrs.int("axis", -1), shape.len())?;
+    let axes: Vec<usize> = (a..shape.len()).collect();
+    let eps = zkinfer_core::quant::activation::to_param(attrs.float("epsilon", 1e-5) as f64);
+    let mean = reduce(cx, &format!("{name}/mean"), x, &axes, PoolKind::Average);
+    let mb = broadcast_to(cx, &name, mean, &shape);
+    let d = cx.push_value(
+        format!("{name}/centre"),
+        Op::Sub,
+        vec![x, mb],
+        shape.clone(),
+    );
+    let sq = cx.push_value(format!("{name}/square"), Op::Mul, vec![d, d], shape.clone());
+    let var = reduce(
+        cx,
+        &format!("{name}/variance"),
+        sq,
+        &axes,
+        PoolKind::Average,
+    );
+    let var_shape = cx.shape(var).to_vec();
+    let r = cx.push_value(
+        format!("{name}/rsqrt"),
+        Op::Activation(Function::Rsqrt { eps }),
+        vec![var],
+        var_shape,
+    );
+    let rb = broadcast_to(cx, &name, r, &shape);
+    let scale = cx.constant(node, 1)?.clone();
+    let bias = cx.optional_constant(node, 2)?.cloned();
+    let n = cx.push_value(
+        format!("{name}/normed"),
+        Op::Mul,
+        vec![d, rb],
+        shape.clone(),
+    );
+    let g = constant_to(cx, &format!("{name}/scale"), &scale, &shape);
+    match bias {
+        None => cx.push(node, Op::Mul, vec![n, g], shape),
+        Some(b) => {
+            let y = cx.push_value(format!("{name}/scaled"), Op::Mul, vec![n, g], shape.clone());
+            let bc = constant_to(cx, &format!("{name}/bias"), &b, &shape);
+            cx.push(node, Op::Add, vec![y, bc], shape)
+        }
+    }
+}
