@@ -19,6 +19,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -284,9 +285,101 @@ def unsupported_op():
     save("unsupported_op", model, np.full(4, 0.5, dtype=np.float32), np.full((2, 4), 0.5, dtype=np.float32))
 
 
+def attention():
+    """A one-head transformer block on scikit-learn digits read as 8 tokens of 8 pixels:
+    embedding MatMul - q/k/v MatMul + Add - scores MatMul(q, Transpose(k)) / 4 - Softmax -
+    MatMul(attention, v) - residual Add - LayerNormalization - MatMul + Add - Gelu - MatMul + Add
+    - residual Add - LayerNormalization - ReduceMean over tokens - Gemm head (10 classes).
+
+    The block keeps random weights (a fixed feature extractor); the Gemm head is trained with
+    scikit-learn on its mean-pooled features, so the classifier is real.
+    """
+    rng = np.random.default_rng(7)
+    t, d, h = 8, 16, 32
+    mat = lambda *shape: (rng.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32)
+    vec = lambda n, s=0.05: (rng.standard_normal(n) * s).astype(np.float32)
+    block_inits = [
+        numpy_helper.from_array(mat(8, d), "embed.weight"),
+        numpy_helper.from_array(mat(d, d), "q.weight"),
+        numpy_helper.from_array(vec(d), "q.bias"),
+        numpy_helper.from_array(mat(d, d), "k.weight"),
+        numpy_helper.from_array(vec(d), "k.bias"),
+        numpy_helper.from_array(mat(d, d), "v.weight"),
+        numpy_helper.from_array(vec(d), "v.bias"),
+        numpy_helper.from_array(np.array(np.sqrt(d), dtype=np.float32), "scale"),
+        numpy_helper.from_array((1 + vec(d, 0.1)).astype(np.float32), "ln1.weight"),
+        numpy_helper.from_array(vec(d), "ln1.bias"),
+        numpy_helper.from_array(mat(d, h), "ff1.weight"),
+        numpy_helper.from_array(vec(h), "ff1.bias"),
+        numpy_helper.from_array(mat(h, d), "ff2.weight"),
+        numpy_helper.from_array(vec(d), "ff2.bias"),
+        numpy_helper.from_array((1 + vec(d, 0.1)).astype(np.float32), "ln2.weight"),
+        numpy_helper.from_array(vec(d), "ln2.bias"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "token_axis"),
+    ]
+    n = helper.make_node
+    block = [
+        n("MatMul", ["tokens", "embed.weight"], ["x0"], name="embed"),
+        n("MatMul", ["x0", "q.weight"], ["q0"], name="q"),
+        n("Add", ["q0", "q.bias"], ["q1"], name="q_bias"),
+        n("MatMul", ["x0", "k.weight"], ["k0"], name="k"),
+        n("Add", ["k0", "k.bias"], ["k1"], name="k_bias"),
+        n("MatMul", ["x0", "v.weight"], ["v0"], name="v"),
+        n("Add", ["v0", "v.bias"], ["v1"], name="v_bias"),
+        n("Transpose", ["k1"], ["kt"], name="k_transpose", perm=[0, 2, 1]),
+        n("MatMul", ["q1", "kt"], ["s0"], name="scores"),
+        n("Div", ["s0", "scale"], ["s1"], name="scores_scale"),
+        n("Softmax", ["s1"], ["p"], name="softmax", axis=-1),
+        n("MatMul", ["p", "v1"], ["a0"], name="attend"),
+        n("Add", ["x0", "a0"], ["r1"], name="residual1"),
+        n("LayerNormalization", ["r1", "ln1.weight", "ln1.bias"], ["n1"], name="ln1", axis=-1),
+        n("MatMul", ["n1", "ff1.weight"], ["f0"], name="ff1"),
+        n("Add", ["f0", "ff1.bias"], ["f1"], name="ff1_bias"),
+        n("Gelu", ["f1"], ["g"], name="gelu"),
+        n("MatMul", ["g", "ff2.weight"], ["f2"], name="ff2"),
+        n("Add", ["f2", "ff2.bias"], ["f3"], name="ff2_bias"),
+        n("Add", ["n1", "f3"], ["r2"], name="residual2"),
+        n("LayerNormalization", ["r2", "ln2.weight", "ln2.bias"], ["n2"], name="ln2", axis=-1),
+        n("ReduceMean", ["n2", "token_axis"], ["pooled"], name="pool", keepdims=0),
+    ]
+    tokens_info = helper.make_tensor_value_info("tokens", TensorProto.FLOAT, [1, t, 8])
+    opset = [helper.make_opsetid("", 20)]
+    extractor = helper.make_model(
+        helper.make_graph(block, "block", [tokens_info], [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, d])], block_inits),
+        opset_imports=opset,
+    )
+    extractor.ir_version = 9
+    digits = load_digits()
+    images = (digits.images / 16.0).astype(np.float32)
+    labels = digits.target
+    sess = ort.InferenceSession(extractor.SerializeToString(), providers=["CPUExecutionProvider"])
+    feats = np.concatenate([sess.run(None, {"tokens": im.reshape(1, t, 8)})[0] for im in images])
+    clf = LogisticRegression(max_iter=2000, C=1.0)
+    clf.fit(feats[:1400], labels[:1400])
+    print("attention: float test accuracy", clf.score(feats[1400:], labels[1400:]))
+    head_inits = [
+        numpy_helper.from_array(clf.coef_.astype(np.float32), "head.weight"),
+        numpy_helper.from_array(clf.intercept_.astype(np.float32), "head.bias"),
+    ]
+    nodes = block + [n("Gemm", ["pooled", "head.weight", "head.bias"], ["logits"], name="head", transB=1)]
+    graph = helper.make_graph(
+        nodes,
+        "attention",
+        [tokens_info],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        block_inits + head_inits,
+    )
+    model = helper.make_model(graph, opset_imports=opset)
+    model.ir_version = 9
+    flat = images.reshape(-1, t * 8)
+    test = {"input_data": [flat[1500:1532].astype(float).reshape(-1).tolist()], "labels": labels[1500:1532].tolist()}
+    save("attention", model, flat[1400], flat[:32], {"test.json": test})
+
+
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
     lenet5()
     cifar_resnet()
     unsupported_op()
+    attention()

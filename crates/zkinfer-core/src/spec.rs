@@ -95,10 +95,13 @@ pub enum Function {
     Reciprocal,
     /// `ln x` (log-softmax).
     Log,
-    /// `1 / sqrt(x + eps)` (layer normalisation).
+    /// `1 / sqrt(x / count + eps)`: the inverse standard deviation from a sum of `count`
+    /// squares (layer normalisation).
     Rsqrt {
         /// `eps` · 2^20.
         eps: Param,
+        /// Number of values the sum of squares covers.
+        count: u32,
     },
 }
 

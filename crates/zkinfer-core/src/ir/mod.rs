@@ -223,10 +223,12 @@ impl Graph {
                     out
                 }
                 Op::Add | Op::Sub | Op::Mul => {
+                    // Elementwise on row-major data: the operands hold the same number of
+                    // values (frontends broadcast first).
                     let other = &shapes[node.inputs[1]];
-                    if other != shape {
+                    if other.iter().product::<usize>() != len {
                         return Err(CoreError::ShapeMismatch {
-                            context: format!("node {} (Add)", node.name),
+                            context: format!("node {} ({})", node.name, node.op.kind()),
                             expected: format!("{shape:?}"),
                             got: format!("{other:?}"),
                         });

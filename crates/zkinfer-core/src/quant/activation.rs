@@ -53,7 +53,7 @@ pub fn eval(f: Function, x: f64) -> f64 {
         Function::Clip { min, max } => x.max(param(min)).min(param(max)),
         Function::Reciprocal => 1.0 / x,
         Function::Log => x.ln(),
-        Function::Rsqrt { eps } => 1.0 / (x + param(eps)).sqrt(),
+        Function::Rsqrt { eps, count } => 1.0 / (x / count.max(1) as f64 + param(eps)).sqrt(),
     }
 }
 

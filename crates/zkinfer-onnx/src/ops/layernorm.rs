@@ -1,9 +1,9 @@
-//! `LayerNormalization`, composed from proved pieces: `d = x - mean(x)`,
-//! `r = 1/sqrt(mean(d²) + ε)` (table), `y = d · r · scale + bias` (scale and bias public
-//! constants).
+//! `LayerNormalization`, composed from proved pieces: `d = x - mean(x)`, `Σ d²` (a dot
+//! product), `r = 1/sqrt(Σ d² / n + ε)` (table), `y = d · r · scale + bias` (scale and bias
+//! public constants; skipped when they are all ones and zeros).
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Op, PoolKind};
+use zkinfer_core::ir::{MatMul, Op, PoolKind};
 use zkinfer_core::spec::Function;
 
 use super::broadcast::{axis, broadcast_to, constant_to};
@@ -38,20 +38,30 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         vec![x, mb],
         shape.clone(),
     );
-    let sq = cx.push_value(format!("{name}/square"), Op::Mul, vec![d, d], shape.clone());
-    let var = reduce(
-        cx,
-        &format!("{name}/variance"),
-        sq,
-        &axes,
-        PoolKind::Average,
+    // Σ d² per group as one dot product of d with itself (a batch of 1 × len by len × 1
+    // products), so the squares are summed at full precision before one rescale.
+    let outer: usize = shape[..a].iter().product();
+    let len: usize = shape[a..].iter().product();
+    let sums = MatMul {
+        batch: outer,
+        m: 1,
+        k: len,
+        n: 1,
+    };
+    let mut kept = shape.clone();
+    kept[a..].iter_mut().for_each(|d| *d = 1);
+    let sq = cx.push_value(
+        format!("{name}/sum_squares"),
+        Op::MatMul(sums),
+        vec![d, d],
+        kept.clone(),
     );
-    let var_shape = cx.shape(var).to_vec();
+    let count = u32::try_from(len).map_err(|_| attrs.unsupported("axis too long"))?;
     let r = cx.push_value(
         format!("{name}/rsqrt"),
-        Op::Activation(Function::Rsqrt { eps }),
-        vec![var],
-        var_shape,
+        Op::Activation(Function::Rsqrt { eps, count }),
+        vec![sq],
+        kept,
     );
     let rb = broadcast_to(cx, &name, r, &shape);
     let scale = cx.constant(node, 1)?.clone();

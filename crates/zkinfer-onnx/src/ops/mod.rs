@@ -6,6 +6,7 @@ pub mod batchnorm;
 pub mod broadcast;
 pub mod concat;
 pub mod conv;
+pub mod div;
 pub mod flatten;
 pub mod gemm;
 pub mod identity;
