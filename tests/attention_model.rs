@@ -11,7 +11,9 @@ use zkinfer::core::spec::LayerKind;
 fn attention_block_matches_float_and_proves() {
     let c = compiled("attention");
     let kinds: Vec<&str> = c.model.spec.layers.iter().map(|l| l.kind.name()).collect();
-    for kind in ["matmul", "gather", "mul", "sumpool", "maxpool", "avgpool", "dense"] {
+    for kind in [
+        "matmul", "gather", "mul", "sumpool", "maxpool", "avgpool", "dense",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
     assert!(c

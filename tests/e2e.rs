@@ -259,3 +259,29 @@ fn hostile_specs_are_errors_not_panics() {
         assert!(zkinfer::ModelSpec::from_json(bytes).is_err());
     }
 }
+
+#[test]
+fn batch_verification_gives_one_verdict_per_bundle() {
+    let f = fixture();
+    let store = ParamsStore::default();
+    let prover = Prover::new(f.compiled.model.clone(), &store, &Silent).unwrap();
+    let data = json_input("mlp_digits", "test.json");
+    let len = f.compiled.model.spec.input.len();
+    let mut bundles = vec![f.bundle.clone()];
+    for x in data.chunks(len).take(2) {
+        bundles.push(prover.prove(x, &Silent).unwrap().0);
+    }
+    // All valid: one batch check.
+    let verdicts = f.verifier.verify_many(&bundles);
+    assert!(verdicts.iter().all(Result::is_ok));
+    for (v, b) in verdicts.iter().zip(&bundles) {
+        assert_eq!(v.as_ref().unwrap().quantized_outputs, b.outputs);
+    }
+    // One changed output, one truncated proof: exactly those two are rejected.
+    bundles[1].outputs[0] += 1;
+    bundles[2].proof.pop();
+    let verdicts = f.verifier.verify_many(&bundles);
+    assert!(verdicts[0].is_ok());
+    assert!(matches!(verdicts[1], Err(VerifyError::InvalidProof(_))));
+    assert!(matches!(verdicts[2], Err(VerifyError::Length { .. })));
+}

@@ -66,7 +66,11 @@ pub fn tolerance_cnn(expected: &[f64], output_scale: u32) -> f64 {
 
 /// Checks the quantized model against onnxruntime on `input.json` and against the float model's
 /// argmax on `test.json`; returns the quantized input of `input.json` and the spec's outputs.
-pub fn check_accuracy(name: &str, c: &zkinfer::CompiledModel, min_agree_percent: usize) -> Vec<i64> {
+pub fn check_accuracy(
+    name: &str,
+    c: &zkinfer::CompiledModel,
+    min_agree_percent: usize,
+) -> Vec<i64> {
     let spec = &c.model.spec;
     let x = json_input(name, "input.json");
     let q = quantize_input(&spec.input, &x).unwrap();
@@ -111,4 +115,3 @@ pub fn prove_and_verify(c: &zkinfer::CompiledModel, input: &[i64]) {
     tampered.outputs[0] += 1;
     assert!(verifier.verify(&tampered).is_err());
 }
-

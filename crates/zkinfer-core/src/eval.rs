@@ -64,13 +64,21 @@ pub fn accumulate(l: &LayerSpec, w: &LayerWeights, x: &[i64]) -> Vec<i64> {
         LayerKind::Conv2d {
             window,
             out_channels,
+            groups,
         } => {
-            let k = window.input[0] * window.area();
+            let k = l.kernel_len();
+            let cin = window.input[0] / (*groups).max(1);
             (0..*out_channels)
                 .flat_map(|co| (0..window.positions()).map(move |p| (co, p)))
                 .map(|(co, p)| {
                     let f = &w.weights[co * k..(co + 1) * k];
-                    w.bias[co] + window.taps(p).map(|(t, i)| f[t] * x[i]).sum::<i64>()
+                    let first =
+                        crate::ir::conv_first_channel(window.input[0], *out_channels, *groups, co);
+                    w.bias[co]
+                        + window
+                            .group_taps(p, first, cin)
+                            .map(|(t, i)| f[t] * x[i])
+                            .sum::<i64>()
                 })
                 .collect()
         }

@@ -14,6 +14,13 @@ pub struct Window {
     pub stride: [usize; 2],
     /// Padding `[top, left, bottom, right]`.
     pub pads: [usize; 4],
+    /// Spacing of kernel taps `[height, width]` (1: adjacent).
+    #[serde(default = "adjacent")]
+    pub dilation: [usize; 2],
+}
+
+fn adjacent() -> [usize; 2] {
+    [1, 1]
 }
 
 impl Window {
@@ -24,17 +31,18 @@ impl Window {
             let padded = size.checked_add(pad)?;
             (s > 0 && k > 0 && padded >= k).then(|| (padded - k) / s + 1)
         };
+        let span = |k: usize, d: usize| (k.max(1) - 1) * d + 1;
         Some([
             dim(
                 h,
                 self.pads[0] + self.pads[2],
-                self.kernel[0],
+                span(self.kernel[0], self.dilation[0]),
                 self.stride[0],
             )?,
             dim(
                 w,
                 self.pads[1] + self.pads[3],
-                self.kernel[1],
+                span(self.kernel[1], self.dilation[1]),
                 self.stride[1],
             )?,
         ])
@@ -56,8 +64,8 @@ impl Window {
         let [_, h, w] = self.input;
         let ow = self.output_hw()?[1];
         let (oy, ox) = (pos / ow, pos % ow);
-        let y = (oy * self.stride[0] + ky).checked_sub(self.pads[0])?;
-        let x = (ox * self.stride[1] + kx).checked_sub(self.pads[1])?;
+        let y = (oy * self.stride[0] + ky * self.dilation[0]).checked_sub(self.pads[0])?;
+        let x = (ox * self.stride[1] + kx * self.dilation[1]).checked_sub(self.pads[1])?;
         (y < h && x < w).then_some(c * h * w + y * w + x)
     }
 
@@ -71,7 +79,25 @@ impl Window {
     /// Every tap of output position `pos` that falls inside the input, as
     /// `(offset within one filter's [C, kh, kw] weights, flat input index)`.
     pub fn taps(&self, pos: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        (0..self.input[0] * self.area()).filter_map(move |t| self.tap(pos, t).map(|i| (t, i)))
+        self.group_taps(pos, 0, self.input[0])
+    }
+
+    /// Input index read by output position `pos` at tap `t` of a filter that reads the
+    /// channels from `first` on (a grouped convolution), or `None` in the padding.
+    pub fn group_tap(&self, pos: usize, t: usize, first: usize) -> Option<usize> {
+        let [kh, kw] = self.kernel;
+        self.source(first + t / (kh * kw), pos, (t / kw) % kh, t % kw)
+    }
+
+    /// Like [`Window::taps`] for a filter reading `channels` channels from `first` on.
+    pub fn group_taps(
+        &self,
+        pos: usize,
+        first: usize,
+        channels: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..channels * self.area())
+            .filter_map(move |t| self.group_tap(pos, t, first).map(|i| (t, i)))
     }
 
     /// Sanity bounds for untrusted geometry.
@@ -81,6 +107,7 @@ impl Window {
             && self.kernel.iter().all(|d| *d > 0 && small(*d))
             && self.stride.iter().all(|d| *d > 0 && small(*d))
             && self.pads.iter().all(|d| small(*d))
+            && self.dilation.iter().all(|d| *d > 0 && small(*d))
             && self.output_hw().is_some()
     }
 }
@@ -112,6 +139,7 @@ mod tests {
             kernel: [3, 3],
             stride: [1, 1],
             pads: [1, 1, 1, 1],
+            dilation: [1, 1],
         };
         assert_eq!(w.output_hw(), Some([4, 4]));
         assert_eq!(w.source(0, 0, 0, 0), None);
@@ -122,6 +150,7 @@ mod tests {
             kernel: [2, 2],
             stride: [2, 2],
             pads: [0; 4],
+            dilation: [1, 1],
         };
         assert_eq!(p.output_hw(), Some([2, 2]));
         assert_eq!(p.source(1, 3, 1, 1), Some(25 + 3 * 5 + 3));

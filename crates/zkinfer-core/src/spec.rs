@@ -122,12 +122,15 @@ pub enum GatherEntry {
 pub enum LayerKind {
     /// `W x + b` on the flat input.
     Dense,
-    /// 2-D convolution (groups 1) with `out_channels` filters.
+    /// 2-D convolution with `out_channels` filters in `groups` channel groups.
     Conv2d {
         /// Geometry.
         window: Window,
         /// Output channels.
         out_channels: usize,
+        /// Channel groups (1: every filter reads every input channel).
+        #[serde(default = "one")]
+        groups: usize,
     },
     /// Maximum over each window (no rescale: shift 0).
     MaxPool {
@@ -217,7 +220,9 @@ impl LayerKind {
     pub fn kernel_len(&self, inputs: usize) -> usize {
         match self {
             LayerKind::Dense => inputs,
-            LayerKind::Conv2d { window, .. } => window.input[0] * window.area(),
+            LayerKind::Conv2d { window, groups, .. } => {
+                window.input[0] / (*groups).max(1) * window.area()
+            }
             _ => 0,
         }
     }
@@ -593,7 +598,15 @@ impl ModelSpec {
             LayerKind::Conv2d {
                 window,
                 out_channels,
+                groups,
             } => {
+                let g = *groups;
+                if g == 0 || !window.input[0].is_multiple_of(g) || !out_channels.is_multiple_of(g) {
+                    return bad(format!(
+                        "{g} groups do not divide {} input and {out_channels} output channels",
+                        window.input[0]
+                    ));
+                }
                 if *out_channels == 0 || out_channels * window.positions() != l.outputs {
                     return bad(format!(
                         "{out_channels} channels do not give {} outputs",

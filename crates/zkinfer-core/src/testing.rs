@@ -89,10 +89,12 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
                 kernel: [3, 3],
                 stride: [stride; 2],
                 pads: [pad; 4],
+                dilation: [1, 1],
             },
             out_channels: co,
             weights: (0..co * k).map(|_| rng.uniform(-scale, scale)).collect(),
             bias: (0..co).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+            groups: 1,
         }
     };
     let c1 = conv([2, 8, 8], 3, 1, 1);
@@ -104,6 +106,7 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
             kernel: [2, 2],
             stride: [2, 2],
             pads: [0; 4],
+            dilation: [1, 1],
         },
         exclude_pad: false,
     };
@@ -151,28 +154,31 @@ pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError
     Ok((QuantModel::from_quantized(q)?, data))
 }
 
-/// A small random residual CNN on `[1, 2, 6, 6]`: conv → ReLU (a), conv → ReLU (b),
-/// add(b, a) → ReLU, average pool 3x3 (a non-power-of-two area), dense.
+/// A small random residual CNN on `[1, 2, 6, 6]`: conv → ReLU (a), depthwise dilated conv →
+/// ReLU (b), add(b, a) → ReLU, average pool 3x3 (a non-power-of-two area), dense.
 pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
     use crate::geometry::Window;
     use crate::ir::{Conv2d, Pool, PoolKind};
     let mut rng = XorShift::new(seed);
-    let mut conv = |ci: usize| {
-        let k = ci * 9;
+    // The second convolution is depthwise and dilated (3 groups of one channel, taps 2 apart).
+    let mut conv = |ci: usize, groups: usize, dilation: usize| {
+        let k = ci / groups * 9;
         let scale = 1.0 / (k as f32).sqrt();
         Conv2d {
             window: Window {
                 input: [ci, 6, 6],
                 kernel: [3, 3],
                 stride: [1, 1],
-                pads: [1; 4],
+                pads: [dilation; 4],
+                dilation: [dilation; 2],
             },
             out_channels: 3,
             weights: (0..3 * k).map(|_| rng.uniform(-scale, scale)).collect(),
             bias: (0..3).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+            groups,
         }
     };
-    let (c1, c2) = (conv(2), conv(3));
+    let (c1, c2) = (conv(2, 1, 1), conv(3, 3, 2));
     let dense = Dense {
         inputs: 12,
         outputs: 4,
@@ -196,6 +202,7 @@ pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
             kernel: [3, 3],
             stride: [3, 3],
             pads: [0; 4],
+            dilation: [1, 1],
         },
         exclude_pad: false,
     };

@@ -200,5 +200,16 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
                 input.name
             ))),
         })
-        .collect()
+        .collect::<Result<Vec<usize>, OnnxError>>()
+        .and_then(|shape| {
+            let len = shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+            match len {
+                Some(n) if n <= zkinfer_core::spec::MAX_LEN => Ok(shape),
+                _ => Err(OnnxError::Model(format!(
+                    "input {} of shape {shape:?} exceeds {} values",
+                    input.name,
+                    zkinfer_core::spec::MAX_LEN
+                ))),
+            }
+        })
 }

@@ -5,7 +5,7 @@
 //! returns the dequantized outputs and the weight commitment the proof is bound to.
 
 use halo2_proofs::pasta::{EqAffine, Fp};
-use halo2_proofs::plonk::{verify_proof, SingleVerifier, VerifyingKey};
+use halo2_proofs::plonk::{verify_proof, BatchVerifier, SingleVerifier, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bRead, Challenge255};
 use thiserror::Error;
@@ -170,6 +170,48 @@ impl Verifier {
 
     /// Verifies a bundle; on success returns the outputs and the weight commitment.
     pub fn verify(&self, bundle: &ProofBundle) -> Result<VerifiedOutput, VerifyError> {
+        let public = self.check(bundle)?;
+        let mut transcript =
+            Blake2bRead::<_, EqAffine, Challenge255<EqAffine>>::init(&bundle.proof[..]);
+        verify_proof(
+            &self.params,
+            &self.vk,
+            SingleVerifier::new(&self.params),
+            &[&[&public[..]]],
+            &mut transcript,
+        )
+        .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
+        Ok(self.output(bundle))
+    }
+
+    /// Verifies many bundles, one verdict each. The proofs that pass the structural checks are
+    /// verified together with halo2's batch verifier (one multi-scalar multiplication for all
+    /// of them); only if that fails is each verified alone, to tell which are invalid.
+    pub fn verify_many(&self, bundles: &[ProofBundle]) -> Vec<Result<VerifiedOutput, VerifyError>> {
+        let checked: Vec<Result<Vec<Fp>, VerifyError>> =
+            bundles.iter().map(|b| self.check(b)).collect();
+        let mut batch = BatchVerifier::new();
+        let mut any = false;
+        for (bundle, public) in bundles.iter().zip(&checked) {
+            if let Ok(public) = public {
+                batch.add_proof(vec![vec![public.clone()]], bundle.proof.clone());
+                any = true;
+            }
+        }
+        let all_valid = any && batch.finalize(&self.params, &self.vk);
+        bundles
+            .iter()
+            .zip(checked)
+            .map(|(bundle, public)| match public {
+                Err(e) => Err(e),
+                Ok(_) if all_valid => Ok(self.output(bundle)),
+                Ok(_) => self.verify(bundle),
+            })
+            .collect()
+    }
+
+    /// The structural checks of a bundle; returns its public instance.
+    fn check(&self, bundle: &ProofBundle) -> Result<Vec<Fp>, VerifyError> {
         if bundle.format_version != FORMAT_VERSION {
             return Err(VerifyError::Bundle(CoreError::Format {
                 what: "proof bundle",
@@ -194,23 +236,16 @@ impl Verifier {
                 got: bundle.proof.len(),
             });
         }
-        let public = instances(self.commitment, &bundle.inputs, &bundle.outputs);
-        let mut transcript =
-            Blake2bRead::<_, EqAffine, Challenge255<EqAffine>>::init(&bundle.proof[..]);
-        verify_proof(
-            &self.params,
-            &self.vk,
-            SingleVerifier::new(&self.params),
-            &[&[&public[..]]],
-            &mut transcript,
-        )
-        .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
-        Ok(VerifiedOutput {
+        Ok(instances(self.commitment, &bundle.inputs, &bundle.outputs))
+    }
+
+    fn output(&self, bundle: &ProofBundle) -> VerifiedOutput {
+        VerifiedOutput {
             outputs: dequantize(&bundle.outputs, self.spec.output.scale),
             quantized_outputs: bundle.outputs.clone(),
             quantized_inputs: bundle.inputs.clone(),
             weights_commitment: self.spec.weights_commitment.clone(),
-        })
+        }
     }
 }
 

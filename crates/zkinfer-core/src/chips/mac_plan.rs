@@ -6,13 +6,13 @@ use crate::geometry::Window;
 
 /// Rows for `filters` weight rows of `k` weights applied to `items` (batch rows or output
 /// positions): one row per (filter, block of `MAC_GROUPS` items, chunk of `MAC_WIDTH` weights).
-/// Blocks after a filter's first reuse the first block's weights. `source(item, t)` feeds
-/// weight `t` of an item; `output(filter, item)` numbers the result.
+/// Blocks after a filter's first reuse the first block's weights. `source(filter, item, t)`
+/// feeds weight `t` of an item; `output(filter, item)` numbers the result.
 fn blocked(
     filters: usize,
     items: usize,
     k: usize,
-    source: impl Fn(usize, usize) -> XSource,
+    source: impl Fn(usize, usize, usize) -> XSource,
     output: impl Fn(usize, usize) -> usize,
 ) -> Vec<MacRowPlan> {
     let chunks = k.div_ceil(MAC_WIDTH);
@@ -30,7 +30,7 @@ fn blocked(
                         continue;
                     }
                     for i in 0..MAC_WIDTH.min(k.saturating_sub(c * MAC_WIDTH)) {
-                        x[g * MAC_WIDTH + i] = source(item, c * MAC_WIDTH + i);
+                        x[g * MAC_WIDTH + i] = source(f, item, c * MAC_WIDTH + i);
                     }
                     if c + 1 == chunks {
                         outs[g] = Some(output(f, item));
@@ -57,7 +57,7 @@ pub fn dense(inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
         outputs,
         batch,
         inputs,
-        |row, n| XSource::Input(row * inputs + n),
+        |_, row, n| XSource::Input(row * inputs + n),
         |j, row| row * outputs + j,
     )
 }
@@ -68,20 +68,26 @@ pub fn dense_rows(inputs: usize, outputs: usize, batch: usize) -> usize {
 }
 
 /// Convolution: items are output positions; taps in the padding read the constant zero.
-pub fn conv(window: &Window, out_channels: usize) -> Vec<MacRowPlan> {
+pub fn conv(window: &Window, out_channels: usize, groups: usize) -> Vec<MacRowPlan> {
     let positions = window.positions();
+    let cin = window.input[0] / groups.max(1);
     blocked(
         out_channels,
         positions,
-        window.input[0] * window.area(),
-        |pos, t| window.tap(pos, t).map_or(XSource::Zero, XSource::Input),
+        cin * window.area(),
+        |co, pos, t| {
+            let first = crate::ir::conv_first_channel(window.input[0], out_channels, groups, co);
+            window
+                .group_tap(pos, t, first)
+                .map_or(XSource::Zero, XSource::Input)
+        },
         |co, pos| co * positions + pos,
     )
 }
 
 /// Rows of a conv layer without building the plan.
-pub fn conv_rows(window: &Window, out_channels: usize) -> usize {
-    let k = window.input[0] * window.area();
+pub fn conv_rows(window: &Window, out_channels: usize, groups: usize) -> usize {
+    let k = window.input[0] / groups.max(1) * window.area();
     out_channels * window.positions().div_ceil(MAC_GROUPS) * k.div_ceil(MAC_WIDTH)
 }
 
@@ -96,9 +102,10 @@ mod tests {
             kernel: [3, 3],
             stride: [1, 1],
             pads: [1, 1, 1, 1],
+            dilation: [1, 1],
         };
-        let plan = conv(&w, 3);
-        assert_eq!(plan.len(), conv_rows(&w, 3));
+        let plan = conv(&w, 3, 1);
+        assert_eq!(plan.len(), conv_rows(&w, 3, 1));
         // 18 weights fit one chunk; 16 positions in 8 blocks of 2.
         assert_eq!(plan.len(), 3 * 8);
         assert_eq!(plan[0].reuse, None);

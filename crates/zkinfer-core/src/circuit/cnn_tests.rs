@@ -124,9 +124,24 @@ mod residual {
         None,
         WrongSum,
         WrongRemainder,
+        /// An accumulator of the depthwise dilated convolution off by one.
+        DepthwiseProduct,
+        /// A later position block of the depthwise convolution uses another weight.
+        DepthwiseReusedWeight,
     }
 
     impl WitnessEdit for AddEdit {
+        fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+            match (self, layer) {
+                (AddEdit::DepthwiseProduct, 1) => rows[2].acc[0] = rows[2].acc[0].map(|a| a + 1),
+                (AddEdit::DepthwiseReusedWeight, 1) => {
+                    let d = &mut rows[3].digits[0];
+                    d[0] = d[0].map(|v| (v + 1) % 4);
+                }
+                _ => {}
+            }
+        }
+
         fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
             if let (AddEdit::WrongSum, 2) = (self, layer) {
                 values[4] += 1;
@@ -144,6 +159,10 @@ mod residual {
     fn residual_add_passes_and_rejects_corruptions() {
         let (m, data) = quantized_resnet(5).unwrap();
         assert_eq!(m.spec.layers[2].sources, vec![2, 1]);
+        assert!(matches!(
+            m.spec.layers[1].kind,
+            crate::spec::LayerKind::Conv2d { groups: 3, window, .. } if window.dilation == [2, 2]
+        ));
         assert!(m.spec.layer_shift(2) >= 0);
         // The quantized model tracks the float one.
         let layers = crate::testing::float_resnet(5);
@@ -159,6 +178,8 @@ mod residual {
         assert!(passes(AddEdit::None));
         assert!(!passes(AddEdit::WrongSum));
         assert!(!passes(AddEdit::WrongRemainder));
+        assert!(!passes(AddEdit::DepthwiseProduct));
+        assert!(!passes(AddEdit::DepthwiseReusedWeight));
     }
 
     #[test]

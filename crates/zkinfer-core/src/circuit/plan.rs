@@ -178,7 +178,8 @@ impl CircuitPlan {
                     LayerKind::Conv2d {
                         window,
                         out_channels,
-                    } => mac_plan::conv_rows(window, *out_channels),
+                        groups,
+                    } => mac_plan::conv_rows(window, *out_channels, *groups),
                     _ => 0,
                 })
                 .sum(),

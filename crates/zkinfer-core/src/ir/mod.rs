@@ -11,7 +11,7 @@ mod lower;
 mod matmul;
 mod pool;
 
-pub use conv::Conv2d;
+pub use conv::{first_channel as conv_first_channel, Conv2d};
 pub use dense::Dense;
 pub use gather::{Entry, Gather};
 pub use lower::{float_trace, lower, FloatLayer, LayerOp};
@@ -246,6 +246,15 @@ impl Graph {
                     new.clone()
                 }
             };
+            let n = out.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+            if n.is_none_or(|n| n > crate::spec::MAX_LEN) {
+                return Err(CoreError::Unsupported(format!(
+                    "node {} ({}) yields a tensor of shape {out:?}, over {} values",
+                    node.name,
+                    node.op.kind(),
+                    crate::spec::MAX_LEN
+                )));
+            }
             shapes.push(out);
         }
         if self.output >= shapes.len() {
@@ -324,6 +333,7 @@ fn check_image(
         kernel: [1, 1],
         stride: [1, 1],
         pads: [0; 4],
+        dilation: [1, 1],
     };
     if got != expected || !as_window.is_reasonable() {
         return Err(CoreError::ShapeMismatch {

@@ -34,6 +34,7 @@ impl Pool {
                 kernel: [1, len],
                 stride: [1, 1],
                 pads: [0; 4],
+                dilation: [1, 1],
             },
             exclude_pad: false,
         }

@@ -301,6 +301,7 @@ fn build(
                 LayerKind::Conv2d {
                     window: c.window,
                     out_channels: c.out_channels,
+                    groups: c.groups,
                 },
                 &c.weights,
                 &c.bias,

@@ -82,6 +82,7 @@ pub fn operands(
     let (sa, sb) = (shape_of(cx, 0)?, shape_of(cx, 1)?);
     let out = broadcast_shape(&sa, &sb)
         .ok_or_else(|| attrs.unsupported(format!("shapes {sa:?} and {sb:?} do not broadcast")))?;
+    super::check_len(attrs, &out)?;
     let operand = |cx: &mut Context, i: usize| -> Result<usize, OnnxError> {
         if cx.is_activation(node, i) {
             let v = cx.activation(node, i)?;

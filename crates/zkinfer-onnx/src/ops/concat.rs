@@ -58,8 +58,9 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
                 "input shape {s:?} does not concatenate with {first:?} on axis {ax}"
             )));
         }
-        out[ax] += s[ax];
+        out[ax] = out[ax].saturating_add(s[ax]);
     }
+    super::check_len(&attrs, &out)?;
     let entries = (0..numel(&out))
         .map(|flat| {
             let mut idx = unravel(flat, &out);

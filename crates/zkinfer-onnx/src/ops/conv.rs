@@ -1,4 +1,5 @@
-//! `Conv` (2-D, groups 1, dilation 1) with constant weights and bias.
+//! `Conv` (2-D; strides, pads, dilations, groups including depthwise) with constant weights
+//! and bias.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Conv2d, Op};
@@ -22,21 +23,24 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let v = cx.activation(node, 0)?;
     let input = window::image(&attrs, cx.shape(v), false)?;
     let group = attrs.int("group", 1);
-    if group != 1 {
-        let d = attrs
-            .ints("dilations")
-            .map(|d| format!("dilations {d:?} with "))
-            .unwrap_or_default();
-        return Err(attrs.unsupported(format!("{d}groups {group} not supported (only 1)")));
-    }
+    let groups = usize::try_from(group)
+        .ok()
+        .filter(|g| *g > 0 && input[0].is_multiple_of(*g))
+        .ok_or_else(|| {
+            attrs.unsupported(format!(
+                "group {group} does not divide {} input channels",
+                input[0]
+            ))
+        })?;
     let w = cx.constant(node, 1)?;
     let [co, ci, kh, kw] = match w.shape.as_slice() {
         [a, b, c, d] => [*a, *b, *c, *d],
         s => return Err(attrs.unsupported(format!("weights of shape {s:?} (4-D expected)"))),
     };
-    if ci != input[0] || w.floats.len() != co * ci * kh * kw {
+    if ci * groups != input[0] || !co.is_multiple_of(groups) || w.floats.len() != co * ci * kh * kw
+    {
         return Err(attrs.unsupported(format!(
-            "weights of shape {:?} do not fit {} input channels",
+            "weights of shape {:?} do not fit {} input channels in {groups} groups",
             w.shape, input[0]
         )));
     }
@@ -61,6 +65,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         out_channels: co,
         weights,
         bias,
+        groups,
     };
     let [oc, oh, ow] = conv.output_shape();
     cx.push(node, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow])

@@ -36,6 +36,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             inverse.shape
         ))
     })?;
+    super::check_len(&attrs, &out)?;
     let name = display_name(node);
     let a = broadcast_to(cx, &name, x, &out);
     let b = constant_to(cx, &name, &inverse, &out);

@@ -12,6 +12,9 @@ use crate::attrs::Attrs;
 use crate::context::{display_name, Context};
 use crate::OnnxError;
 
+/// Longest normalised axis whose sum of squares is taken as one dot product.
+const DOT_SUM_MAX: usize = 32;
+
 /// Lowers `LayerNormalization` (only the first output, `Y`).
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
@@ -38,29 +41,43 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         vec![x, mb],
         shape.clone(),
     );
-    // Σ d² per group as one dot product of d with itself (a batch of 1 × len by len × 1
-    // products), so the squares are summed at full precision before one rescale.
     let outer: usize = shape[..a].iter().product();
     let len: usize = shape[a..].iter().product();
-    let sums = MatMul {
-        batch: outer,
-        m: 1,
-        k: len,
-        n: 1,
-    };
     let mut kept = shape.clone();
     kept[a..].iter_mut().for_each(|d| *d = 1);
-    let sq = cx.push_value(
-        format!("{name}/sum_squares"),
-        Op::MatMul(sums),
-        vec![d, d],
-        kept.clone(),
-    );
-    let count = u32::try_from(len).map_err(|_| attrs.unsupported("axis too long"))?;
+    let (var, count) = if len <= DOT_SUM_MAX {
+        // Σ d² per group as one dot product of d with itself (a batch of 1 × len by len × 1
+        // products): the squares are summed at full precision before one rescale.
+        let sums = MatMul {
+            batch: outer,
+            m: 1,
+            k: len,
+            n: 1,
+        };
+        let sq = cx.push_value(
+            format!("{name}/sum_squares"),
+            Op::MatMul(sums),
+            vec![d, d],
+            kept.clone(),
+        );
+        (sq, len)
+    } else {
+        // Long axes: the sum of squares would leave the 8-bit range, so average the squares.
+        let sq = cx.push_value(format!("{name}/square"), Op::Mul, vec![d, d], shape.clone());
+        let mean = reduce(
+            cx,
+            &format!("{name}/variance"),
+            sq,
+            &axes,
+            PoolKind::Average,
+        );
+        (mean, 1)
+    };
+    let count = u32::try_from(count).map_err(|_| attrs.unsupported("axis too long"))?;
     let r = cx.push_value(
         format!("{name}/rsqrt"),
         Op::Activation(Function::Rsqrt { eps, count }),
-        vec![sq],
+        vec![var],
         kept,
     );
     let rb = broadcast_to(cx, &name, r, &shape);

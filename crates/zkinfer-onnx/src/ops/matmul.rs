@@ -96,6 +96,9 @@ fn lower_activations(
     let a = broadcast_to(cx, &name, a, &full(batch.clone(), m, k));
     let b = broadcast_to(cx, &name, b, &full(batch.clone(), k, n));
     let mut out = full(batch.clone(), m, n);
+    for s in [&out, &full(batch.clone(), m, k), &full(batch.clone(), k, n)] {
+        super::check_len(attrs, s)?;
+    }
     if sa.len() == 1 {
         out.remove(out.len() - 2);
     }

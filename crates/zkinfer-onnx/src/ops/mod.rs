@@ -25,6 +25,19 @@ pub mod squeeze;
 pub mod transpose;
 pub mod window;
 
+/// Checks that a tensor of `shape` is within the size a model may have (before anything of
+/// that size is allocated).
+pub fn check_len(attrs: &crate::attrs::Attrs<'_>, shape: &[usize]) -> Result<(), crate::OnnxError> {
+    let len = shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+    match len {
+        Some(n) if n <= zkinfer_core::spec::MAX_LEN => Ok(()),
+        _ => Err(attrs.unsupported(format!(
+            "a tensor of shape {shape:?} exceeds {} values",
+            zkinfer_core::spec::MAX_LEN
+        ))),
+    }
+}
+
 /// Number of scalars of a shape.
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()

@@ -147,6 +147,7 @@ pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), On
         kernel: [input[1], input[2]],
         stride: [1, 1],
         pads: [0; 4],
+        dilation: [1, 1],
     };
     push(cx, node, v, PoolKind::Average, window, false)
 }

@@ -50,11 +50,8 @@ pub fn read(
         return Err(attrs.unsupported("kernel_shape is required"));
     }
     let stride = pair(attrs, "strides", 1, one_d)?;
-    if let Some(d) = attrs.ints("dilations") {
-        if d.iter().any(|v| *v != 1) {
-            return Err(attrs.unsupported(format!("dilations {d:?} not supported (only 1)")));
-        }
-    }
+    let dilation = pair(attrs, "dilations", 1, one_d)?;
+    let span = |k: usize, d: usize| (k - 1) * d + 1;
     let pads = match attrs.string("auto_pad", "NOTSET").as_str() {
         "NOTSET" => match attrs.ints("pads") {
             None => [0; 4],
@@ -76,8 +73,8 @@ pub fn read(
                 (size.div_ceil(s).saturating_sub(1) * s + k).saturating_sub(size)
             };
             let (th, tw) = (
-                total(input[1], kernel[0], stride[0]),
-                total(input[2], kernel[1], stride[1]),
+                total(input[1], span(kernel[0], dilation[0]), stride[0]),
+                total(input[2], span(kernel[1], dilation[1]), stride[1]),
             );
             if mode == "SAME_UPPER" {
                 [th / 2, tw / 2, th - th / 2, tw - tw / 2]
@@ -92,6 +89,7 @@ pub fn read(
         kernel,
         stride,
         pads,
+        dilation,
     };
     if !window.is_reasonable() {
         return Err(attrs.unsupported(format!("window {window:?} does not fit the input")));

@@ -1,0 +1,8 @@
+//! ONNX loading and lowering never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = zkinfer::onnx::load_bytes(data);
+});
