@@ -103,26 +103,21 @@ fn classify(dir: &Path, prove: bool) -> Outcome {
             graph.input_len()
         ));
     }
-    let store = ParamsStore::default();
-    let compiled = match compile(
-        "node",
-        &graph,
-        std::slice::from_ref(&input),
-        &store,
-        &Silent,
-    ) {
-        Ok(c) => c,
+    // Key generation only for the cases that are proved.
+    let quantized = zkinfer::prover::quantize("node", &graph, std::slice::from_ref(&input));
+    let model = match quantized {
+        Ok((m, _)) => m,
         Err(e @ (CoreError::Unsupported(_) | CoreError::Calibration(_))) => {
             return Outcome::Refused(e.to_string())
         }
         Err(e) => return Outcome::Fail(format!("compile: {e}")),
     };
-    let spec = &compiled.model.spec;
+    let spec = &model.spec;
     let q = match quantize_input(&spec.input, &input) {
         Ok(q) => q,
         Err(e) => return Outcome::Fail(format!("quantize: {e}")),
     };
-    let trace = match evaluate(spec, &compiled.model.weights, &q) {
+    let trace = match evaluate(spec, &model.weights, &q) {
         Ok(t) => t,
         Err(e) => return Outcome::Fail(format!("evaluate: {e}")),
     };
@@ -144,15 +139,26 @@ fn classify(dir: &Path, prove: bool) -> Outcome {
         return Outcome::Fail(format!("output {a} vs expected {b} (tolerance {tol:.4})"));
     }
     if prove {
-        let verified = Prover::new(compiled.model.clone(), &store, &Silent)
-            .and_then(|p| p.prove_quantized(&q, &Silent))
-            .map_err(|e| e.to_string())
-            .and_then(|(bundle, _)| {
-                Verifier::new(spec)
-                    .map_err(|e| e.to_string())?
-                    .verify(&bundle)
-                    .map_err(|e| e.to_string())
-            });
+        let store = ParamsStore::default();
+        let verified = compile(
+            "node",
+            &graph,
+            std::slice::from_ref(&input),
+            &store,
+            &Silent,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|compiled| {
+            let spec = compiled.model.spec.clone();
+            let prover = Prover::new(compiled.model, &store, &Silent).map_err(|e| e.to_string())?;
+            let (bundle, _) = prover
+                .prove_quantized(&q, &Silent)
+                .map_err(|e| e.to_string())?;
+            Verifier::new(&spec)
+                .map_err(|e| e.to_string())?
+                .verify(&bundle)
+                .map_err(|e| e.to_string())
+        });
         if let Err(e) = verified {
             return Outcome::Fail(format!("proof: {e}"));
         }

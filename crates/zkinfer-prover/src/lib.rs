@@ -19,12 +19,26 @@ use zkinfer_core::ir::{lower, Graph};
 use zkinfer_core::model::QuantModel;
 use zkinfer_core::params::ParamsStore;
 use zkinfer_core::progress::{run_stage, Progress, Stage};
-use zkinfer_core::quant::{calibrate, quantize_input};
+use zkinfer_core::quant::{calibrate, quantize_input, CalibrationReport};
 use zkinfer_core::spec::{ModelSpec, FORMAT_VERSION};
 use zkinfer_core::{keys, CoreError};
 
-/// Compiles a float graph: calibration on `samples`, quantization, circuit plan, weight
-/// commitment and verifying-key fingerprint.
+/// Quantizes a float graph: lowering, calibration on `samples`, circuit plan (`k`) and weight
+/// commitment, without key generation (the spec's `vk_fingerprint` stays empty). Enough to run
+/// the integer evaluator; [`compile`] adds the fingerprint a verifier needs.
+pub fn quantize(
+    name: &str,
+    graph: &Graph,
+    samples: &[Vec<f32>],
+) -> Result<(QuantModel, CalibrationReport), CoreError> {
+    let layers = lower(graph)?;
+    let output_shape = graph.output_shape()?;
+    let quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
+    let calibration = quantized.report.clone();
+    Ok((QuantModel::from_quantized(quantized)?, calibration))
+}
+
+/// Compiles a float graph: [`quantize`], then the verifying-key fingerprint.
 pub fn compile(
     name: &str,
     graph: &Graph,
@@ -32,11 +46,7 @@ pub fn compile(
     store: &ParamsStore,
     progress: &dyn Progress,
 ) -> Result<CompiledModel, CoreError> {
-    let layers = lower(graph)?;
-    let output_shape = graph.output_shape()?;
-    let quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
-    let calibration = quantized.report.clone();
-    let mut model = QuantModel::from_quantized(quantized)?;
+    let (mut model, calibration) = quantize(name, graph, samples)?;
     let plan = CircuitPlan::from_spec(&model.spec);
     let params = store.load(plan.k, progress)?;
     let vk = run_stage(progress, Stage::KeyGeneration, || {
