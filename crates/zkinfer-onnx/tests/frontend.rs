@@ -376,9 +376,19 @@ fn unsupported_conv_attributes_name_op_node_and_attribute() {
         "n",
         &[1, 2, 6, 6],
     );
+    // A BatchNormalization with no layer to fold into is a depthwise 1 x 1 convolution.
+    let g = lower_model(&m).unwrap();
+    assert!(g.nodes.iter().any(|n| matches!(
+        &n.op,
+        zkinfer_core::ir::Op::Conv2d(c) if c.groups == 2 && c.window.kernel == [1, 1]
+    )));
+    let mut m = m;
+    if let Some(graph) = m.graph.as_mut() {
+        graph.node[0].attribute.push(int_attr("training_mode", 1));
+    }
     let msg = lower_model(&m).unwrap_err().to_string();
     assert!(
-        msg.contains("BatchNormalization") && msg.contains("folded"),
+        msg.contains("BatchNormalization") && msg.contains("bn") && msg.contains("training_mode"),
         "{msg}"
     );
 }

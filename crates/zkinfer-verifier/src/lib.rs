@@ -41,7 +41,7 @@ pub enum VerifyError {
         got: String,
     },
     /// The bundle bytes are malformed.
-    #[error("proof bundle: {0}")]
+    #[error("{0}")]
     Bundle(CoreError),
     /// The bundle was made for another spec.
     #[error("the proof bundle was made for spec {got}, not {expected}")]
