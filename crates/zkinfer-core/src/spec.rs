@@ -15,7 +15,7 @@ pub const MAX_K: u32 = 22;
 /// Largest tensor length a spec may name.
 pub const MAX_LEN: usize = 1 << 20;
 /// Largest number of layers a spec may name.
-pub const MAX_LAYERS: usize = 64;
+pub const MAX_LAYERS: usize = 512;
 /// Largest fixed-point scale exponent.
 pub const MAX_SCALE: u32 = 24;
 /// Largest number of values a gather layer reads.
