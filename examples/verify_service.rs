@@ -63,11 +63,8 @@ fn error(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn verifier(models: &Models, name: &str) -> Result<Arc<Verifier>, Response> {
-    models
-        .get(name)
-        .cloned()
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("unknown model {name}")))
+fn unknown(name: &str) -> Response {
+    error(StatusCode::NOT_FOUND, format!("unknown model {name}"))
 }
 
 async fn list(State(models): State<Models>) -> Json<Value> {
@@ -90,9 +87,8 @@ async fn verify_one(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let v = match verifier(&models, &name) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = models.get(&name).cloned() else {
+        return unknown(&name);
     };
     match tokio::task::spawn_blocking(move || v.verify_bytes(&body)).await {
         Ok(result) => Json(verdict(result)).into_response(),
@@ -126,9 +122,8 @@ async fn verify_batch(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let v = match verifier(&models, &name) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = models.get(&name).cloned() else {
+        return unknown(&name);
     };
     let verdicts =
         tokio::task::spawn_blocking(move || -> Result<Vec<Value>, String> {

@@ -207,7 +207,8 @@ fn spec_holds_no_weights() {
 fn hostile_specs_are_errors_not_panics() {
     let f = fixture();
     let base = f.compiled.model.spec.clone();
-    let cases: Vec<(&str, Box<dyn Fn(&mut zkinfer::ModelSpec)>)> = vec![
+    type Edit = Box<dyn Fn(&mut zkinfer::ModelSpec)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("version", Box::new(|s| s.format_version = 99)),
         ("k too large", Box::new(|s| s.circuit.k = 40)),
         (

@@ -221,8 +221,8 @@ mod tests {
             .chain((0..PARTIAL_PER_ROW).map(|t| row.aux[2 * t + 1]))
             .collect();
         let eval = |f: &[Fp; VARS]| -> Fp { f.iter().zip(&vars).map(|(a, b)| *a * b).sum() };
-        for t in 0..PARTIAL_PER_ROW {
-            let x = eval(&forms.x[t]) + xc[t];
+        for (t, c) in xc.iter().enumerate().take(PARTIAL_PER_ROW) {
+            let x = eval(&forms.x[t]) + c;
             assert_eq!(x.square().square(), row.aux[2 * t]);
         }
         for j in 0..WIDTH {
