@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Side-by-side EZKL vs zkinfer on the reference models (see scripts/compare_ezkl.py).
+# Installs ezkl from PyPI into a virtualenv (default .venv-ezkl), builds the zkinfer CLI, runs.
+#   scripts/compare_ezkl.sh [--reps N] [circuits/MODEL ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${EZKL_VENV:-.venv-ezkl}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet ezkl onnx numpy
+fi
+cargo build --release -p zkinfer-cli
+exec "$venv/bin/python" scripts/compare_ezkl.py "$@"
