@@ -64,7 +64,15 @@ def ezkl_step(fn, **kwargs):
 def prepare_ezkl(model_dir, work):
     p = lambda f: os.path.join(work, f)
     model, data = os.path.join(model_dir, "model.onnx"), os.path.join(model_dir, "input.json")
-    ezkl_call("gen_settings", model=model, output=p("settings.json"))
+    import ezkl
+    import onnx
+
+    # Symbolic dimensions (a batch dimension) are fixed to 1, as zkinfer reads them.
+    names = {d.dim_param for i in onnx.load(model).graph.input
+             for d in i.type.tensor_type.shape.dim if d.dim_param}
+    run_args = ezkl.PyRunArgs()
+    run_args.variables = [(n, 1) for n in sorted(names)] or [("batch_size", 1)]
+    ezkl_call("gen_settings", model=model, output=p("settings.json"), py_run_args=run_args)
     ezkl_call("calibrate_settings", data=data, model=model, settings=p("settings.json"), target="resources")
     ezkl_call("compile_circuit", model=model, compiled_circuit=p("model.compiled"), settings_path=p("settings.json"))
     logrows = json.load(open(p("settings.json")))["run_args"]["logrows"]
