@@ -30,41 +30,7 @@ struct Data {
 fn op_types(path: &Path) -> Vec<String> {
     let text = std::fs::read(path).unwrap_or_default();
     // Op types appear as protobuf strings; match the ones the suite covers by name.
-    let known = [
-        "Gemm",
-        "MatMul",
-        "Add",
-        "Relu",
-        "Conv",
-        "MaxPool",
-        "AveragePool",
-        "GlobalAveragePool",
-        "BatchNormalization",
-        "Flatten",
-        "Reshape",
-        "Identity",
-        "Sigmoid",
-        "Tanh",
-        "Exp",
-        "Erf",
-        "Gelu",
-        "LeakyRelu",
-        "Clip",
-        "Mul",
-        "Sub",
-        "Transpose",
-        "Concat",
-        "Slice",
-        "Pad",
-        "Squeeze",
-        "Unsqueeze",
-        "ReduceSum",
-        "ReduceMean",
-        "ReduceMax",
-        "LogSoftmax",
-        "Softmax",
-        "LayerNormalization",
-    ];
+    let known = zkinfer::onnx::SUPPORTED;
     let s = String::from_utf8_lossy(&text);
     known
         .iter()

@@ -211,28 +211,7 @@ impl PoolConfig {
         };
         for chunk in chunks {
             self.q_dot.enable(region, *row)?;
-            let mut sum = match &carry {
-                Some((cell, v)) => {
-                    cell.copy_advice(|| "carry", region, self.carry, *row)?;
-                    *v
-                }
-                None => {
-                    region.assign_advice(
-                        || "no carry",
-                        self.carry,
-                        *row,
-                        || Value::known(Fp::zero()),
-                    )?;
-                    Some(0)
-                }
-            };
-            let carried = u64::from(carry.is_some());
-            region.assign_fixed(
-                || "carry multiplier",
-                self.carry_mult,
-                *row,
-                || Value::known(Fp::from(carried)),
-            )?;
+            let mut sum = self.carry_in(region, *row, carry.as_ref(), Some(0))?;
             for p in 0..DOT_WIDTH {
                 let (ca, cb) = (self.a[2 * p], self.a[2 * p + 1]);
                 let m = match chunk.get(p) {
@@ -301,6 +280,40 @@ impl PoolConfig {
         )
     }
 
+    /// Assigns a row's carry: a copy of the previous row's result (carry multiplier 1), or 0
+    /// with multiplier 0 on a chain's first row; returns the value carried in (`start` on a
+    /// first row).
+    fn carry_in(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        carry: Option<&(Cell, Option<i64>)>,
+        start: Option<i64>,
+    ) -> Result<Option<i64>, Error> {
+        let value = match carry {
+            Some((cell, v)) => {
+                cell.copy_advice(|| "carry", region, self.carry, row)?;
+                *v
+            }
+            None => {
+                region.assign_advice(
+                    || "no carry",
+                    self.carry,
+                    row,
+                    || Value::known(Fp::zero()),
+                )?;
+                start
+            }
+        };
+        region.assign_fixed(
+            || "carry multiplier",
+            self.carry_mult,
+            row,
+            || Value::known(Fp::from(u64::from(carry.is_some()))),
+        )?;
+        Ok(value)
+    }
+
     fn max_window(
         &self,
         region: &mut Region<'_, Fp>,
@@ -364,29 +377,7 @@ impl PoolConfig {
         let known = w.iter().all(|s| s.value.is_some());
         for chunk in chunks {
             self.q_sum.enable(region, *row)?;
-            let c_val = match &carry {
-                Some((cell, v)) => {
-                    cell.copy_advice(|| "carry", region, self.carry, *row)?;
-                    *v
-                }
-                None => {
-                    region.assign_advice(
-                        || "no carry",
-                        self.carry,
-                        *row,
-                        || Value::known(Fp::zero()),
-                    )?;
-                    known.then_some(0)
-                }
-            };
-            let carried = u64::from(carry.is_some());
-            region.assign_fixed(
-                || "carry multiplier",
-                self.carry_mult,
-                *row,
-                || Value::known(Fp::from(carried)),
-            )?;
-            let mut sum = c_val;
+            let mut sum = self.carry_in(region, *row, carry.as_ref(), known.then_some(0))?;
             for k in 0..POOL_WIDTH {
                 match chunk.get(k) {
                     Some(s) => {

@@ -2,11 +2,9 @@
 //! they are not already), then one pooling window per remaining position.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::gather::{ravel, strides, unravel};
-use zkinfer_core::ir::{Entry, Gather, Op, Pool, PoolKind};
+use zkinfer_core::ir::{Op, Pool, PoolKind};
 
 use super::broadcast::axis;
-use super::numel;
 use crate::attrs::Attrs;
 use crate::context::{display_name, Context};
 use crate::OnnxError;
@@ -25,25 +23,9 @@ pub fn reduce(cx: &mut Context, name: &str, v: usize, axes: &[usize], kind: Pool
         Op::Reshape(grouped.clone())
     } else {
         let order: Vec<usize> = outer_axes.iter().chain(axes).copied().collect();
-        let permuted: Vec<usize> = order.iter().map(|d| shape[*d]).collect();
-        let st = strides(&shape);
-        let entries = (0..numel(&shape))
-            .map(|flat| {
-                let p = unravel(flat, &permuted);
-                let mut idx = vec![0; rank];
-                for (k, d) in order.iter().enumerate() {
-                    idx[*d] = p[k];
-                }
-                Entry::Value {
-                    input: 0,
-                    index: ravel(&idx, &st),
-                }
-            })
-            .collect();
-        Op::Gather(Gather {
-            entries,
-            shape: grouped.clone(),
-        })
+        let mut gather = super::transpose::permute(&shape, &order);
+        gather.shape = grouped.clone();
+        Op::Gather(gather)
     };
     let g = cx.push_value(format!("{name}/group"), op, vec![v], grouped);
     let pooled = cx.push_value(

@@ -25,12 +25,19 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if sorted != (0..rank).collect::<Vec<_>>() {
         return Err(attrs.unsupported(format!("perm {perm:?} is not a permutation of {rank} axes")));
     }
+    let gather = permute(&shape, &perm);
+    let out = gather.shape.clone();
+    cx.push(node, Op::Gather(gather), vec![v], out)
+}
+
+/// The gather whose output axis `d` is input axis `perm[d]` of an input of shape `shape`.
+pub fn permute(shape: &[usize], perm: &[usize]) -> Gather {
     let out: Vec<usize> = perm.iter().map(|a| shape[*a]).collect();
-    let st = strides(&shape);
+    let st = strides(shape);
     let entries = (0..numel(&out))
         .map(|flat| {
             let o = unravel(flat, &out);
-            let mut idx = vec![0; rank];
+            let mut idx = vec![0; shape.len()];
             for (d, a) in perm.iter().enumerate() {
                 idx[*a] = o[d];
             }
@@ -40,9 +47,8 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             }
         })
         .collect();
-    let gather = Gather {
+    Gather {
         entries,
-        shape: out.clone(),
-    };
-    cx.push(node, Op::Gather(gather), vec![v], out)
+        shape: out,
+    }
 }
