@@ -301,13 +301,8 @@ pub fn float_attention(seed: u64) -> crate::ir::Graph {
     let v = push("v", wv, vec![0]);
     let transpose = |rows: usize, cols: usize| {
         Op::Gather(Gather {
-            entries: (0..rows * cols)
-                .map(|o| Entry::Value {
-                    input: 0,
-                    index: (o % rows) * cols + o / rows,
-                })
-                .collect(),
             shape: vec![cols, rows],
+            ..Gather::transposed(rows, cols, 1)
         })
     };
     let kt = push("k_t", transpose(t, d), vec![k]);

@@ -35,6 +35,23 @@ impl Gather {
         }
     }
 
+    /// The transpose of the leading two axes of input 0, a `[rows, cols, inner]` tensor: output
+    /// `[cols, rows, inner]`.
+    pub fn transposed(rows: usize, cols: usize, inner: usize) -> Self {
+        Gather {
+            entries: (0..rows * cols * inner)
+                .map(|o| {
+                    let (j, i, k) = (o / (rows * inner), (o / inner) % rows, o % inner);
+                    Entry::Value {
+                        input: 0,
+                        index: (i * cols + j) * inner + k,
+                    }
+                })
+                .collect(),
+            shape: vec![cols, rows, inner],
+        }
+    }
+
     /// Whether every entry reads an existing input value.
     pub fn fits(&self, input_lens: &[usize]) -> bool {
         self.entries.len() == self.shape.iter().product::<usize>()
@@ -139,6 +156,11 @@ mod tests {
         assert_eq!(broadcast_indices(&[3, 1], &[3, 2]), vec![0, 0, 1, 1, 2, 2]);
         assert_eq!(broadcast_indices(&[2], &[2, 2]), vec![0, 1, 0, 1]);
         assert_eq!(unravel(5, &[2, 3]), vec![1, 2]);
+        let t = Gather::transposed(2, 3, 1);
+        assert_eq!(
+            t.eval(&[&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]),
+            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
         assert_eq!(ravel(&[1, 2], &strides(&[2, 3])), 5);
     }
 }

@@ -4,7 +4,7 @@
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::geometry::Window;
-use zkinfer_core::ir::{Conv2d, Entry, Gather, Op};
+use zkinfer_core::ir::{Conv2d, Gather, Op};
 
 use super::numel;
 use crate::context::display_name;
@@ -89,21 +89,6 @@ fn standalone(
     let rest = numel(&shape[2..]);
     let name = display_name(node);
     // [N, C, R] -> [C, N, R] (a reshape when N = 1).
-    let swap = |from: [usize; 3]| {
-        let [a, b, r] = from;
-        Gather {
-            entries: (0..a * b * r)
-                .map(|o| {
-                    let (i, j, k) = (o / (b * r), (o / r) % b, o % r);
-                    Entry::Value {
-                        input: 0,
-                        index: (j * a + i) * r + k,
-                    }
-                })
-                .collect(),
-            shape: vec![a, b, r],
-        }
-    };
     let image = vec![1, c, n, rest];
     let x = if n == 1 {
         cx.push_value(
@@ -113,7 +98,7 @@ fn standalone(
             image,
         )
     } else {
-        let g = swap([c, n, rest]);
+        let g = Gather::transposed(n, c, rest);
         cx.push_value(format!("{name}/channels"), Op::Gather(g), vec![v], image)
     };
     let conv = Conv2d {
@@ -134,7 +119,7 @@ fn standalone(
         return cx.push(node, Op::Reshape(shape.clone()), vec![y], shape);
     }
     let y = cx.push_value(name, Op::Conv2d(conv), vec![x], vec![1, c, n, rest]);
-    let mut back = swap([n, c, rest]);
+    let mut back = Gather::transposed(c, n, rest);
     back.shape = shape.clone();
     cx.push(node, Op::Gather(back), vec![y], shape)
 }

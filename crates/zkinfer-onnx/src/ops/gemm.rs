@@ -2,7 +2,7 @@
 //! is transposed by a gather first; a C that varies by row is added as a public constant.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Dense, Entry, Gather, Op};
+use zkinfer_core::ir::{Dense, Gather, Op};
 
 use super::broadcast::constant_to;
 use crate::context::display_name;
@@ -29,13 +29,8 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             // A is [K, M]: gather its transpose [M, K].
             let (k, m) = (*k, *m);
             let t = Gather {
-                entries: (0..m * k)
-                    .map(|o| Entry::Value {
-                        input: 0,
-                        index: (o % k) * m + o / k,
-                    })
-                    .collect(),
                 shape: vec![m, k],
+                ..Gather::transposed(k, m, 1)
             };
             x = cx.push_value(
                 format!("{name}/transpose_a"),
