@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use zkinfer::core::eval::evaluate;
 use zkinfer::core::ir::Graph;
 use zkinfer::core::quant::{dequantize, quantize_input, split_samples};
-use zkinfer::{compile, onnx, read_input_json, CompiledModel, ParamsStore, Silent};
+use zkinfer::{compile_batched, onnx, read_input_json, CompiledModel, ParamsStore, Silent};
 
 /// Folder of a reference model.
 pub fn dir(name: &str) -> PathBuf {
@@ -41,9 +41,14 @@ pub fn graph(name: &str) -> Graph {
 
 /// A reference model compiled with its calibration data.
 pub fn compiled(name: &str) -> CompiledModel {
+    compiled_batched(name, 1)
+}
+
+/// A reference model compiled for circuits of `batch` inferences side by side.
+pub fn compiled_batched(name: &str, batch: usize) -> CompiledModel {
     let g = graph(name);
     let samples = split_samples(&json_input(name, "calibration.json"), g.input_len()).unwrap();
-    compile(name, &g, &samples, &ParamsStore::default(), &Silent).unwrap()
+    compile_batched(name, &g, &samples, batch, &ParamsStore::default(), &Silent).unwrap()
 }
 
 /// Index of the largest value.

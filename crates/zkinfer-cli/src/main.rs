@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use zkinfer::core::quant::split_samples;
 use zkinfer::{
-    compile, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle, Prover,
+    compile_batched, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle, Prover,
     Verifier,
 };
 
@@ -46,12 +46,17 @@ enum Command {
         /// Output public spec (JSON, no weights).
         #[arg(long)]
         spec: PathBuf,
+        /// Inferences one circuit proves side by side (the weights laid out and hashed once);
+        /// `prove` then takes inputs in multiples of this.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
     },
-    /// Prove one inference.
+    /// Prove one inference, or several in one proof.
     Prove {
         /// The compiled model (.zkm).
         model: PathBuf,
-        /// Input (EZKL input JSON).
+        /// Input (EZKL input JSON); an array holding several inputs back to back proves all
+        /// of those inferences in one proof.
         #[arg(long)]
         input: PathBuf,
         /// Output proof bundle.
@@ -110,6 +115,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             calibration,
             out,
             spec,
+            batch,
         } => {
             let graph = onnx::load(&model).map_err(bad)?;
             let samples =
@@ -118,7 +124,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let compiled = compile(&name, &graph, &samples, &store, &bars).map_err(bad)?;
+            let compiled =
+                compile_batched(&name, &graph, &samples, batch, &store, &bars).map_err(bad)?;
             write(&out, &compiled.to_bytes())?;
             write(&spec, compiled.model.spec.to_json().as_bytes())?;
             print_summary(&compiled);
@@ -127,17 +134,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prove { model, input, out } => {
             let compiled = CompiledModel::from_bytes(&read(&model)?)
                 .map_err(|e| bad(format!("{}: {e}", model.display())))?;
-            let x = one_input(&input)?;
+            let xs = split_samples(&one_input(&input)?, compiled.model.spec.input.len())
+                .map_err(|e| bad(format!("{}: {e}", input.display())))?;
             let prover = Prover::new(compiled.model, &store, &bars).map_err(bad)?;
             let start = Instant::now();
-            let (bundle, _) = prover.prove(&x, &bars).map_err(bad)?;
+            let (bundle, _) = prover.prove_batch(&xs, &bars).map_err(bad)?;
             let elapsed = start.elapsed();
             write(&out, &bundle.to_bytes())?;
             let outputs =
                 zkinfer::core::quant::dequantize(&bundle.outputs, prover.spec().output.scale);
-            println!("outputs: {outputs:?}");
+            for y in outputs.chunks(prover.spec().output.len().max(1)) {
+                println!("outputs: {y:?}");
+            }
             println!(
-                "proof: {} bytes in {:.2} s -> {}",
+                "proof: {} inference(s), {} bytes in {:.2} s -> {}",
+                xs.len(),
                 bundle.proof.len(),
                 elapsed.as_secs_f64(),
                 out.display()
@@ -158,7 +169,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 })?;
             let json = serde_json::json!({
                 "valid": true,
-                "outputs": [verified.outputs],
+                "batch": verified.batch,
+                "outputs": verified.outputs.chunks(spec.output.len().max(1)).collect::<Vec<_>>(),
                 "weights_commitment": verified.weights_commitment,
                 "spec_digest": zkinfer::core::digest::hex(&spec.digest()),
             });
@@ -175,6 +187,9 @@ fn print_summary(c: &CompiledModel) {
     let mut cs = zkinfer::core::circuit::column_counts();
     cs.rows = rows.max();
     println!("model      {}", s.name);
+    if s.circuit.batch > 1 {
+        println!("batch      {} inferences per circuit", s.circuit.batch);
+    }
     println!(
         "k          {} ({} rows used of {}: mac {}, rescale {}, commitment {}, table {})",
         s.circuit.k,

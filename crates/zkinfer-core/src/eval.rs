@@ -31,6 +31,14 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// Value `v`: 0 is the input, `j + 1` the output of layer `j` (empty if out of range).
+    pub fn value(&self, v: usize) -> &[i64] {
+        match v {
+            0 => &self.input,
+            _ => self.layers.get(v - 1).map(|l| &l.out[..]).unwrap_or(&[]),
+        }
+    }
+
     /// Quantized model output.
     pub fn output(&self) -> &[i64] {
         self.layers

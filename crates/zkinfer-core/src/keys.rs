@@ -41,9 +41,31 @@ pub fn fingerprint(vk: &VerifyingKey<EqAffine>) -> [u8; 32] {
     blake2b256(b"zkinfer-vk", format!("{:?}", vk.pinned()).as_bytes())
 }
 
-/// Exact length in bytes of a proof of one circuit of this plan.
-pub fn proof_len(plan: &CircuitPlan) -> usize {
-    CircuitCost::<Eq, ModelCircuit>::measure(plan.k, &keygen_circuit(plan))
-        .proof_size(1)
-        .into()
+/// Largest number of circuits in one proof, and of inferences in one circuit.
+pub const MAX_BATCH: usize = 64;
+
+/// Exact proof lengths of a plan: one inference, and what each further inference of a batch
+/// adds (its advice, lookup and permutation commitments and evaluations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofLength {
+    /// Bytes of a proof of one inference.
+    pub single: usize,
+    /// Bytes each further inference adds.
+    pub per_extra: usize,
+}
+
+impl ProofLength {
+    /// Bytes of a proof of `batch` inferences (`batch >= 1`).
+    pub fn of_batch(&self, batch: usize) -> usize {
+        self.single + self.per_extra * batch.saturating_sub(1)
+    }
+}
+
+/// Exact proof lengths of this plan.
+pub fn proof_len(plan: &CircuitPlan) -> ProofLength {
+    let cost = CircuitCost::<Eq, ModelCircuit>::measure(plan.k, &keygen_circuit(plan));
+    ProofLength {
+        single: cost.proof_size(1).into(),
+        per_extra: cost.marginal_proof_size().into(),
+    }
 }

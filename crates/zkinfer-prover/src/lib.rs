@@ -31,9 +31,27 @@ pub fn quantize(
     graph: &Graph,
     samples: &[Vec<f32>],
 ) -> Result<(QuantModel, CalibrationReport), CoreError> {
+    quantize_batched(name, graph, samples, 1)
+}
+
+/// [`quantize`] for a circuit proving `batch` inferences side by side (the spec's
+/// `circuit.batch`; `k` is picked for all of them).
+pub fn quantize_batched(
+    name: &str,
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    batch: usize,
+) -> Result<(QuantModel, CalibrationReport), CoreError> {
+    if !(1..=keys::MAX_BATCH).contains(&batch) {
+        return Err(CoreError::Unsupported(format!(
+            "a circuit batch of {batch} (1 to {} allowed)",
+            keys::MAX_BATCH
+        )));
+    }
     let layers = lower(graph)?;
     let output_shape = graph.output_shape()?;
-    let quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
+    let mut quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
+    quantized.spec.circuit.batch = batch;
     let calibration = quantized.report.clone();
     Ok((QuantModel::from_quantized(quantized)?, calibration))
 }
@@ -46,7 +64,20 @@ pub fn compile(
     store: &ParamsStore,
     progress: &dyn Progress,
 ) -> Result<CompiledModel, CoreError> {
-    let (mut model, calibration) = quantize(name, graph, samples)?;
+    compile_batched(name, graph, samples, 1, store, progress)
+}
+
+/// [`compile`] for a circuit proving `batch` inferences side by side: the weights are laid
+/// out and hashed once for all of them.
+pub fn compile_batched(
+    name: &str,
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    batch: usize,
+    store: &ParamsStore,
+    progress: &dyn Progress,
+) -> Result<CompiledModel, CoreError> {
+    let (mut model, calibration) = quantize_batched(name, graph, samples, batch)?;
     let plan = CircuitPlan::from_spec(&model.spec);
     let params = store.load(plan.k, progress)?;
     let vk = run_stage(progress, Stage::KeyGeneration, || {
@@ -115,18 +146,66 @@ impl Prover {
         input: &[i64],
         progress: &dyn Progress,
     ) -> Result<(ProofBundle, Trace), CoreError> {
-        let (circuit, public, trace) = ModelCircuit::prove(&self.model, input)?;
+        let (bundle, mut traces) =
+            self.prove_quantized_batch(std::slice::from_ref(&input.to_vec()), progress)?;
+        let trace = traces
+            .pop()
+            .ok_or_else(|| CoreError::Unsupported("an empty batch of inputs".into()))?;
+        Ok((bundle, trace))
+    }
+
+    /// Quantizes several float inputs and proves all their inferences in one proof.
+    pub fn prove_batch(
+        &self,
+        inputs: &[Vec<f32>],
+        progress: &dyn Progress,
+    ) -> Result<(ProofBundle, Vec<Trace>), CoreError> {
+        let q = inputs
+            .iter()
+            .map(|x| quantize_input(&self.model.spec.input, x))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.prove_quantized_batch(&q, progress)
+    }
+
+    /// Proves the inferences of several quantized inputs in one proof. A spec compiled with
+    /// `circuit.batch = n` proves `n` inferences side by side in one circuit (the weights laid
+    /// out and hashed once); a proof holds one or more such circuits (one `create_proof` call:
+    /// the domain, the vanishing argument and the opening are shared), so the number of inputs
+    /// must be a multiple of `n`. The bundle's inputs and outputs are those of every
+    /// inference, concatenated.
+    pub fn prove_quantized_batch(
+        &self,
+        inputs: &[Vec<i64>],
+        progress: &dyn Progress,
+    ) -> Result<(ProofBundle, Vec<Trace>), CoreError> {
+        let copies = self.model.spec.circuit.batch.max(1);
+        if inputs.is_empty() || inputs.len() > keys::MAX_BATCH * copies {
+            return Err(CoreError::Unsupported(format!(
+                "a batch of {} inputs (one proof holds 1 to {} circuits of {copies})",
+                inputs.len(),
+                keys::MAX_BATCH
+            )));
+        }
+        let parts = ModelCircuit::prove_batch(&self.model, inputs)?;
+        let (mut circuits, mut publics, mut traces) = (Vec::new(), Vec::new(), Vec::new());
+        for (circuit, public, trace) in parts {
+            circuits.push(circuit);
+            publics.push(public);
+            traces.extend(trace);
+        }
         let proof = run_stage(
             progress,
             Stage::Proving,
             || -> Result<Vec<u8>, CoreError> {
+                let instances: Vec<[&[_]; 1]> = publics.iter().map(|p| [&p[..]]).collect();
+                let instances: Vec<&[&[_]]> = instances.iter().map(|i| &i[..]).collect();
                 let mut transcript =
                     Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
                 create_proof(
                     &self.params,
                     &self.pk,
-                    &[circuit],
-                    &[&[&public[..]]],
+                    &circuits,
+                    &instances,
                     UnwrapErr(SysRng),
                     &mut transcript,
                 )
@@ -134,13 +213,17 @@ impl Prover {
                 Ok(transcript.finalize())
             },
         )?;
+        drop(circuits);
         let bundle = ProofBundle {
             format_version: FORMAT_VERSION,
             spec_digest: self.model.spec.digest(),
-            inputs: trace.input.clone(),
-            outputs: trace.output().to_vec(),
+            inputs: traces.iter().flat_map(|t| t.input.iter().copied()).collect(),
+            outputs: traces
+                .iter()
+                .flat_map(|t| t.output().iter().copied())
+                .collect(),
             proof,
         };
-        Ok((bundle, trace))
+        Ok((bundle, traces))
     }
 }

@@ -89,7 +89,9 @@ impl VerifyError {
 /// What a valid proof establishes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedOutput {
-    /// Dequantized outputs (flat, row-major).
+    /// Number of inferences the proof covers (inputs and outputs are concatenated).
+    pub batch: usize,
+    /// Dequantized outputs (flat, row-major; one output tensor per inference, in order).
     pub outputs: Vec<f64>,
     /// Quantized outputs.
     pub quantized_outputs: Vec<i64>,
@@ -107,7 +109,7 @@ pub struct Verifier {
     commitment: Fp,
     params: Params<EqAffine>,
     vk: VerifyingKey<EqAffine>,
-    proof_len: usize,
+    proof_len: keys::ProofLength,
 }
 
 impl Verifier {
@@ -157,9 +159,15 @@ impl Verifier {
         &self.spec
     }
 
-    /// Expected proof length in bytes.
+    /// Expected length in bytes of a proof of one inference.
     pub fn proof_len(&self) -> usize {
-        self.proof_len
+        self.proof_len.single
+    }
+
+    /// Expected length in bytes of a proof of `circuits` circuits (each proves the spec's
+    /// `circuit.batch` inferences).
+    pub fn batch_proof_len(&self, circuits: usize) -> usize {
+        self.proof_len.of_batch(circuits)
     }
 
     /// Parses and verifies bundle bytes.
@@ -170,14 +178,16 @@ impl Verifier {
 
     /// Verifies a bundle; on success returns the outputs and the weight commitment.
     pub fn verify(&self, bundle: &ProofBundle) -> Result<VerifiedOutput, VerifyError> {
-        let public = self.check(bundle)?;
+        let publics = self.check(bundle)?;
+        let columns: Vec<[&[Fp]; 1]> = publics.iter().map(|p| [&p[..]]).collect();
+        let instances: Vec<&[&[Fp]]> = columns.iter().map(|c| &c[..]).collect();
         let mut transcript =
             Blake2bRead::<_, EqAffine, Challenge255<EqAffine>>::init(&bundle.proof[..]);
         verify_proof(
             &self.params,
             &self.vk,
             SingleVerifier::new(&self.params),
-            &[&[&public[..]]],
+            &instances,
             &mut transcript,
         )
         .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
@@ -188,13 +198,14 @@ impl Verifier {
     /// verified together with halo2's batch verifier (one multi-scalar multiplication for all
     /// of them); only if that fails is each verified alone, to tell which are invalid.
     pub fn verify_many(&self, bundles: &[ProofBundle]) -> Vec<Result<VerifiedOutput, VerifyError>> {
-        let checked: Vec<Result<Vec<Fp>, VerifyError>> =
+        let checked: Vec<Result<Vec<Vec<Fp>>, VerifyError>> =
             bundles.iter().map(|b| self.check(b)).collect();
         let mut batch = BatchVerifier::new();
         let mut any = false;
         for (bundle, public) in bundles.iter().zip(&checked) {
             if let Ok(public) = public {
-                batch.add_proof(vec![vec![public.clone()]], bundle.proof.clone());
+                let instances = public.iter().map(|p| vec![p.clone()]).collect();
+                batch.add_proof(instances, bundle.proof.clone());
                 any = true;
             }
         }
@@ -210,8 +221,8 @@ impl Verifier {
             .collect()
     }
 
-    /// The structural checks of a bundle; returns its public instance.
-    fn check(&self, bundle: &ProofBundle) -> Result<Vec<Fp>, VerifyError> {
+    /// The structural checks of a bundle; returns the public instance of each inference.
+    fn check(&self, bundle: &ProofBundle) -> Result<Vec<Vec<Fp>>, VerifyError> {
         if bundle.format_version != FORMAT_VERSION {
             return Err(VerifyError::Bundle(CoreError::Format {
                 what: "proof bundle",
@@ -227,26 +238,55 @@ impl Verifier {
                 got: hex(&bundle.spec_digest),
             });
         }
-        check_values("inputs", &bundle.inputs, self.spec.input.len())?;
-        check_values("outputs", &bundle.outputs, self.spec.output.len())?;
-        if bundle.proof.len() != self.proof_len {
+        // One circuit proves `copies` inferences; a proof holds one or more circuits.
+        let copies = self.spec.circuit.batch.max(1);
+        let (input_len, output_len) = (
+            self.spec.input.len() * copies,
+            self.spec.output.len() * copies,
+        );
+        let circuits = batch_size(bundle.inputs.len(), input_len)?;
+        check_values("inputs", &bundle.inputs, circuits * input_len)?;
+        check_values("outputs", &bundle.outputs, circuits * output_len)?;
+        let expected = self.proof_len.of_batch(circuits);
+        if bundle.proof.len() != expected {
             return Err(VerifyError::Length {
                 what: "proof bytes",
-                expected: self.proof_len,
+                expected,
                 got: bundle.proof.len(),
             });
         }
-        Ok(instances(self.commitment, &bundle.inputs, &bundle.outputs))
+        Ok(bundle
+            .inputs
+            .chunks(input_len)
+            .zip(bundle.outputs.chunks(output_len))
+            .map(|(x, y)| instances(self.commitment, x, y))
+            .collect())
     }
 
     fn output(&self, bundle: &ProofBundle) -> VerifiedOutput {
         VerifiedOutput {
+            batch: bundle.inputs.len() / self.spec.input.len().max(1),
             outputs: dequantize(&bundle.outputs, self.spec.output.scale),
             quantized_outputs: bundle.outputs.clone(),
             quantized_inputs: bundle.inputs.clone(),
             weights_commitment: self.spec.weights_commitment.clone(),
         }
     }
+}
+
+/// The number of circuits a bundle with `inputs` input values covers: a whole multiple of
+/// one circuit's input length, from 1 to [`keys::MAX_BATCH`].
+fn batch_size(inputs: usize, input_len: usize) -> Result<usize, VerifyError> {
+    let batch = inputs / input_len.max(1);
+    if batch == 0 || batch > keys::MAX_BATCH || batch * input_len != inputs {
+        let expected = input_len * batch.clamp(1, keys::MAX_BATCH);
+        return Err(VerifyError::Length {
+            what: "inputs (whole circuits of inferences, at most 64 per proof)",
+            expected,
+            got: inputs,
+        });
+    }
+    Ok(batch)
 }
 
 fn check_values(what: &'static str, values: &[i64], expected: usize) -> Result<(), VerifyError> {
@@ -268,5 +308,21 @@ fn check_values(what: &'static str, values: &[i64], expected: usize) -> Result<(
             value: *value,
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_size_counts_whole_inferences() {
+        assert_eq!(batch_size(64, 64).ok(), Some(1));
+        assert_eq!(batch_size(64 * 8, 64).ok(), Some(8));
+        assert!(batch_size(0, 64).is_err());
+        assert!(batch_size(65, 64).is_err());
+        assert!(batch_size(64 * (keys::MAX_BATCH + 1), 64).is_err());
+        // The message names the limit.
+        assert_eq!(keys::MAX_BATCH, 64);
     }
 }

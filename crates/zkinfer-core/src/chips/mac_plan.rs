@@ -67,28 +67,35 @@ pub fn dense_rows(inputs: usize, outputs: usize, batch: usize) -> usize {
     outputs * batch.div_ceil(MAC_GROUPS) * inputs.div_ceil(MAC_WIDTH)
 }
 
-/// Convolution: items are output positions; taps in the padding read the constant zero.
-pub fn conv(window: &Window, out_channels: usize, groups: usize) -> Vec<MacRowPlan> {
+/// Convolution over `copies` inferences side by side (input `c` starts at `c * input_len`):
+/// items are (inference, output position) pairs, so a filter's weights serve every
+/// inference; taps in the padding read the constant zero.
+pub fn conv(window: &Window, out_channels: usize, groups: usize, copies: usize) -> Vec<MacRowPlan> {
     let positions = window.positions();
+    let input_len = window.input.iter().product::<usize>();
     let cin = window.input[0] / groups.max(1);
     blocked(
         out_channels,
-        positions,
+        positions * copies.max(1),
         cin * window.area(),
-        |co, pos, t| {
+        |co, item, t| {
+            let (copy, pos) = (item / positions.max(1), item % positions.max(1));
             let first = crate::ir::conv_first_channel(window.input[0], out_channels, groups, co);
             window
                 .group_tap(pos, t, first)
-                .map_or(XSource::Zero, XSource::Input)
+                .map_or(XSource::Zero, |i| XSource::Input(copy * input_len + i))
         },
-        |co, pos| co * positions + pos,
+        |co, item| {
+            let (copy, pos) = (item / positions.max(1), item % positions.max(1));
+            copy * out_channels * positions + co * positions + pos
+        },
     )
 }
 
-/// Rows of a conv layer without building the plan.
-pub fn conv_rows(window: &Window, out_channels: usize, groups: usize) -> usize {
+/// Rows of a conv layer over `copies` inferences without building the plan.
+pub fn conv_rows(window: &Window, out_channels: usize, groups: usize, copies: usize) -> usize {
     let k = window.input[0] / groups.max(1) * window.area();
-    out_channels * window.positions().div_ceil(MAC_GROUPS) * k.div_ceil(MAC_WIDTH)
+    out_channels * (window.positions() * copies.max(1)).div_ceil(MAC_GROUPS) * k.div_ceil(MAC_WIDTH)
 }
 
 #[cfg(test)]
@@ -104,8 +111,8 @@ mod tests {
             pads: [1, 1, 1, 1],
             dilation: [1, 1],
         };
-        let plan = conv(&w, 3, 1);
-        assert_eq!(plan.len(), conv_rows(&w, 3, 1));
+        let plan = conv(&w, 3, 1, 1);
+        assert_eq!(plan.len(), conv_rows(&w, 3, 1, 1));
         // 18 weights fit one chunk; 16 positions in 8 blocks of 2.
         assert_eq!(plan.len(), 3 * 8);
         assert_eq!(plan[0].reuse, None);
@@ -120,5 +127,26 @@ mod tests {
             .map(|r| r.outputs.iter().flatten().count())
             .sum();
         assert_eq!(outputs, 3 * 16);
+    }
+
+    #[test]
+    fn conv_plan_over_two_inferences_shares_filters() {
+        let w = Window {
+            input: [1, 3, 3],
+            kernel: [2, 2],
+            stride: [1, 1],
+            pads: [0, 0, 0, 0],
+            dilation: [1, 1],
+        };
+        // 4 positions per inference, 2 inferences: 8 items in 4 blocks per filter.
+        let plan = conv(&w, 2, 1, 2);
+        assert_eq!(plan.len(), conv_rows(&w, 2, 1, 2));
+        assert_eq!(plan.len(), 2 * 4);
+        // Block 2 holds the second inference's positions 0 and 1, reading its own input.
+        assert_eq!(plan[2].reuse, Some(0));
+        assert_eq!(plan[2].x[0], XSource::Input(9));
+        assert_eq!(plan[2].outputs[0], Some(2 * 4));
+        // The second filter's second inference, position 3.
+        assert_eq!(plan[7].outputs[1], Some(2 * 4 + 4 + 3));
     }
 }

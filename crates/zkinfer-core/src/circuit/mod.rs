@@ -5,6 +5,8 @@ mod activation_tests;
 #[cfg(test)]
 mod attention_tests;
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod cnn_tests;
 mod edit;
 mod instance;
@@ -64,12 +66,12 @@ pub struct CircuitConfig {
 /// The prover's private values.
 #[derive(Clone, Debug)]
 pub struct CircuitWitness {
-    /// Evaluator trace of the inference.
-    pub trace: Trace,
-    /// The weights.
-    pub weights: ModelWeights,
+    /// Evaluator traces, one per inference the circuit proves.
+    pub traces: Vec<Trace>,
+    /// The weights (shared by the circuits of a batch).
+    pub weights: Arc<ModelWeights>,
     /// The committed message (packed weights, then biases).
-    pub message: Vec<Fp>,
+    pub message: Arc<Vec<Fp>>,
 }
 
 /// One inference of a model as a halo2 circuit.
@@ -132,20 +134,57 @@ impl ModelCircuit {
         model: &crate::model::QuantModel,
         input: &[i64],
     ) -> Result<(Self, Vec<Fp>, Trace), crate::CoreError> {
-        let trace = crate::eval::evaluate(&model.spec, &model.weights, input)?;
-        let message = crate::commit::message(&model.spec, &model.weights);
+        let (circuit, public, mut traces) = Self::prove_batch(model, &[input.to_vec()])?
+            .pop()
+            .ok_or_else(|| crate::CoreError::Unsupported("an empty batch of inputs".into()))?;
+        let trace = traces
+            .pop()
+            .ok_or_else(|| crate::CoreError::Unsupported("an empty batch of inputs".into()))?;
+        Ok((circuit, public, trace))
+    }
+
+    /// The circuits proving the inferences of `inputs` in one proof: each circuit proves
+    /// the plan's `copies` inferences (so `inputs.len()` must be a multiple of it); returns
+    /// every circuit with its public values and its inferences' traces. The weights, their
+    /// packed message and its commitment are computed once and shared by every circuit.
+    #[allow(clippy::type_complexity)] // (circuit, instance column, traces) per circuit
+    pub fn prove_batch(
+        model: &crate::model::QuantModel,
+        inputs: &[Vec<i64>],
+    ) -> Result<Vec<(Self, Vec<Fp>, Vec<Trace>)>, crate::CoreError> {
+        let plan = Arc::new(CircuitPlan::from_spec(&model.spec));
+        let copies = plan.copies.max(1);
+        if inputs.is_empty() || !inputs.len().is_multiple_of(copies) {
+            return Err(crate::CoreError::Unsupported(format!(
+                "{} inputs: this model's circuit proves {copies} inferences at a time",
+                inputs.len()
+            )));
+        }
+        let message = Arc::new(crate::commit::message(&model.spec, &model.weights));
         let commitment =
             crate::commit::commit_message(&crate::poseidon::PoseidonConstants::default(), &message);
-        let public = instances(commitment, &trace.input, trace.output());
-        let circuit = ModelCircuit {
-            plan: Arc::new(CircuitPlan::from_spec(&model.spec)),
-            witness: Some(Arc::new(CircuitWitness {
-                trace: trace.clone(),
-                weights: model.weights.clone(),
-                message,
-            })),
-        };
-        Ok((circuit, public, trace))
+        let weights = Arc::new(model.weights.clone());
+        inputs
+            .chunks(copies)
+            .map(|chunk| {
+                let traces = chunk
+                    .iter()
+                    .map(|x| crate::eval::evaluate(&model.spec, &model.weights, x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let xs: Vec<i64> = traces.iter().flat_map(|t| t.input.clone()).collect();
+                let ys: Vec<i64> = traces.iter().flat_map(|t| t.output().to_vec()).collect();
+                let public = instances(commitment, &xs, &ys);
+                let circuit = ModelCircuit {
+                    plan: plan.clone(),
+                    witness: Some(Arc::new(CircuitWitness {
+                        traces: traces.clone(),
+                        weights: weights.clone(),
+                        message: message.clone(),
+                    })),
+                };
+                Ok((circuit, public, traces))
+            })
+            .collect()
     }
 }
 

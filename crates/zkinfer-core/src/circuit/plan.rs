@@ -37,8 +37,10 @@ pub struct LayerPlan {
 pub struct CircuitPlan {
     /// log2 of the number of rows.
     pub k: u32,
-    /// Input length.
+    /// Input length (of one inference).
     pub input_len: usize,
+    /// Inferences the circuit proves side by side (sharing the weights).
+    pub copies: usize,
     /// Layers.
     pub layers: Vec<LayerPlan>,
     /// Function tables the layers use, in order of first use.
@@ -124,6 +126,7 @@ impl CircuitPlan {
         CircuitPlan {
             k: spec.circuit.k,
             input_len: spec.input.len(),
+            copies: spec.circuit.batch.max(1),
             functions,
             layers: spec
                 .layers
@@ -159,7 +162,7 @@ impl CircuitPlan {
         }
     }
 
-    /// Output length.
+    /// Output length (of one inference).
     pub fn output_len(&self) -> usize {
         self.layers.last().map(|l| l.outputs).unwrap_or(0)
     }
@@ -167,23 +170,26 @@ impl CircuitPlan {
     /// Rows used by each column group.
     pub fn rows(&self, spec: &ModelSpec) -> RowCounts {
         let message = message_len(spec);
+        let n = self.copies.max(1);
         RowCounts {
             mac: self
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
-                    LayerKind::Dense => {
-                        mac_plan::dense_rows(l.inputs / l.batch, l.outputs / l.batch, l.batch)
-                    }
+                    LayerKind::Dense => mac_plan::dense_rows(
+                        l.inputs / l.batch,
+                        l.outputs / l.batch,
+                        l.batch * n,
+                    ),
                     LayerKind::Conv2d {
                         window,
                         out_channels,
                         groups,
-                    } => mac_plan::conv_rows(window, *out_channels, *groups),
+                    } => mac_plan::conv_rows(window, *out_channels, *groups, n),
                     _ => 0,
                 })
                 .sum(),
-            pool: self
+            pool: n * self
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
@@ -202,18 +208,18 @@ impl CircuitPlan {
                     LayerKind::Gather { entries } => pool::constant_rows(const_count(entries)),
                     _ => 0,
                 })
-                .sum(),
-            input: self.input_len + 1,
-            rescale: self
+                .sum::<usize>(),
+            input: n * self.input_len + 1,
+            rescale: n * self
                 .layers
                 .iter()
                 .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
                 .map(|l| l.outputs)
-                .sum(),
+                .sum::<usize>(),
             commitment: SpongeConfig::rows(message),
             table: table::rows(&self.functions).len(),
-            instance: 1 + self.input_len + self.output_len(),
-            constants: 1 + self
+            instance: 1 + n * (self.input_len + self.output_len()),
+            constants: 1 + n * self
                 .layers
                 .iter()
                 .map(|l| match &l.kind {

@@ -21,8 +21,12 @@ pub(super) fn synthesize(
 ) -> Result<(), Error> {
     config.table.load(&mut layouter, &circuit.plan.functions)?;
     let w = circuit.witness.as_deref();
-    let layout = InstanceLayout::new(circuit.plan.input_len, circuit.plan.output_len());
-    let n_in = circuit.plan.input_len;
+    let copies = circuit.plan.copies.max(1);
+    let layout = InstanceLayout::new(
+        circuit.plan.input_len * copies,
+        circuit.plan.output_len() * copies,
+    );
+    let n_in = circuit.plan.input_len * copies;
     let (input_cells, zero): (Vec<Cell>, Cell) = layouter.assign_region(
         || "inputs",
         |mut region| {
@@ -46,194 +50,90 @@ pub(super) fn synthesize(
             Ok((cells, zero))
         },
     )?;
-    // Cells of every value: the input, then each layer's output.
-    let mut values: Vec<Vec<Cell>> = vec![input_cells];
+    // Cells of every value of every inference: the input, then each layer's output.
+    let per_copy = circuit.plan.input_len;
+    let mut values: Vec<Vec<Vec<Cell>>> = input_cells
+        .chunks(per_copy.max(1))
+        .map(|c| vec![c.to_vec()])
+        .collect();
+    values.resize_with(copies, || vec![Vec::new()]);
     let mut packed: Vec<Cell> = Vec::new();
     let mut biases: Vec<Cell> = Vec::new();
     for (i, l) in circuit.plan.layers.iter().enumerate() {
-        let value_of = |v: usize| -> Option<&[i64]> {
-            w.map(|w| match v {
-                0 => &w.trace.input[..],
-                _ => &w.trace.layers[v - 1].out[..],
-            })
-        };
         let src = l.sources.first().copied().ok_or(Error::Synthesis)?;
-        let x = value_of(src);
-        let trace = w.map(|w| &w.trace.layers[i]);
-        let mut pool_x = x.map(<[i64]>::to_vec);
-        if let (
-            Some(v),
-            LayerKind::MaxPool { .. }
-            | LayerKind::AvgPool { .. }
-            | LayerKind::SumPool { .. }
-            | LayerKind::Add { .. }
-            | LayerKind::Mul
-            | LayerKind::MatMul { .. },
-        ) = (pool_x.as_mut(), &l.kind)
-        {
-            edit.pool_inputs(i, v);
-        }
-        let cells = values.get(src).ok_or(Error::Synthesis)?;
-        let slots = |idx: &[usize], weight: i64| -> Vec<Slot<'_>> {
-            idx.iter()
-                .map(|j| Slot {
-                    cell: &cells[*j],
-                    value: pool_x.as_ref().map(|v| v[*j]),
-                    weight,
-                })
-                .collect()
-        };
-        let to_rescale: Vec<Cell> = match &l.kind {
-            LayerKind::Gather { entries } => {
-                let out = gather(
-                    config,
-                    &mut layouter,
-                    edit,
-                    i,
-                    &l.name,
-                    entries,
-                    &l.sources,
-                    &values,
-                )?;
-                values.push(out);
-                continue;
-            }
-            LayerKind::Mul | LayerKind::MatMul { .. } => {
-                let b_cells = values.get(l.sources[1]).ok_or(Error::Synthesis)?;
-                let b_vals = value_of(l.sources[1]);
-                fn slot<'c>(cells: &'c [Cell], vals: Option<&[i64]>, j: usize) -> Slot<'c> {
-                    Slot {
-                        cell: &cells[j],
-                        value: vals.map(|v| v[j]),
-                        weight: 1,
-                    }
-                }
-                let (a_cells, a_vals) = (cells, pool_x.as_deref());
-                let outputs: Vec<Vec<(Slot<'_>, Slot<'_>)>> = match &l.kind {
-                    LayerKind::MatMul { m, k, n } => (0..l.outputs)
-                        .map(|o| {
-                            let (t, r, c) = (o / (m * n), (o / n) % m, o % n);
-                            (0..*k)
-                                .map(|j| {
-                                    (
-                                        slot(a_cells, a_vals, t * m * k + r * k + j),
-                                        slot(b_cells, b_vals, t * k * n + j * n + c),
-                                    )
-                                })
-                                .collect()
-                        })
-                        .collect(),
-                    _ => (0..l.outputs)
-                        .map(|j| vec![(slot(a_cells, a_vals, j), slot(b_cells, b_vals, j))])
-                        .collect(),
-                };
-                config.pool.dot(&mut layouter, &l.name, &outputs)?
-            }
-            LayerKind::SumPool { window } => {
-                let windows: Vec<Vec<Slot<'_>>> =
-                    window.windows().iter().map(|ix| slots(ix, 1)).collect();
-                config
-                    .pool
-                    .assign(&mut layouter, &l.name, false, &windows)?
-            }
-            LayerKind::Dense | LayerKind::Conv2d { .. } => {
-                let plan = match &l.kind {
-                    LayerKind::Conv2d {
-                        window,
-                        out_channels,
-                        groups,
-                    } => mac_plan::conv(window, *out_channels, *groups),
-                    _ => mac_plan::dense(l.inputs / l.batch, l.outputs / l.batch, l.batch),
-                };
-                let k = l.kind.kernel_len(l.inputs / l.batch);
-                let mut rows = mac::witness_rows(&plan, k, x, w.map(|w| &w.weights.layers[i]));
-                if w.is_some() {
-                    edit.mac(i, &mut rows);
-                }
-                let out = config.mac.assign(
-                    &mut layouter,
-                    &l.name,
-                    &plan,
-                    &rows,
-                    cells,
-                    &zero,
-                    l.outputs,
-                )?;
-                packed.extend(out.packed);
-                biases.extend(out.bias);
-                out.acc
-            }
-            LayerKind::MaxPool { window } => {
-                let windows: Vec<Vec<Slot<'_>>> =
-                    window.windows().iter().map(|ix| slots(ix, 1)).collect();
-                let out = config.pool.assign(&mut layouter, &l.name, true, &windows)?;
-                values.push(out);
-                continue;
-            }
-            LayerKind::AvgPool {
-                window,
-                exclude_pad,
-            } => {
-                let m = crate::spec::avg_multipliers(window, l.weight_scale, *exclude_pad);
-                let windows: Vec<Vec<Slot<'_>>> = window
-                    .windows()
-                    .iter()
-                    .zip(m)
-                    .map(|(ix, m)| slots(ix, m))
-                    .collect();
-                config
-                    .pool
-                    .assign(&mut layouter, &l.name, false, &windows)?
-            }
-            LayerKind::Add { subtract } => {
-                let mut operands = Vec::with_capacity(l.sources.len());
-                for (k, src) in l.sources.iter().enumerate() {
-                    let cells = values.get(*src).ok_or(Error::Synthesis)?;
-                    let vals = if k == 0 {
-                        pool_x.as_deref()
-                    } else {
-                        value_of(*src)
-                    };
-                    let magnitude = 1i64 << l.add_shifts.get(k).copied().unwrap_or(0);
-                    let weight = if *subtract && k == 1 {
-                        -magnitude
-                    } else {
-                        magnitude
-                    };
-                    operands.push((cells, vals, weight));
-                }
-                let windows: Vec<Vec<Slot<'_>>> = (0..l.outputs)
-                    .map(|e| {
-                        operands
-                            .iter()
-                            .map(|(cells, vals, weight)| Slot {
-                                cell: &cells[e],
-                                value: vals.map(|v| v[e]),
-                                weight: *weight,
-                            })
-                            .collect()
-                    })
-                    .collect();
-                config
-                    .pool
-                    .assign(&mut layouter, &l.name, false, &windows)?
-            }
-        };
-        let layer = RescaleLayer {
+        let rescale_layer = RescaleLayer {
             name: &l.name,
             shift: l.shift,
             activation_tag: l.activation_tag,
         };
-        let mut rows = rescale::witness_rows(layer, trace, l.outputs);
-        if w.is_some() {
-            edit.rescale(i, &mut rows);
+        let rescale = |layouter: &mut _, copy: usize, to_rescale: &[Cell]| {
+            let trace = w.map(|w| &w.traces[copy].layers[i]);
+            let mut rows = rescale::witness_rows(rescale_layer, trace, l.outputs);
+            if w.is_some() {
+                edit.rescale(i, &mut rows);
+            }
+            config
+                .rescale
+                .assign(layouter, rescale_layer, to_rescale, &rows)
+        };
+        if let LayerKind::Dense | LayerKind::Conv2d { .. } = &l.kind {
+            // One MAC region for every inference: the weights are laid out (and committed)
+            // once, and each row's weights serve the inferences side by side.
+            let plan = match &l.kind {
+                LayerKind::Conv2d {
+                    window,
+                    out_channels,
+                    groups,
+                } => mac_plan::conv(window, *out_channels, *groups, copies),
+                _ => mac_plan::dense(l.inputs / l.batch, l.outputs / l.batch, l.batch * copies),
+            };
+            let cells: Vec<Cell> = values
+                .iter()
+                .map(|v| v.get(src).ok_or(Error::Synthesis))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            let x: Option<Vec<i64>> = w.map(|w| {
+                w.traces
+                    .iter()
+                    .flat_map(|t| t.value(src).iter().copied())
+                    .collect()
+            });
+            let k = l.kind.kernel_len(l.inputs / l.batch);
+            let mut rows =
+                mac::witness_rows(&plan, k, x.as_deref(), w.map(|w| &w.weights.layers[i]));
+            if w.is_some() {
+                edit.mac(i, &mut rows);
+            }
+            let out = config.mac.assign(
+                &mut layouter,
+                &l.name,
+                &plan,
+                &rows,
+                &cells,
+                &zero,
+                l.outputs * copies,
+            )?;
+            packed.extend(out.packed);
+            biases.extend(out.bias);
+            for (copy, acc) in out.acc.chunks(l.outputs.max(1)).enumerate() {
+                let y = rescale(&mut layouter, copy, acc)?;
+                values.get_mut(copy).ok_or(Error::Synthesis)?.push(y);
+            }
+            continue;
         }
-        let out = config
-            .rescale
-            .assign(&mut layouter, layer, &to_rescale, &rows)?;
-        values.push(out);
+        for (copy, copy_values) in values.iter_mut().enumerate() {
+            let trace = w.map(|w| &w.traces[copy]);
+            let cells = layer_cells(config, &mut layouter, edit, i, l, trace, copy_values)?;
+            let out = match cells {
+                LayerCells::Final(out) => out,
+                LayerCells::ToRescale(acc) => rescale(&mut layouter, copy, &acc)?,
+            };
+            copy_values.push(out);
+        }
     }
-    let prev = values.pop().ok_or(Error::Synthesis)?;
     packed.extend(biases);
     let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message));
     if let Some(sw) = sponge_witness.as_mut() {
@@ -243,10 +143,171 @@ pub(super) fn synthesize(
         .sponge
         .commit(&mut layouter, &packed, sponge_witness.as_ref())?;
     layouter.constrain_instance(commitment.cell(), config.instance, layout.commitment())?;
-    for (j, cell) in prev.iter().enumerate() {
-        layouter.constrain_instance(cell.cell(), config.instance, layout.first_output() + j)?;
+    let out_len = circuit.plan.output_len();
+    for (copy, v) in values.iter().enumerate() {
+        let prev = v.last().ok_or(Error::Synthesis)?;
+        for (j, cell) in prev.iter().enumerate() {
+            let row = layout.first_output() + copy * out_len + j;
+            layouter.constrain_instance(cell.cell(), config.instance, row)?;
+        }
     }
     Ok(())
+}
+
+/// What a layer (other than a MAC layer) leaves for one inference.
+enum LayerCells {
+    /// Its output cells (maximum pools and gathers have no rescale).
+    Final(Vec<Cell>),
+    /// Accumulators for the rescale.
+    ToRescale(Vec<Cell>),
+}
+
+/// Lays out one inference's copy of a pooling, addition, product or gather layer.
+#[allow(clippy::too_many_arguments)] // the layer's place in the synthesis loop
+fn layer_cells(
+    config: &CircuitConfig,
+    layouter: &mut impl Layouter<Fp>,
+    edit: &dyn WitnessEdit,
+    i: usize,
+    l: &super::LayerPlan,
+    trace: Option<&crate::eval::Trace>,
+    values: &[Vec<Cell>],
+) -> Result<LayerCells, Error> {
+    let value_of = |v: usize| -> Option<&[i64]> { trace.map(|t| t.value(v)) };
+    let src = l.sources.first().copied().ok_or(Error::Synthesis)?;
+    let x = value_of(src);
+    let mut pool_x = x.map(<[i64]>::to_vec);
+    if let (
+        Some(v),
+        LayerKind::MaxPool { .. }
+        | LayerKind::AvgPool { .. }
+        | LayerKind::SumPool { .. }
+        | LayerKind::Add { .. }
+        | LayerKind::Mul
+        | LayerKind::MatMul { .. },
+    ) = (pool_x.as_mut(), &l.kind)
+    {
+        edit.pool_inputs(i, v);
+    }
+    let cells = values.get(src).ok_or(Error::Synthesis)?;
+    let slots = |idx: &[usize], weight: i64| -> Vec<Slot<'_>> {
+        idx.iter()
+            .map(|j| Slot {
+                cell: &cells[*j],
+                value: pool_x.as_ref().map(|v| v[*j]),
+                weight,
+            })
+            .collect()
+    };
+    let to_rescale: Vec<Cell> = match &l.kind {
+        LayerKind::Gather { entries } => {
+            let out = gather(
+                config,
+                layouter,
+                edit,
+                i,
+                &l.name,
+                entries,
+                &l.sources,
+                values,
+            )?;
+            return Ok(LayerCells::Final(out));
+        }
+        LayerKind::Mul | LayerKind::MatMul { .. } => {
+            let b_cells = values.get(l.sources[1]).ok_or(Error::Synthesis)?;
+            let b_vals = value_of(l.sources[1]);
+            fn slot<'c>(cells: &'c [Cell], vals: Option<&[i64]>, j: usize) -> Slot<'c> {
+                Slot {
+                    cell: &cells[j],
+                    value: vals.map(|v| v[j]),
+                    weight: 1,
+                }
+            }
+            let (a_cells, a_vals) = (cells, pool_x.as_deref());
+            let outputs: Vec<Vec<(Slot<'_>, Slot<'_>)>> = match &l.kind {
+                LayerKind::MatMul { m, k, n } => (0..l.outputs)
+                    .map(|o| {
+                        let (t, r, c) = (o / (m * n), (o / n) % m, o % n);
+                        (0..*k)
+                            .map(|j| {
+                                (
+                                    slot(a_cells, a_vals, t * m * k + r * k + j),
+                                    slot(b_cells, b_vals, t * k * n + j * n + c),
+                                )
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                _ => (0..l.outputs)
+                    .map(|j| vec![(slot(a_cells, a_vals, j), slot(b_cells, b_vals, j))])
+                    .collect(),
+            };
+            config.pool.dot(layouter, &l.name, &outputs)?
+        }
+        LayerKind::SumPool { window } => {
+            let windows: Vec<Vec<Slot<'_>>> =
+                window.windows().iter().map(|ix| slots(ix, 1)).collect();
+            config
+                .pool
+                .assign(layouter, &l.name, false, &windows)?
+        }
+        LayerKind::Dense | LayerKind::Conv2d { .. } => return Err(Error::Synthesis),
+        LayerKind::MaxPool { window } => {
+            let windows: Vec<Vec<Slot<'_>>> =
+                window.windows().iter().map(|ix| slots(ix, 1)).collect();
+            let out = config.pool.assign(layouter, &l.name, true, &windows)?;
+            return Ok(LayerCells::Final(out));
+        }
+        LayerKind::AvgPool {
+            window,
+            exclude_pad,
+        } => {
+            let m = crate::spec::avg_multipliers(window, l.weight_scale, *exclude_pad);
+            let windows: Vec<Vec<Slot<'_>>> = window
+                .windows()
+                .iter()
+                .zip(m)
+                .map(|(ix, m)| slots(ix, m))
+                .collect();
+            config
+                .pool
+                .assign(layouter, &l.name, false, &windows)?
+        }
+        LayerKind::Add { subtract } => {
+            let mut operands = Vec::with_capacity(l.sources.len());
+            for (k, src) in l.sources.iter().enumerate() {
+                let cells = values.get(*src).ok_or(Error::Synthesis)?;
+                let vals = if k == 0 {
+                    pool_x.as_deref()
+                } else {
+                    value_of(*src)
+                };
+                let magnitude = 1i64 << l.add_shifts.get(k).copied().unwrap_or(0);
+                let weight = if *subtract && k == 1 {
+                    -magnitude
+                } else {
+                    magnitude
+                };
+                operands.push((cells, vals, weight));
+            }
+            let windows: Vec<Vec<Slot<'_>>> = (0..l.outputs)
+                .map(|e| {
+                    operands
+                        .iter()
+                        .map(|(cells, vals, weight)| Slot {
+                            cell: &cells[e],
+                            value: vals.map(|v| v[e]),
+                            weight: *weight,
+                        })
+                        .collect()
+                })
+                .collect();
+            config
+                .pool
+                .assign(layouter, &l.name, false, &windows)?
+        }
+    };
+    Ok(LayerCells::ToRescale(to_rescale))
 }
 
 /// A gather layer's cells: the source cells it names, and constant cells bound to their

@@ -432,6 +432,7 @@ fn build(
             mac_width: crate::circuit::MAC_WIDTH,
             hash_lanes: crate::circuit::HASH_LANES,
             value_bits: crate::VALUE_BITS,
+            batch: 1,
         },
         weights_commitment: String::new(),
         vk_fingerprint: String::new(),

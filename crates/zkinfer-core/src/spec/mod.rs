@@ -9,7 +9,7 @@ use crate::CoreError;
 mod validate;
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Smallest `k` a spec may name (the lookup table needs 2^10 rows).
 pub const MIN_K: u32 = 10;
 /// Largest `k` a spec may name.
@@ -328,7 +328,11 @@ pub struct CircuitSpec {
     pub hash_lanes: usize,
     /// Bits of activations and weights.
     pub value_bits: u32,
+    /// Inferences one circuit proves side by side (sharing its weights and commitment).
+    #[serde(default = "one")]
+    pub batch: usize,
 }
+
 
 /// The public description of a compiled model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

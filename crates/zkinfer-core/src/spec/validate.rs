@@ -22,6 +22,13 @@ impl ModelSpec {
         if !(MIN_K..=MAX_K).contains(&c.k) {
             return bad(format!("k = {} outside [{MIN_K}, {MAX_K}]", c.k));
         }
+        if !(1..=crate::keys::MAX_BATCH).contains(&c.batch) {
+            return bad(format!(
+                "circuit batch {} outside [1, {}]",
+                c.batch,
+                crate::keys::MAX_BATCH
+            ));
+        }
         if c.mac_width != crate::circuit::MAC_WIDTH
             || c.hash_lanes != crate::circuit::HASH_LANES
             || c.value_bits != VALUE_BITS
