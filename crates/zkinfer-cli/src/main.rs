@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::{
     compile_batched, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle, Prover,
@@ -48,8 +49,12 @@ enum Command {
         spec: PathBuf,
         /// Inferences one circuit proves side by side (the weights laid out and hashed once);
         /// `prove` then takes inputs in multiples of this.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, conflicts_with = "inferences")]
         batch: usize,
+        /// Plan for proving this many inferences per proof: the cost model picks the
+        /// inferences per circuit (`--batch`) that proves them fastest.
+        #[arg(long)]
+        inferences: Option<usize>,
     },
     /// Prove one inference, or several in one proof.
     Prove {
@@ -116,6 +121,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out,
             spec,
             batch,
+            inferences,
         } => {
             let graph = onnx::load(&model).map_err(bad)?;
             let samples =
@@ -124,6 +130,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let batch = match inferences {
+                None => batch,
+                Some(n) => {
+                    let (model, _) =
+                        zkinfer::prover::quantize(&name, &graph, &samples).map_err(bad)?;
+                    let (copies, p) = CostModel::default()
+                        .plan_batch(&model.spec, n)
+                        .map_err(bad)?;
+                    println!(
+                        "plan       {n} inferences: {copies} per circuit, {} circuit(s) at k = {}, predicted create_proof {:.1} s",
+                        p.circuits, p.k, p.create_proof_s
+                    );
+                    copies
+                }
+            };
             let compiled =
                 compile_batched(&name, &graph, &samples, batch, &store, &bars).map_err(bad)?;
             write(&out, &compiled.to_bytes())?;
@@ -146,6 +167,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             for y in outputs.chunks(prover.spec().output.len().max(1)) {
                 println!("outputs: {y:?}");
             }
+            let copies = prover.spec().circuit.batch.max(1);
+            let p = CostModel::default().predict(prover.spec(), xs.len().div_ceil(copies));
+            println!(
+                "predicted: create_proof {:.2} s, prove {:.2} s, peak RSS {:.0} MB",
+                p.create_proof_s,
+                p.prove_s(),
+                p.peak_rss_bytes / 1e6
+            );
             println!(
                 "proof: {} inference(s), {} bytes in {:.2} s -> {}",
                 xs.len(),
@@ -227,6 +256,18 @@ fn print_summary(c: &CompiledModel) {
             l.activation
         );
     }
+    let model = CostModel::default();
+    let p = model.predict(s, 1);
+    println!(
+        "predicted  prove {:.1} s (keys {:.1} s + create_proof {:.1} s), peak RSS {:.0} MB, proof {} bytes; {} inference(s) per circuit fit k = {}",
+        p.prove_s(),
+        p.keygen_s,
+        p.create_proof_s,
+        p.peak_rss_bytes / 1e6,
+        model.proof_bytes(s, 1),
+        model.free_batch(s),
+        s.circuit.k
+    );
     println!("commitment {}", s.weights_commitment);
     println!("vk         {}", s.vk_fingerprint);
     let r = &c.calibration;

@@ -15,6 +15,7 @@ pub mod artifacts;
 pub mod chips;
 pub mod circuit;
 pub mod commit;
+pub mod cost;
 pub mod digest;
 pub mod error;
 pub mod eval;

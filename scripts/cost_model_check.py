@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Checks the cost model printed by `zkinfer compile` against measured proving runs.
+
+For each case (model folder, inferences per circuit, inferences per proof) it compiles the
+model, reads the prediction, proves under /usr/bin/time and prints predicted and measured
+create_proof time, `prove` wall time and peak RSS, with the relative errors.
+Usage: scripts/cost_model_check.py [--zkinfer target/release/zkinfer]
+"""
+import argparse, json, os, re, subprocess, sys, tempfile
+
+CASES = [
+    # (model, inferences per circuit, inferences per proof)
+    ("mlp_digits", 1, 1),
+    ("mlp_digits", 8, 8),
+    ("mlp_digits", 1, 8),
+    ("attention", 1, 1),
+    ("lenet5", 1, 1),
+    ("cifar_resnet", 1, 1),
+    ("lenet5", 2, 2),
+]
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--zkinfer", default="target/release/zkinfer")
+    args = ap.parse_args()
+    z = args.zkinfer
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for model, batch, n in CASES:
+            d = os.path.join("circuits", model)
+            zkm, spec = os.path.join(tmp, "m.zkm"), os.path.join(tmp, "m.json")
+            out = run([z, "compile", f"{d}/model.onnx", "--calibration", f"{d}/calibration.json",
+                       "--out", zkm, "--spec", spec, "--batch", str(batch)]).stdout
+            k = int(re.search(r"^k +(\d+)", out, re.M).group(1))
+            circuits = n // batch
+            spec_json = json.load(open(spec))
+            length = 1
+            for s in spec_json["input"]["shape"]:
+                length *= s
+            data = json.load(open(f"{d}/test.json"))["input_data"][0][: length * n]
+            inp = os.path.join(tmp, "in.json")
+            json.dump({"input_data": [data]}, open(inp, "w"))
+            r = run(["/usr/bin/time", "-f", "TIME %e %M", z, "prove", zkm, "--input", inp,
+                     "--out", os.path.join(tmp, "p.bin")])
+            cp = float(re.search(r"bytes in ([\d.]+) s", r.stdout).group(1))
+            m = re.search(r"predicted: create_proof ([\d.]+) s, prove ([\d.]+) s, peak RSS (\d+) MB",
+                          r.stdout)
+            pred_cp, pred_wall, pred_rss = float(m.group(1)), float(m.group(2)), float(m.group(3))
+            wall, rss_kb = re.search(r"TIME ([\d.]+) (\d+)", r.stderr).groups()
+            rows.append((model, batch, circuits, k, pred_cp, cp, pred_wall, float(wall),
+                         pred_rss, int(rss_kb) / 1e3))
+    print("| model | inferences per circuit | circuits | k | create_proof predicted | measured | error "
+          "| prove wall predicted | measured | error | peak RSS predicted | measured | error |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    errs = []
+    for model, b, c, k, pc, mc, pw, mw, pr, mr in rows:
+        e = [(pc - mc) / mc, (pw - mw) / mw, (pr - mr) / mr]
+        errs.append(e)
+        print(f"| {model} | {b} | {c} | {k} | {pc:.2f} s | {mc:.2f} s | {100*e[0]:+.0f}% | {pw:.2f} s "
+              f"| {mw:.2f} s | {100*e[1]:+.0f}% | {pr:.0f} MB | {mr:.0f} MB | {100*e[2]:+.0f}% |")
+    for i, what in enumerate(["create_proof", "prove wall", "peak RSS"]):
+        v = [abs(e[i]) for e in errs]
+        print(f"{what}: mean |error| {100*sum(v)/len(v):.1f}%, max {100*max(v):.1f}%")
+
+
+if __name__ == "__main__":
+    main()
