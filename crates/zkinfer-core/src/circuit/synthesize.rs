@@ -22,6 +22,9 @@ pub(super) fn synthesize(
     config.table.load(&mut layouter, &circuit.plan.functions)?;
     let w = circuit.witness.as_deref();
     let copies = circuit.plan.copies.max(1);
+    if w.is_some_and(|w| w.traces.len() != copies) {
+        return Err(Error::Synthesis);
+    }
     let layout = InstanceLayout::new(
         circuit.plan.input_len * copies,
         circuit.plan.output_len() * copies,
