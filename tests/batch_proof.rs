@@ -113,16 +113,28 @@ fn inferences_side_by_side_in_one_circuit() {
     }
     // The same weights commitment as the one-inference compilation.
     let single = compiled("mlp_digits");
-    assert_eq!(spec.weights_commitment, single.model.spec.weights_commitment);
+    assert_eq!(
+        spec.weights_commitment,
+        single.model.spec.weights_commitment
+    );
     // The second inference's output changed, or three inferences' values only: rejected.
     let mut b = bundle.clone();
     b.outputs[m] += 1;
-    assert!(matches!(verifier.verify(&b), Err(VerifyError::InvalidProof(_))));
+    assert!(matches!(
+        verifier.verify(&b),
+        Err(VerifyError::InvalidProof(_))
+    ));
     let mut b = bundle.clone();
     b.inputs.truncate(3 * n);
     b.outputs.truncate(3 * m);
-    assert!(matches!(verifier.verify(&b), Err(VerifyError::Length { .. })));
+    assert!(matches!(
+        verifier.verify(&b),
+        Err(VerifyError::Length { .. })
+    ));
     // A verifier of the one-inference spec rejects it.
     let other = Verifier::with_store(&single.model.spec, &store, &Silent).unwrap();
-    assert!(matches!(other.verify(&bundle), Err(VerifyError::SpecDigest { .. })));
+    assert!(matches!(
+        other.verify(&bundle),
+        Err(VerifyError::SpecDigest { .. })
+    ));
 }

@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::{
-    compile_batched, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle, Prover,
-    Verifier,
+    compile_batched, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle,
+    Prover, Verifier,
 };
 
 use progress::Bars;

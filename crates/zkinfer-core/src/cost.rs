@@ -134,7 +134,7 @@ impl CostModel {
             )));
         }
         let mut best: Option<(f64, f64, usize, u32)> = None;
-        for copies in (1..=inferences.min(MAX_BATCH)).filter(|c| inferences % c == 0) {
+        for copies in (1..=inferences.min(MAX_BATCH)).filter(|c| inferences.is_multiple_of(*c)) {
             let circuits = inferences / copies;
             if circuits > MAX_BATCH {
                 continue;

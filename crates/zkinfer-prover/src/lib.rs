@@ -217,7 +217,10 @@ impl Prover {
         let bundle = ProofBundle {
             format_version: FORMAT_VERSION,
             spec_digest: self.model.spec.digest(),
-            inputs: traces.iter().flat_map(|t| t.input.iter().copied()).collect(),
+            inputs: traces
+                .iter()
+                .flat_map(|t| t.input.iter().copied())
+                .collect(),
             outputs: traces
                 .iter()
                 .flat_map(|t| t.output().iter().copied())

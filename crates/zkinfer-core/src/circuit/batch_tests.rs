@@ -70,10 +70,7 @@ fn check<E: WitnessEdit + Clone + Default>(
     edit: E,
     change_public: impl Fn(&mut Vec<Fp>),
 ) -> bool {
-    let (circuit, mut public, _) = ModelCircuit::prove_batch(m, inputs)
-        .unwrap()
-        .pop()
-        .unwrap();
+    let (circuit, mut public, _) = ModelCircuit::prove_batch(m, inputs).unwrap().pop().unwrap();
     change_public(&mut public);
     MockProver::run(
         m.spec.circuit.k,

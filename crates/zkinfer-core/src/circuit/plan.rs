@@ -176,11 +176,9 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
-                    LayerKind::Dense => mac_plan::dense_rows(
-                        l.inputs / l.batch,
-                        l.outputs / l.batch,
-                        l.batch * n,
-                    ),
+                    LayerKind::Dense => {
+                        mac_plan::dense_rows(l.inputs / l.batch, l.outputs / l.batch, l.batch * n)
+                    }
                     LayerKind::Conv2d {
                         window,
                         out_channels,

@@ -205,14 +205,7 @@ fn layer_cells(
     let to_rescale: Vec<Cell> = match &l.kind {
         LayerKind::Gather { entries } => {
             let out = gather(
-                config,
-                layouter,
-                edit,
-                i,
-                &l.name,
-                entries,
-                &l.sources,
-                values,
+                config, layouter, edit, i, &l.name, entries, &l.sources, values,
             )?;
             return Ok(LayerCells::Final(out));
         }
@@ -250,9 +243,7 @@ fn layer_cells(
         LayerKind::SumPool { window } => {
             let windows: Vec<Vec<Slot<'_>>> =
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
-            config
-                .pool
-                .assign(layouter, &l.name, false, &windows)?
+            config.pool.assign(layouter, &l.name, false, &windows)?
         }
         LayerKind::Dense | LayerKind::Conv2d { .. } => return Err(Error::Synthesis),
         LayerKind::MaxPool { window } => {
@@ -272,9 +263,7 @@ fn layer_cells(
                 .zip(m)
                 .map(|(ix, m)| slots(ix, m))
                 .collect();
-            config
-                .pool
-                .assign(layouter, &l.name, false, &windows)?
+            config.pool.assign(layouter, &l.name, false, &windows)?
         }
         LayerKind::Add { subtract } => {
             let mut operands = Vec::with_capacity(l.sources.len());
@@ -305,9 +294,7 @@ fn layer_cells(
                         .collect()
                 })
                 .collect();
-            config
-                .pool
-                .assign(layouter, &l.name, false, &windows)?
+            config.pool.assign(layouter, &l.name, false, &windows)?
         }
     };
     Ok(LayerCells::ToRescale(to_rescale))

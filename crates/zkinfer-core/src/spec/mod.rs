@@ -333,7 +333,6 @@ pub struct CircuitSpec {
     pub batch: usize,
 }
 
-
 /// The public description of a compiled model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
