@@ -7,18 +7,25 @@ mod common;
 use common::*;
 use zkinfer::core::eval::evaluate;
 use zkinfer::core::quant::quantize_input;
-use zkinfer::{ParamsStore, ProofBundle, Prover, Silent, Verifier, VerifyError};
+use zkinfer::{CompiledModel, ParamsStore, ProofBundle, Prover, Silent, Verifier, VerifyError};
+
+/// A prover and a verifier of a compiled model, and `count` inputs from its test data.
+fn setup(compiled: &CompiledModel, count: usize) -> (Prover, Verifier, Vec<Vec<f32>>) {
+    let store = ParamsStore::default();
+    let prover = Prover::new(compiled.model.clone(), &store, &Silent).unwrap();
+    let verifier = Verifier::with_store(&compiled.model.spec, &store, &Silent).unwrap();
+    let n = compiled.model.spec.input.len();
+    let data = json_input("mlp_digits", "test.json");
+    let xs = data.chunks(n).take(count).map(<[f32]>::to_vec).collect();
+    (prover, verifier, xs)
+}
 
 #[test]
 fn a_batch_of_inferences_is_one_proof() {
     let compiled = compiled("mlp_digits");
     let spec = &compiled.model.spec;
-    let store = ParamsStore::default();
-    let prover = Prover::new(compiled.model.clone(), &store, &Silent).unwrap();
-    let verifier = Verifier::with_store(spec, &store, &Silent).unwrap();
+    let (prover, verifier, xs) = setup(&compiled, 3);
     let (n, m) = (spec.input.len(), spec.output.len());
-    let data = json_input("mlp_digits", "test.json");
-    let xs: Vec<Vec<f32>> = data.chunks(n).take(3).map(<[f32]>::to_vec).collect();
 
     let (bundle, traces) = prover.prove_batch(&xs, &Silent).unwrap();
     assert_eq!(traces.len(), 3);
@@ -93,12 +100,8 @@ fn inferences_side_by_side_in_one_circuit() {
     let batched = compiled_batched("mlp_digits", 2);
     let spec = &batched.model.spec;
     assert_eq!(spec.circuit.batch, 2);
-    let store = ParamsStore::default();
-    let prover = Prover::new(batched.model.clone(), &store, &Silent).unwrap();
-    let verifier = Verifier::with_store(spec, &store, &Silent).unwrap();
+    let (prover, verifier, xs) = setup(&batched, 4);
     let (n, m) = (spec.input.len(), spec.output.len());
-    let data = json_input("mlp_digits", "test.json");
-    let xs: Vec<Vec<f32>> = data.chunks(n).take(4).map(<[f32]>::to_vec).collect();
     // An odd number of inputs does not fill whole circuits.
     assert!(prover.prove_batch(&xs[..3], &Silent).is_err());
     // Four inputs: two circuits of two inferences in one proof.
@@ -132,7 +135,7 @@ fn inferences_side_by_side_in_one_circuit() {
         Err(VerifyError::Length { .. })
     ));
     // A verifier of the one-inference spec rejects it.
-    let other = Verifier::with_store(&single.model.spec, &store, &Silent).unwrap();
+    let other = Verifier::with_store(&single.model.spec, &ParamsStore::default(), &Silent).unwrap();
     assert!(matches!(
         other.verify(&bundle),
         Err(VerifyError::SpecDigest { .. })

@@ -93,6 +93,11 @@ impl CostModel {
         self.proof_base_s + (1u64 << k) as f64 * circuits as f64 * self.row_s
     }
 
+    /// Predicted peak resident bytes of proving `circuits` circuits of `2^k` rows.
+    pub fn peak_rss_bytes(&self, k: u32, circuits: usize) -> f64 {
+        (1u64 << k) as f64 * (self.shared_row_bytes + circuits as f64 * self.circuit_row_bytes)
+    }
+
     /// Prediction for a proof of `circuits` circuits of this spec (its `circuit.batch` and
     /// `circuit.k` as compiled).
     pub fn predict(&self, spec: &ModelSpec, circuits: usize) -> Prediction {
@@ -109,7 +114,7 @@ impl CostModel {
             columns,
             create_proof_s: self.create_proof_s(k, circuits),
             keygen_s: self.keygen_base_s + n * self.keygen_row_s,
-            peak_rss_bytes: n * (self.shared_row_bytes + circuits as f64 * self.circuit_row_bytes),
+            peak_rss_bytes: self.peak_rss_bytes(k, circuits),
         }
     }
 
@@ -145,8 +150,7 @@ impl CostModel {
                 continue;
             };
             let t = self.create_proof_s(k, circuits);
-            let n = (1u64 << k) as f64;
-            let rss = n * (self.shared_row_bytes + circuits as f64 * self.circuit_row_bytes);
+            let rss = self.peak_rss_bytes(k, circuits);
             let better = match best {
                 None => true,
                 Some((bt, brss, _, _)) => t < bt * 0.999 || (t <= bt * 1.001 && rss < brss),

@@ -2,8 +2,6 @@
 //! activations, reductions, the reciprocal table): the honest witness passes, the quantized
 //! block tracks the float one, and corrupted cells are rejected.
 
-use halo2_proofs::dev::MockProver;
-
 use super::*;
 use crate::chips::rescale::RescaleRow;
 use crate::model::QuantModel;
@@ -56,14 +54,7 @@ impl WitnessEdit for Edit {
 
 fn passes(m: &QuantModel, input: &[i64], edit: Edit) -> bool {
     let (circuit, public, _) = ModelCircuit::prove(m, input).unwrap();
-    MockProver::run(
-        m.spec.circuit.k,
-        &EditedCircuit { circuit, edit },
-        vec![public],
-    )
-    .unwrap()
-    .verify()
-    .is_ok()
+    EditedCircuit { circuit, edit }.mock_passes(m.spec.circuit.k, public)
 }
 
 #[test]

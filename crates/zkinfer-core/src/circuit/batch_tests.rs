@@ -2,7 +2,6 @@
 //! passes with every inference's outputs public; a corrupted cell of the second inference,
 //! its weights changed, or its public values swapped with the first's are rejected.
 
-use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::Fp;
 
 use super::*;
@@ -72,14 +71,7 @@ fn check<E: WitnessEdit + Clone + Default>(
 ) -> bool {
     let (circuit, mut public, _) = ModelCircuit::prove_batch(m, inputs).unwrap().pop().unwrap();
     change_public(&mut public);
-    MockProver::run(
-        m.spec.circuit.k,
-        &EditedCircuit { circuit, edit },
-        vec![public],
-    )
-    .unwrap()
-    .verify()
-    .is_ok()
+    EditedCircuit { circuit, edit }.mock_passes(m.spec.circuit.k, public)
 }
 
 #[test]

@@ -24,13 +24,7 @@ fn passes<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
 
 fn passes_with<E: WitnessEdit + Clone + Default>(m: &QuantModel, input: &[i64], edit: E) -> bool {
     let (circuit, public, _) = ModelCircuit::prove(m, input).unwrap();
-    let prover = MockProver::run(
-        m.spec.circuit.k,
-        &EditedCircuit { circuit, edit },
-        vec![public],
-    )
-    .unwrap();
-    prover.verify().is_ok()
+    EditedCircuit { circuit, edit }.mock_passes(m.spec.circuit.k, public)
 }
 
 #[test]

@@ -40,6 +40,17 @@ pub struct EditedCircuit<E> {
     pub edit: E,
 }
 
+#[cfg(test)]
+impl<E: WitnessEdit + Clone + Default> EditedCircuit<E> {
+    /// Whether MockProver accepts the edited circuit at `k` with the instance column `public`.
+    pub(crate) fn mock_passes(&self, k: u32, public: Vec<Fp>) -> bool {
+        halo2_proofs::dev::MockProver::run(k, self, vec![public])
+            .unwrap()
+            .verify()
+            .is_ok()
+    }
+}
+
 impl<E: WitnessEdit + Clone + Default> Circuit<Fp> for EditedCircuit<E> {
     type Config = CircuitConfig;
     type FloorPlanner = SimpleFloorPlanner;
