@@ -79,6 +79,18 @@ fn quantized_argmax_agrees_on_held_out_digits() {
     );
 }
 
+#[test]
+fn every_region_flip_public_value_swap_and_witness_mutation_is_rejected() {
+    let f = fixture();
+    let input = &f.bundle.inputs;
+    let tampered = tamper::check_tampering(&f.compiled, &f.bundle, &f.verifier);
+    let mutated = mutation::check_mutations(&f.compiled, input);
+    assert!(
+        tampered >= 30 && mutated >= 10,
+        "{tampered} tamperings, {mutated} mutations"
+    );
+}
+
 fn rejects(bundle: &ProofBundle) -> VerifyError {
     fixture()
         .verifier

@@ -1,5 +1,5 @@
 //! The MatMul + Add / Flatten / Reshape / Identity reference model: lowering, quantization
-//! error and the circuit (MockProver).
+//! error, the circuit (MockProver), and a real proof with the soundness checks.
 
 mod common;
 
@@ -9,7 +9,7 @@ use zkinfer::core::circuit::ModelCircuit;
 use zkinfer::core::quant::{dequantize, quantize_input};
 
 #[test]
-fn matmul_mlp_is_accurate_and_satisfies_the_circuit() {
+fn matmul_mlp_is_accurate_satisfies_the_circuit_and_proves() {
     let c = compiled("mlp_matmul");
     let spec = &c.model.spec;
     assert_eq!(spec.layers.len(), 2);
@@ -30,4 +30,5 @@ fn matmul_mlp_is_accurate_and_satisfies_the_circuit() {
         assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
     }
     assert_eq!(argmax(&out), argmax(&exp));
+    prove_and_verify(&c, &q);
 }

@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+pub mod mutation;
+pub mod tamper;
+
 use zkinfer::core::eval::evaluate;
 use zkinfer::core::ir::Graph;
 use zkinfer::core::quant::{dequantize, quantize_input, split_samples};
@@ -107,7 +110,9 @@ pub fn check_accuracy(
     q
 }
 
-/// Proves on `input`, verifies from the spec, and checks that a changed output is rejected.
+/// Proves on `input` and verifies from the spec (outputs equal to the evaluator's); then the
+/// soundness checks on the model: every proof-level tampering and every witness mutation of
+/// the model is rejected.
 pub fn prove_and_verify(c: &zkinfer::CompiledModel, input: &[i64]) {
     let spec = &c.model.spec;
     let store = zkinfer::ParamsStore::default();
@@ -116,7 +121,10 @@ pub fn prove_and_verify(c: &zkinfer::CompiledModel, input: &[i64]) {
     let verifier = zkinfer::Verifier::new(spec).unwrap();
     let verified = verifier.verify(&bundle).unwrap();
     assert_eq!(verified.quantized_outputs, trace.output());
-    let mut tampered = bundle.clone();
-    tampered.outputs[0] += 1;
-    assert!(verifier.verify(&tampered).is_err());
+    let tampered = tamper::check_tampering(c, &bundle, &verifier);
+    let mutated = mutation::check_mutations(c, input);
+    println!(
+        "{}: {tampered} tampered bundles and {mutated} witness mutations rejected",
+        spec.name
+    );
 }

@@ -222,14 +222,76 @@ impl MacConfig {
         if plan.len() != rows.len() {
             return Err(Error::Synthesis);
         }
+        let mut out_acc: Vec<Option<Cell>> = vec![None; outputs];
+        let mut packed_cells: Vec<Cell> = Vec::with_capacity(plan.len());
+        let mut bias_cells: Vec<Cell> = Vec::with_capacity(plan.len());
+        let mut committed_packed = Vec::new();
+        let mut committed_bias = Vec::new();
+        // One region per run of chunks that starts at a first chunk: gates reach back only
+        // within a run, and small regions keep MockProver's per-region checks fast.
+        let mut start = 0;
+        while start < plan.len() {
+            let end = (start + 1..plan.len())
+                .find(|&r| plan[r].first)
+                .unwrap_or(plan.len());
+            let run = self.assign_run(
+                layouter,
+                name,
+                start,
+                &plan[start..end],
+                &rows[start..end],
+                inputs,
+                zero,
+                (&packed_cells, &bias_cells),
+            )?;
+            for (r, (p, (packed, bias, accs))) in plan[start..end].iter().zip(run).enumerate() {
+                for (g, cell) in accs.into_iter().enumerate() {
+                    if let Some(o) = p.outputs.get(g).copied().flatten() {
+                        *out_acc.get_mut(o).ok_or(Error::Synthesis)? = Some(cell);
+                    }
+                }
+                if p.reuse.is_none() {
+                    committed_packed.push(packed.clone());
+                    if p.first {
+                        committed_bias.push(bias.clone());
+                    }
+                }
+                debug_assert_eq!(packed_cells.len(), start + r);
+                packed_cells.push(packed);
+                bias_cells.push(bias);
+            }
+            start = end;
+        }
+        Ok(MacOutput {
+            acc: out_acc
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .ok_or(Error::Synthesis)?,
+            packed: committed_packed,
+            bias: committed_bias,
+        })
+    }
+
+    /// Lays out rows `first_row..` of a layer (one filter's chunks) in one region; returns each
+    /// row's packed-weights, bias and accumulator cells. `earlier` holds the packed-weights and
+    /// bias cells of the rows before, which reusing rows are bound to.
+    #[allow(clippy::too_many_arguments)] // one run of the layer's row plan
+    #[allow(clippy::type_complexity)] // (packed, bias, accumulators) per row
+    fn assign_run(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        first_row: usize,
+        plan: &[MacRowPlan],
+        rows: &[MacRow],
+        inputs: &[Cell],
+        zero: &Cell,
+        earlier: (&[Cell], &[Cell]),
+    ) -> Result<Vec<(Cell, Cell, Vec<Cell>)>, Error> {
         layouter.assign_region(
-            || format!("mac {name}"),
+            || format!("mac {name} row {first_row}"),
             |mut region| {
-                let mut out_acc: Vec<Option<Cell>> = vec![None; outputs];
-                let mut packed_cells: Vec<Cell> = Vec::with_capacity(plan.len());
-                let mut bias_cells: Vec<Cell> = Vec::with_capacity(plan.len());
-                let mut committed_packed = Vec::new();
-                let mut committed_bias = Vec::new();
+                let mut out = Vec::with_capacity(plan.len());
                 for (r, (p, row)) in plan.iter().zip(rows).enumerate() {
                     self.q_row.enable(&mut region, r)?;
                     let sel = if p.first { self.q_first } else { self.q_next };
@@ -258,12 +320,12 @@ impl MacConfig {
                             region.assign_advice(|| "digit", self.digits[i][k], r, || value(*d))?;
                         }
                     }
-                    for (g, a) in row.acc.iter().enumerate() {
-                        let cell = region.assign_advice(|| "acc", self.acc[g], r, || value(*a))?;
-                        if let Some(o) = p.outputs.get(g).copied().flatten() {
-                            *out_acc.get_mut(o).ok_or(Error::Synthesis)? = Some(cell);
-                        }
-                    }
+                    let accs = row
+                        .acc
+                        .iter()
+                        .enumerate()
+                        .map(|(g, a)| region.assign_advice(|| "acc", self.acc[g], r, || value(*a)))
+                        .collect::<Result<Vec<_>, _>>()?;
                     let bias_value = if p.first {
                         row.bias
                     } else {
@@ -273,33 +335,27 @@ impl MacConfig {
                         region.assign_advice(|| "bias", self.bias, r, || value(bias_value))?;
                     let packed =
                         region.assign_advice(|| "packed", self.packed, r, || row.packed)?;
-                    match p.reuse {
-                        Some(master) => {
-                            let m = packed_cells.get(master).ok_or(Error::Synthesis)?;
-                            region.constrain_equal(m.cell(), packed.cell())?;
-                            if p.first {
-                                let b = bias_cells.get(master).ok_or(Error::Synthesis)?;
-                                region.constrain_equal(b.cell(), bias.cell())?;
+                    if let Some(master) = p.reuse {
+                        // The master row is an earlier run's or this run's.
+                        let (m_packed, m_bias) = match master.checked_sub(first_row) {
+                            Some(local) => {
+                                let (mp, mb, _) = out.get(local).ok_or(Error::Synthesis)?;
+                                (mp, mb)
                             }
-                        }
-                        None => {
-                            committed_packed.push(packed.clone());
-                            if p.first {
-                                committed_bias.push(bias.clone());
-                            }
+                            None => (
+                                earlier.0.get(master).ok_or(Error::Synthesis)?,
+                                earlier.1.get(master).ok_or(Error::Synthesis)?,
+                            ),
+                        };
+                        let (m_packed, m_bias): (&Cell, &Cell) = (m_packed, m_bias);
+                        region.constrain_equal(m_packed.cell(), packed.cell())?;
+                        if p.first {
+                            region.constrain_equal(m_bias.cell(), bias.cell())?;
                         }
                     }
-                    packed_cells.push(packed);
-                    bias_cells.push(bias);
+                    out.push((packed, bias, accs));
                 }
-                Ok(MacOutput {
-                    acc: out_acc
-                        .into_iter()
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or(Error::Synthesis)?,
-                    packed: committed_packed,
-                    bias: committed_bias,
-                })
+                Ok(out)
             },
         )
     }
