@@ -2,6 +2,7 @@
 """Generates the reference models in circuits/ (deterministic; outputs are committed).
 
 mlp_digits/  a 64-32-10 ReLU MLP (Gemm, Relu, Gemm) trained on scikit-learn's 8x8 digits.
+mlp784/      a 784-128-10 ReLU MLP (Gemm, Relu, Gemm) on the digits upsampled to 28x28.
 mlp_matmul/  a 1x10x10 -> 100-24-10 MLP written with Flatten, MatMul + Add, Relu, Reshape,
              Identity (random weights), to exercise the other lowering paths.
 
@@ -77,6 +78,45 @@ def digits_mlp():
     print("mlp_digits: float test accuracy", clf.score(x_test, y_test))
 
 
+def digits_28x28():
+    """scikit-learn digits upsampled to 28x28 (3x3 blocks, 2 pixels of padding), flattened."""
+    digits = load_digits()
+    images = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 24x24
+    return np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.float32).reshape(-1, 784), digits.target
+
+
+def mlp784():
+    """A 784-128-10 ReLU MLP (Gemm, Relu, Gemm), the MNIST-sized MLP of the benchmarks, trained
+    on the 28x28 digits."""
+    x, y = digits_28x28()
+    clf = MLPClassifier(hidden_layer_sizes=(128,), activation="relu", max_iter=300, random_state=0)
+    clf.fit(x[:1400], y[:1400])
+    print("mlp784: float test accuracy", clf.score(x[1400:], y[1400:]))
+    (w1, w2), (b1, b2) = clf.coefs_, clf.intercepts_
+    inits = [
+        numpy_helper.from_array(w1.T.astype(np.float32), "fc1.weight"),
+        numpy_helper.from_array(b1.astype(np.float32), "fc1.bias"),
+        numpy_helper.from_array(w2.T.astype(np.float32), "fc2.weight"),
+        numpy_helper.from_array(b2.astype(np.float32), "fc2.bias"),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["h_relu"], name="relu1"),
+        helper.make_node("Gemm", ["h_relu", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mlp784",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 784])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    test = {"input_data": [x[1500:1532].astype(float).round(6).reshape(-1).tolist()], "labels": y[1500:1532].tolist()}
+    save("mlp784", model, x[1400], x[:32], {"test.json": test})
+
+
 def matmul_mlp():
     rng = np.random.default_rng(1)
     w1 = (rng.standard_normal((100, 24)) / 10).astype(np.float32)
@@ -146,10 +186,7 @@ def lenet5():
     ]
     image_info = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])
 
-    digits = load_digits()
-    images = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 24x24
-    images = np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.float32).reshape(-1, 784)
-    labels = digits.target
+    images, labels = digits_28x28()
 
     extractor = helper.make_model(
         helper.make_graph(features, "features", [image_info], [helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, 256])], conv_inits),
@@ -380,6 +417,7 @@ if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
     lenet5()
+    mlp784()
     cifar_resnet()
     unsupported_op()
     attention()

@@ -114,6 +114,17 @@ pub fn check_accuracy(
 /// soundness checks on the model: every proof-level tampering and every witness mutation of
 /// the model is rejected.
 pub fn prove_and_verify(c: &zkinfer::CompiledModel, input: &[i64]) {
+    let tampered = prove_verify_and_tamper(c, input);
+    let mutated = mutation::check_mutations(c, input);
+    println!(
+        "{}: {tampered} tampered bundles and {mutated} witness mutations rejected",
+        c.model.spec.name
+    );
+}
+
+/// Proves on `input`, verifies from the spec (outputs equal to the evaluator's) and checks
+/// that every proof-level tampering is rejected; returns how many tamperings were tried.
+pub fn prove_verify_and_tamper(c: &zkinfer::CompiledModel, input: &[i64]) -> usize {
     let spec = &c.model.spec;
     let store = zkinfer::ParamsStore::default();
     let prover = zkinfer::Prover::new(c.model.clone(), &store, &zkinfer::Silent).unwrap();
@@ -121,10 +132,5 @@ pub fn prove_and_verify(c: &zkinfer::CompiledModel, input: &[i64]) {
     let verifier = zkinfer::Verifier::new(spec).unwrap();
     let verified = verifier.verify(&bundle).unwrap();
     assert_eq!(verified.quantized_outputs, trace.output());
-    let tampered = tamper::check_tampering(c, &bundle, &verifier);
-    let mutated = mutation::check_mutations(c, input);
-    println!(
-        "{}: {tampered} tampered bundles and {mutated} witness mutations rejected",
-        spec.name
-    );
+    tamper::check_tampering(c, &bundle, &verifier)
 }
