@@ -44,15 +44,10 @@ def save(folder, model, input_sample, calibration, extra=None):
             dump(obj, f)
 
 
-def digits_mlp():
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target
-    x_train, y_train, x_test, y_test = x[:1400], y[:1400], x[1400:], y[1400:]
-    clf = MLPClassifier(hidden_layer_sizes=(32,), activation="relu", max_iter=400, random_state=0)
-    clf.fit(x_train, y_train)
-    w1, w2 = clf.coefs_
-    b1, b2 = clf.intercepts_
+def gemm_relu_gemm(name, clf, batch, inputs):
+    """The ONNX form (Gemm, Relu, Gemm) of a one-hidden-layer scikit-learn ReLU MLP, input
+    shape [batch, inputs] (batch: a number or a symbolic dimension)."""
+    (w1, w2), (b1, b2) = clf.coefs_, clf.intercepts_
     inits = [
         numpy_helper.from_array(w1.T.astype(np.float32), "fc1.weight"),
         numpy_helper.from_array(b1.astype(np.float32), "fc1.bias"),
@@ -66,13 +61,24 @@ def digits_mlp():
     ]
     graph = helper.make_graph(
         nodes,
-        "mlp_digits",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, inputs])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 10])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
+    return model
+
+
+def digits_mlp():
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target
+    x_train, y_train, x_test, y_test = x[:1400], y[:1400], x[1400:], y[1400:]
+    clf = MLPClassifier(hidden_layer_sizes=(32,), activation="relu", max_iter=400, random_state=0)
+    clf.fit(x_train, y_train)
+    model = gemm_relu_gemm("mlp_digits", clf, "batch", 64)
     test = {"input_data": [x_test[:64].astype(float).round(6).reshape(-1).tolist()], "labels": y_test[:64].tolist()}
     save("mlp_digits", model, x_test[0], x_train[:32], {"test.json": test})
     print("mlp_digits: float test accuracy", clf.score(x_test, y_test))
@@ -92,27 +98,7 @@ def mlp784():
     clf = MLPClassifier(hidden_layer_sizes=(128,), activation="relu", max_iter=300, random_state=0)
     clf.fit(x[:1400], y[:1400])
     print("mlp784: float test accuracy", clf.score(x[1400:], y[1400:]))
-    (w1, w2), (b1, b2) = clf.coefs_, clf.intercepts_
-    inits = [
-        numpy_helper.from_array(w1.T.astype(np.float32), "fc1.weight"),
-        numpy_helper.from_array(b1.astype(np.float32), "fc1.bias"),
-        numpy_helper.from_array(w2.T.astype(np.float32), "fc2.weight"),
-        numpy_helper.from_array(b2.astype(np.float32), "fc2.bias"),
-    ]
-    nodes = [
-        helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["h"], name="fc1", transB=1),
-        helper.make_node("Relu", ["h"], ["h_relu"], name="relu1"),
-        helper.make_node("Gemm", ["h_relu", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "mlp784",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 784])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
+    model = gemm_relu_gemm("mlp784", clf, 1, 784)
     test = {"input_data": [x[1500:1532].astype(float).round(6).reshape(-1).tolist()], "labels": y[1500:1532].tolist()}
     save("mlp784", model, x[1400], x[:32], {"test.json": test})
 

@@ -347,7 +347,6 @@ impl MacConfig {
                                 earlier.1.get(master).ok_or(Error::Synthesis)?,
                             ),
                         };
-                        let (m_packed, m_bias): (&Cell, &Cell) = (m_packed, m_bias);
                         region.constrain_equal(m_packed.cell(), packed.cell())?;
                         if p.first {
                             region.constrain_equal(m_bias.cell(), bias.cell())?;
