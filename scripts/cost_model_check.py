@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
 """Checks the cost model printed by `zkinfer compile` against measured proving runs.
 
-For each case (model folder, inferences per circuit, inferences per proof) it compiles the
-model, reads the prediction, proves under /usr/bin/time and prints predicted and measured
+For each case (model folder, inferences per circuit, inferences per proof, layout) it compiles
+the model, reads the prediction, proves under /usr/bin/time and prints predicted and measured
 create_proof time, `prove` wall time and peak RSS, with the relative errors.
-Usage: scripts/cost_model_check.py [--zkinfer target/release/zkinfer]
+
+--sweep runs every reference model in every layout instead (batch 1), and --points FILE
+writes the measured points with their columns (what the coefficients are fitted on:
+scripts/fit_cost_model.py).
+Usage: scripts/cost_model_check.py [--zkinfer target/release/zkinfer] [--sweep] [--points F]
 """
 import argparse, json, os, re, subprocess, sys, tempfile
 
 CASES = [
-    # (model, inferences per circuit, inferences per proof)
-    ("mlp_digits", 1, 1),
-    ("mlp_digits", 8, 8),
-    ("mlp_digits", 1, 8),
-    ("attention", 1, 1),
-    ("lenet5", 1, 1),
-    ("cifar_resnet", 1, 1),
-    ("lenet5", 2, 2),
+    # (model, inferences per circuit, inferences per proof, layout; None: the planner's)
+    ("mlp_digits", 1, 1, None),
+    ("mlp_digits", 8, 8, None),
+    ("mlp_digits", 1, 8, None),
+    ("mlp784", 1, 1, None),
+    ("attention", 1, 1, None),
+    ("lenet5", 1, 1, None),
+    ("cifar_resnet", 1, 1, None),
+    ("lenet5", 2, 2, None),
 ]
+LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6"]
+SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5"]
 
 
 def run(cmd):
@@ -30,16 +37,29 @@ def run(cmd):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zkinfer", default="target/release/zkinfer")
+    ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--points")
     args = ap.parse_args()
     z = args.zkinfer
-    rows = []
+    cases = CASES
+    if args.sweep:
+        cases = [(m, 1, 1, l) for m in SWEEP_MODELS for l in LAYOUTS]
+    rows, points = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for model, batch, n in CASES:
+        for model, batch, n, layout in cases:
             d = os.path.join("circuits", model)
             zkm, spec = os.path.join(tmp, "m.zkm"), os.path.join(tmp, "m.json")
-            out = run([z, "compile", f"{d}/model.onnx", "--calibration", f"{d}/calibration.json",
-                       "--out", zkm, "--spec", spec, "--batch", str(batch)]).stdout
+            cmd = [z, "compile", f"{d}/model.onnx", "--calibration", f"{d}/calibration.json",
+                   "--out", zkm, "--spec", spec, "--batch", str(batch)]
+            if layout:
+                cmd += ["--layout", layout]
+            out = run(cmd).stdout
             k = int(re.search(r"^k +(\d+)", out, re.M).group(1))
+            commitment_rows = int(re.search(r"commitment (\d+)", out).group(1))
+            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\).*layout (\d+)x(\d+)", out)
+            advice, equality = int(cols.group(1)), int(cols.group(2))
+            used = f"{cols.group(3)}x{cols.group(4)}"
+            full_cells = commitment_rows * int(cols.group(4)) * 19
             circuits = n // batch
             spec_json = json.load(open(spec))
             length = 1
@@ -55,16 +75,22 @@ def main():
                           r.stdout)
             pred_cp, pred_wall, pred_rss = float(m.group(1)), float(m.group(2)), float(m.group(3))
             wall, rss_kb = re.search(r"TIME ([\d.]+) (\d+)", r.stderr).groups()
-            rows.append((model, batch, circuits, k, pred_cp, cp, pred_wall, float(wall),
+            rows.append((model, batch, circuits, used, k, pred_cp, cp, pred_wall, float(wall),
                          pred_rss, int(rss_kb) / 1e3))
-    print("| model | inferences per circuit | circuits | k | create_proof predicted | measured | error "
+            points.append(dict(model=model, layout=used, k=k, circuits=circuits, advice=advice,
+                               equality=equality, full_cells=full_cells, create_proof_s=cp,
+                               prove_wall_s=float(wall), peak_rss_mb=int(rss_kb) / 1e3))
+            print(rows[-1], file=sys.stderr, flush=True)
+    if args.points:
+        json.dump(points, open(args.points, "w"), indent=1)
+    print("| model | inferences per circuit | circuits | layout | k | create_proof predicted | measured | error "
           "| prove wall predicted | measured | error | peak RSS predicted | measured | error |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     errs = []
-    for model, b, c, k, pc, mc, pw, mw, pr, mr in rows:
+    for model, b, c, lay, k, pc, mc, pw, mw, pr, mr in rows:
         e = [(pc - mc) / mc, (pw - mw) / mw, (pr - mr) / mr]
         errs.append(e)
-        print(f"| {model} | {b} | {c} | {k} | {pc:.2f} s | {mc:.2f} s | {100*e[0]:+.0f}% | {pw:.2f} s "
+        print(f"| {model} | {b} | {c} | {lay} | {k} | {pc:.2f} s | {mc:.2f} s | {100*e[0]:+.0f}% | {pw:.2f} s "
               f"| {mw:.2f} s | {100*e[1]:+.0f}% | {pr:.0f} MB | {mr:.0f} MB | {100*e[2]:+.0f}% |")
     for i, what in enumerate(["create_proof", "prove wall", "peak RSS"]):
         v = [abs(e[i]) for e in errs]

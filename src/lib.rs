@@ -28,7 +28,7 @@ pub use zkinfer_core::params::ParamsStore;
 pub use zkinfer_core::progress::{Progress, Silent, Stage};
 pub use zkinfer_core::spec::ModelSpec;
 pub use zkinfer_core::CoreError;
-pub use zkinfer_prover::{compile, compile_batched, Prover};
+pub use zkinfer_prover::{compile, compile_batched, compile_with, Prover};
 pub use zkinfer_verifier::{VerifiedOutput, Verifier, VerifyError};
 
 /// Reads EZKL-style input JSON, `{"input_data": [[...]]}`: one flat row-major array per model

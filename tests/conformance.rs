@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use halo2_proofs::dev::MockProver;
-use zkinfer::core::circuit::ModelCircuit;
+use zkinfer::core::circuit::{ModelCircuit, NoEdit};
 use zkinfer::core::eval::evaluate;
 use zkinfer::core::quant::{dequantize, quantize_input};
 use zkinfer::onnx::OnnxError;
@@ -111,7 +110,8 @@ fn classify(dir: &Path, check: bool) -> Outcome {
         let checked = ModelCircuit::prove(&model, &q)
             .map_err(|e| e.to_string())
             .and_then(|(circuit, public, _)| {
-                MockProver::run(spec.circuit.k, &circuit, vec![public])
+                circuit
+                    .mock_prover(std::sync::Arc::new(NoEdit), spec.circuit.k, public)
                     .map_err(|e| e.to_string())?
                     .verify()
                     .map_err(|failures| format!("{} constraint failures", failures.len()))

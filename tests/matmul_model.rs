@@ -4,8 +4,7 @@
 mod common;
 
 use common::*;
-use halo2_proofs::dev::MockProver;
-use zkinfer::core::circuit::ModelCircuit;
+use zkinfer::core::circuit::{ModelCircuit, NoEdit};
 use zkinfer::core::quant::{dequantize, quantize_input};
 
 #[test]
@@ -18,7 +17,8 @@ fn matmul_mlp_is_accurate_satisfies_the_circuit_and_proves() {
     let q = quantize_input(&spec.input, &x).unwrap();
     let (circuit, public, trace) = ModelCircuit::prove(&c.model, &q).unwrap();
     assert_eq!(
-        MockProver::run(spec.circuit.k, &circuit, vec![public])
+        circuit
+            .mock_prover(std::sync::Arc::new(NoEdit), spec.circuit.k, public)
             .unwrap()
             .verify(),
         Ok(())

@@ -10,7 +10,6 @@ use zkinfer::core::chips::mac::MacRow;
 use zkinfer::core::chips::rescale::RescaleRow;
 use zkinfer::core::chips::sponge::SpongeWitness;
 
-use halo2_proofs::dev::MockProver;
 use zkinfer::core::circuit::{CircuitPlan, EditedCircuit, ModelCircuit, WitnessEdit};
 use zkinfer::core::spec::{GatherEntry, LayerKind, ModelSpec};
 use zkinfer::core::{Fp, VALUE_MAX};
@@ -199,7 +198,8 @@ pub fn check_mutations(compiled: &CompiledModel, input: &[i64]) -> usize {
             circuit: circuit.clone(),
             edit,
         };
-        MockProver::run(k, &edited, vec![public.clone()])
+        edited
+            .mock_prover(k, public.clone())
             .expect("MockProver runs")
             .verify()
             .is_ok()

@@ -4,9 +4,7 @@
 
 use std::ops::Range;
 
-use halo2_proofs::dev::CircuitCost;
-use halo2_proofs::pasta::Eq;
-use zkinfer::core::circuit::{CircuitPlan, ModelCircuit};
+use zkinfer::core::circuit::CircuitPlan;
 use zkinfer::{CompiledModel, ProofBundle, Verifier, VerifyError};
 
 /// A named byte range of a proof transcript.
@@ -35,9 +33,7 @@ fn count(debug: &str, field: &str) -> usize {
 /// The regions of a proof of `circuits` circuits of this plan, in transcript order (halo2
 /// 0.4.1, IPA: 32-byte points and scalars). Their lengths add up to the proof length.
 pub fn proof_regions(plan: &CircuitPlan, circuits: usize) -> Vec<Region> {
-    let cost =
-        CircuitCost::<Eq, ModelCircuit>::measure(plan.k, &ModelCircuit::keygen(plan.clone()));
-    let d = format!("{cost:?}");
+    let d = zkinfer::core::keys::cost_description(plan);
     let c = |f| count(&d, f);
     let (advice, lookups, max_deg) = (c("advice_columns"), c("lookups"), c("max_deg"));
     let perm_cols = c("permutation_cols");

@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use zkinfer::core::circuit::Layout;
 use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::{
-    compile_batched, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle,
+    compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle,
     Prover, Verifier,
 };
 
@@ -51,8 +52,12 @@ enum Command {
         /// `prove` then takes inputs in multiples of this.
         #[arg(long, default_value_t = 1, conflicts_with = "inferences")]
         batch: usize,
+        /// Column layout `GxL`: G MAC input groups, L Poseidon lanes (default: the layout the
+        /// cost model predicts fastest for this model).
+        #[arg(long, value_parser = parse_layout)]
+        layout: Option<Layout>,
         /// Plan for proving this many inferences per proof: the cost model picks the
-        /// inferences per circuit (`--batch`) that proves them fastest.
+        /// inferences per circuit (`--batch`) and the layout that prove them fastest.
         #[arg(long)]
         inferences: Option<usize>,
     },
@@ -121,6 +126,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out,
             spec,
             batch,
+            layout,
             inferences,
         } => {
             let graph = onnx::load(&model).map_err(bad)?;
@@ -130,23 +136,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let batch = match inferences {
-                None => batch,
+            let (batch, layout) = match inferences {
+                None => (batch, layout),
                 Some(n) => {
                     let (model, _) =
                         zkinfer::prover::quantize(&name, &graph, &samples).map_err(bad)?;
-                    let (copies, p) = CostModel::default()
+                    let (s, p) = CostModel::default()
                         .plan_batch(&model.spec, n)
                         .map_err(bad)?;
+                    let planned = Layout::of(&s.circuit);
                     println!(
-                        "plan       {n} inferences: {copies} per circuit, {} circuit(s) at k = {}, predicted create_proof {:.1} s",
-                        p.circuits, p.k, p.create_proof_s
+                        "plan       {n} inferences: {} per circuit, {} circuit(s) at k = {}, layout {}x{}, predicted create_proof {:.1} s",
+                        s.circuit.batch, p.circuits, p.k, planned.mac_groups, planned.hash_lanes, p.create_proof_s
                     );
-                    copies
+                    (s.circuit.batch, Some(layout.unwrap_or(planned)))
                 }
             };
             let compiled =
-                compile_batched(&name, &graph, &samples, batch, &store, &bars).map_err(bad)?;
+                compile_with(&name, &graph, &samples, batch, layout, &store, &bars).map_err(bad)?;
             write(&out, &compiled.to_bytes())?;
             write(&spec, compiled.model.spec.to_json().as_bytes())?;
             print_summary(&compiled);
@@ -213,7 +220,7 @@ fn print_summary(c: &CompiledModel) {
     let s = &c.model.spec;
     let plan = zkinfer::core::circuit::CircuitPlan::from_spec(s);
     let rows = plan.rows(s);
-    let mut cs = zkinfer::core::circuit::column_counts();
+    let mut cs = zkinfer::core::circuit::column_counts(plan.layout);
     cs.rows = rows.max();
     println!("model      {}", s.name);
     if s.circuit.batch > 1 {
@@ -230,8 +237,16 @@ fn print_summary(c: &CompiledModel) {
         rows.table
     );
     println!(
-        "columns    {} advice, {} fixed, {} instance, {} lookups",
-        cs.advice, cs.fixed, cs.instance, cs.lookups
+        "columns    {} advice ({} with copies), {} fixed, {} instance, {} lookups; layout {}x{} ({} MAC groups, {} hash lanes)",
+        cs.advice,
+        cs.equality,
+        cs.fixed,
+        cs.instance,
+        cs.lookups,
+        plan.layout.mac_groups,
+        plan.layout.hash_lanes,
+        plan.layout.mac_groups,
+        plan.layout.hash_lanes
     );
     println!(
         "input      shape {:?}, scale 2^-{}",
@@ -293,4 +308,28 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Parses a layout `GxL` (MAC input groups x Poseidon lanes).
+fn parse_layout(s: &str) -> Result<Layout, String> {
+    let (g, l) = s
+        .split_once('x')
+        .ok_or_else(|| format!("layout {s:?}: expected GxL, e.g. 2x6"))?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|e| format!("layout {s:?}: {e}"))
+    };
+    let layout = Layout::new(n(g)?, n(l)?);
+    if !layout.is_supported() {
+        return Err(format!(
+            "layout {s:?} is not one of {}",
+            zkinfer::core::circuit::LAYOUTS
+                .iter()
+                .map(|l| format!("{}x{}", l.mac_groups, l.hash_lanes))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(layout)
 }

@@ -5,13 +5,13 @@
 //! output channel), for every chunk of [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) weights, one
 //! packed element
 //! `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
-//! element, layer by layer. The message is cut into `HASH_LANES` equal runs of `2C` elements
-//! (zero-padded), each run is hashed, and the commitment is the hash of the lane digests.
+//! element, layer by layer. The message is cut into the spec's `hash_lanes` equal runs of `2C`
+//! elements (zero-padded), each run is hashed, and the commitment is the hash of the lane digests.
 
 use ff::Field;
 use halo2_proofs::pasta::Fp;
 
-use crate::circuit::{HASH_LANES, MAC_WIDTH};
+use crate::circuit::MAC_WIDTH;
 use crate::field::fe;
 use crate::model::ModelWeights;
 use crate::poseidon::{PoseidonConstants, RATE};
@@ -58,15 +58,15 @@ pub fn message_len(spec: &ModelSpec) -> usize {
         .sum()
 }
 
-/// Permutations per lane for a message of `len` elements.
-pub fn lane_chunks(len: usize) -> usize {
-    len.div_ceil(RATE * HASH_LANES).max(1)
+/// Permutations per lane for a message of `len` elements in `lanes` lanes.
+pub fn lane_chunks(len: usize, lanes: usize) -> usize {
+    len.div_ceil(RATE * lanes.max(1)).max(1)
 }
 
-/// Splits a message into the lanes' zero-padded inputs.
-pub fn lanes(message: &[Fp]) -> Vec<Vec<Fp>> {
-    let per_lane = lane_chunks(message.len()) * RATE;
-    (0..HASH_LANES)
+/// Splits a message into `lanes` lanes' zero-padded inputs.
+pub fn lanes(message: &[Fp], lanes: usize) -> Vec<Vec<Fp>> {
+    let per_lane = lane_chunks(message.len(), lanes) * RATE;
+    (0..lanes.max(1))
         .map(|h| {
             (0..per_lane)
                 .map(|i| message.get(h * per_lane + i).copied().unwrap_or(Fp::ZERO))
@@ -75,15 +75,22 @@ pub fn lanes(message: &[Fp]) -> Vec<Vec<Fp>> {
         .collect()
 }
 
-/// The commitment of a message: the hash of its lane digests.
-pub fn commit_message(constants: &PoseidonConstants, message: &[Fp]) -> Fp {
-    let digests: Vec<Fp> = lanes(message).iter().map(|m| constants.hash(m)).collect();
+/// The commitment of a message hashed in `lanes` lanes: the hash of the lane digests.
+pub fn commit_message(constants: &PoseidonConstants, message: &[Fp], lanes_n: usize) -> Fp {
+    let digests: Vec<Fp> = lanes(message, lanes_n)
+        .iter()
+        .map(|m| constants.hash(m))
+        .collect();
     constants.hash(&digests)
 }
 
-/// The commitment to a model's weights.
+/// The commitment to a model's weights (hashed in the spec's `hash_lanes` lanes).
 pub fn commitment(spec: &ModelSpec, weights: &ModelWeights) -> Fp {
-    commit_message(&PoseidonConstants::default(), &message(spec, weights))
+    commit_message(
+        &PoseidonConstants::default(),
+        &message(spec, weights),
+        spec.circuit.hash_lanes,
+    )
 }
 
 #[cfg(test)]
@@ -107,8 +114,8 @@ mod tests {
     #[test]
     fn lanes_cover_message() {
         let msg: Vec<Fp> = (0..37).map(|i| Fp::from(i as u64 + 1)).collect();
-        let l = lanes(&msg);
-        assert_eq!(l.len(), HASH_LANES);
+        let l = lanes(&msg, 6);
+        assert_eq!(l.len(), 6);
         let flat: Vec<Fp> = l.concat();
         assert_eq!(&flat[..37], &msg[..]);
         assert!(flat[37..].iter().all(|f| *f == Fp::ZERO));

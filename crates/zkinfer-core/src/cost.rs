@@ -1,23 +1,27 @@
-//! Cost model and batch planner: predicted proving time, key-generation time, peak memory and
-//! proof size of a compiled model, and the circuit batch that proves `n` inferences fastest.
+//! Cost model and planner: predicted proving time, key-generation time, peak memory and
+//! proof size of a compiled model; the column layout and the circuit batch that prove fastest.
 //!
-//! With the circuit's column layout fixed, halo2's proving cost is linear in the rows of the
-//! domain and in the number of circuits in the proof: every circuit commits, transforms and
-//! opens its own advice, lookup and permutation polynomials over all `2^k` rows, whether or
-//! not they are used. So
+//! halo2's proving cost is paid per column over all `2^k` rows of the domain, used or not:
+//! every advice column is committed and transformed to the extended domain, every column in
+//! the permutation argument adds a full-width commitment to the keys (its `σ` polynomial) and
+//! a share of a product column to the proof, and full-width values (the Poseidon states) cost
+//! about ten times a small value to commit. So, with `n = 2^k`, `c` circuits per proof,
+//! `A` advice and `E` permutation columns and `F` full-width cells per circuit:
 //!
 //! ```text
-//! create_proof ≈ t0 + 2^k · circuits · row_cost
-//! key generation ≈ k0 + 2^k · key_row_cost
-//! peak RSS ≈ 2^k · (shared_row_bytes + circuits · circuit_row_bytes)
+//! create_proof ≈ t0 + c · (n · (r + a·A + e·E) + f·F)
+//! key generation ≈ k0 + n · (kr + ke·E)
+//! peak RSS ≈ n · (m0 + me·E + c · ma·A)
 //! ```
 //!
 //! The coefficients of [`CostModel::default`] were fitted on the 2-core reference machine
 //! (`docs/benchmarks.md` gives the points and the error; `scripts/cost_model_check.py`
-//! measures it again). The proof size is exact (halo2's own count). Inferences side by side in one circuit share its rows, so batching is free
-//! until the rows no longer fit the same `k`: the planner weighs that against more circuits.
+//! measures it again). The proof size is exact (halo2's own count). Inferences side by side in
+//! one circuit share its rows, so batching is free until the rows no longer fit the same `k`:
+//! the planner weighs that against more circuits.
 
-use crate::circuit::{CircuitPlan, ColumnCounts};
+use crate::chips::sponge::LANE_COLUMNS;
+use crate::circuit::{column_counts, CircuitPlan, ColumnCounts, Layout, LAYOUTS};
 use crate::keys::{self, MAX_BATCH};
 use crate::spec::ModelSpec;
 use crate::CoreError;
@@ -27,29 +31,73 @@ use crate::CoreError;
 pub struct CostModel {
     /// Seconds of `create_proof` per proof, independent of size.
     pub proof_base_s: f64,
-    /// Seconds of `create_proof` per row of the domain per circuit.
+    /// Seconds of `create_proof` per row of the domain per circuit (opening, vanishing).
     pub row_s: f64,
+    /// Seconds of `create_proof` per row per circuit per advice column.
+    pub advice_row_s: f64,
+    /// Seconds of `create_proof` per row per circuit per permutation column.
+    pub equality_row_s: f64,
+    /// Seconds of `create_proof` per full-width committed cell (Poseidon states).
+    pub full_cell_s: f64,
     /// Seconds of key generation (and parameter loading) per proving process.
     pub keygen_base_s: f64,
     /// Seconds of key generation per row of the domain.
     pub keygen_row_s: f64,
-    /// Peak resident bytes per row of the domain (keys, tables, shared polynomials).
+    /// Seconds of key generation per row per permutation column.
+    pub keygen_equality_row_s: f64,
+    /// Peak resident bytes per row of the domain (tables, shared polynomials).
     pub shared_row_bytes: f64,
-    /// Peak resident bytes per row of the domain per circuit (its witness polynomials).
-    pub circuit_row_bytes: f64,
+    /// Peak resident bytes per row per permutation column (keys).
+    pub equality_row_bytes: f64,
+    /// Peak resident bytes per row per circuit per advice column (witness polynomials).
+    pub advice_row_bytes: f64,
+}
+
+/// What a proof's cost depends on: the domain, the columns and the full-width cells.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CostInputs {
+    /// log2 of the domain.
+    pub k: u32,
+    /// Circuits in the proof.
+    pub circuits: usize,
+    /// Columns of one circuit.
+    pub columns: ColumnCounts,
+    /// Full-width cells of one circuit (the commitment region's lanes).
+    pub full_cells: usize,
+}
+
+impl CostInputs {
+    /// The inputs of a proof of `circuits` circuits of this spec, as compiled.
+    pub fn of(spec: &ModelSpec, circuits: usize) -> Self {
+        let plan = CircuitPlan::from_spec(spec);
+        let rows = plan.rows(spec);
+        let mut columns = column_counts(plan.layout);
+        columns.rows = rows.max();
+        CostInputs {
+            k: spec.circuit.k,
+            circuits,
+            columns,
+            full_cells: rows.commitment * plan.layout.hash_lanes * LANE_COLUMNS,
+        }
+    }
 }
 
 impl Default for CostModel {
-    /// Fitted on 2 cores (wall time, `asm` field arithmetic) over k = 10 to 14 and 1 to 8
-    /// circuits per proof.
+    /// Fitted on 2 cores (wall time, `asm` field arithmetic) on four reference models in
+    /// each of the six layouts, k = 10 to 15 (`scripts/fit_cost_model.py`).
     fn default() -> Self {
         CostModel {
-            proof_base_s: 0.25,
-            row_s: 1.2e-3,
-            keygen_base_s: 0.2,
-            keygen_row_s: 0.56e-3,
-            shared_row_bytes: 44e3,
-            circuit_row_bytes: 120e3,
+            proof_base_s: 0.18,
+            row_s: 123e-6,
+            advice_row_s: 2.64e-6,
+            equality_row_s: 1.18e-6,
+            full_cell_s: 4.28e-6,
+            keygen_base_s: 0.17,
+            keygen_row_s: 43.5e-6,
+            keygen_equality_row_s: 5.48e-6,
+            shared_row_bytes: 16.8e3,
+            equality_row_bytes: 358.0,
+            advice_row_bytes: 367.0,
         }
     }
 }
@@ -88,33 +136,46 @@ impl Prediction {
 }
 
 impl CostModel {
-    /// Predicted `create_proof` seconds for `circuits` circuits of `2^k` rows.
-    pub fn create_proof_s(&self, k: u32, circuits: usize) -> f64 {
-        self.proof_base_s + (1u64 << k) as f64 * circuits as f64 * self.row_s
+    /// Predicted `create_proof` seconds.
+    pub fn create_proof_s(&self, x: &CostInputs) -> f64 {
+        let n = (1u64 << x.k) as f64;
+        let c = &x.columns;
+        let per_row = self.row_s
+            + self.advice_row_s * c.advice as f64
+            + self.equality_row_s * c.equality as f64;
+        self.proof_base_s
+            + x.circuits as f64 * (n * per_row + self.full_cell_s * x.full_cells as f64)
     }
 
-    /// Predicted peak resident bytes of proving `circuits` circuits of `2^k` rows.
-    pub fn peak_rss_bytes(&self, k: u32, circuits: usize) -> f64 {
-        (1u64 << k) as f64 * (self.shared_row_bytes + circuits as f64 * self.circuit_row_bytes)
+    /// Predicted seconds of key generation (verifying and proving key).
+    pub fn keygen_s(&self, x: &CostInputs) -> f64 {
+        let n = (1u64 << x.k) as f64;
+        self.keygen_base_s
+            + n * (self.keygen_row_s + self.keygen_equality_row_s * x.columns.equality as f64)
     }
 
-    /// Prediction for a proof of `circuits` circuits of this spec (its `circuit.batch` and
-    /// `circuit.k` as compiled).
+    /// Predicted peak resident bytes of proving.
+    pub fn peak_rss_bytes(&self, x: &CostInputs) -> f64 {
+        let n = (1u64 << x.k) as f64;
+        let c = &x.columns;
+        n * (self.shared_row_bytes
+            + self.equality_row_bytes * c.equality as f64
+            + x.circuits as f64 * self.advice_row_bytes * c.advice as f64)
+    }
+
+    /// Prediction for a proof of `circuits` circuits of this spec (its layout,
+    /// `circuit.batch` and `circuit.k` as compiled).
     pub fn predict(&self, spec: &ModelSpec, circuits: usize) -> Prediction {
-        let plan = CircuitPlan::from_spec(spec);
-        let k = spec.circuit.k;
-        let n = (1u64 << k) as f64;
-        let mut columns = crate::circuit::column_counts();
-        columns.rows = plan.rows(spec).max();
+        let x = CostInputs::of(spec, circuits);
         Prediction {
-            k,
-            rows_used: columns.rows,
-            copies: plan.copies,
+            k: x.k,
+            rows_used: x.columns.rows,
+            copies: spec.circuit.batch.max(1),
             circuits,
-            columns,
-            create_proof_s: self.create_proof_s(k, circuits),
-            keygen_s: self.keygen_base_s + n * self.keygen_row_s,
-            peak_rss_bytes: self.peak_rss_bytes(k, circuits),
+            columns: x.columns,
+            create_proof_s: self.create_proof_s(&x),
+            keygen_s: self.keygen_s(&x),
+            peak_rss_bytes: self.peak_rss_bytes(&x),
         }
     }
 
@@ -124,51 +185,85 @@ impl CostModel {
         keys::proof_len(&CircuitPlan::from_spec(spec)).of_batch(circuits)
     }
 
-    /// The circuit batch (inferences per circuit, a divisor of `inferences`) whose proof of
-    /// `inferences` inferences is predicted fastest; ties go to the smaller peak memory.
-    /// Returns the spec recompiled for that batch (`circuit.batch`, `k`) and the prediction.
+    /// The spec in `layout` with `copies` inferences per circuit and the smallest `k` that
+    /// holds them, or `None` if no `k` does.
+    fn shaped(spec: &ModelSpec, layout: Layout, copies: usize) -> Option<ModelSpec> {
+        let mut s = spec.clone();
+        s.circuit.mac_groups = layout.mac_groups;
+        s.circuit.hash_lanes = layout.hash_lanes;
+        s.circuit.batch = copies;
+        s.circuit.k = CircuitPlan::from_spec(&s).rows(&s).k().ok()?;
+        Some(s)
+    }
+
+    /// The fastest of `candidates` (predicted `prove` time: keys plus `create_proof`); ties
+    /// go to the smaller peak memory.
+    fn fastest(
+        &self,
+        candidates: impl Iterator<Item = (ModelSpec, usize)>,
+    ) -> Option<(ModelSpec, Prediction)> {
+        let mut best: Option<(ModelSpec, Prediction)> = None;
+        for (s, circuits) in candidates {
+            let p = self.predict(&s, circuits);
+            let better = match &best {
+                None => true,
+                Some((_, b)) => {
+                    p.prove_s() < b.prove_s() * 0.999
+                        || (p.prove_s() <= b.prove_s() * 1.001
+                            && p.peak_rss_bytes < b.peak_rss_bytes)
+                }
+            };
+            if better {
+                best = Some((s, p));
+            }
+        }
+        best
+    }
+
+    /// The layout of [`LAYOUTS`] that proves one circuit of this spec (its `circuit.batch`)
+    /// fastest, with the spec set to it and its smallest `k`.
+    pub fn plan_layout(&self, spec: &ModelSpec) -> Result<(ModelSpec, Prediction), CoreError> {
+        let copies = spec.circuit.batch.max(1);
+        self.fastest(
+            LAYOUTS
+                .iter()
+                .filter_map(|l| Some((Self::shaped(spec, *l, copies)?, 1))),
+        )
+        .ok_or_else(|| {
+            CoreError::Unsupported(format!(
+                "a circuit of {copies} inference(s) of this model: no layout fits 2^{}",
+                crate::spec::MAX_K
+            ))
+        })
+    }
+
+    /// The layout and circuit batch (inferences per circuit, a divisor of `inferences`) whose
+    /// proof of `inferences` inferences is predicted fastest. Returns the spec set to them
+    /// (`circuit.batch`, layout, `k`) and the prediction.
     pub fn plan_batch(
         &self,
         spec: &ModelSpec,
         inferences: usize,
-    ) -> Result<(usize, Prediction), CoreError> {
+    ) -> Result<(ModelSpec, Prediction), CoreError> {
         if inferences == 0 || inferences > MAX_BATCH * MAX_BATCH {
             return Err(CoreError::Unsupported(format!(
                 "planning for {inferences} inferences (1 to {} allowed)",
                 MAX_BATCH * MAX_BATCH
             )));
         }
-        let mut best: Option<(f64, f64, usize, u32)> = None;
-        for copies in (1..=inferences.min(MAX_BATCH)).filter(|c| inferences.is_multiple_of(*c)) {
-            let circuits = inferences / copies;
-            if circuits > MAX_BATCH {
-                continue;
-            }
-            let mut s = spec.clone();
-            s.circuit.batch = copies;
-            let Ok(k) = CircuitPlan::from_spec(&s).rows(&s).k() else {
-                continue;
-            };
-            let t = self.create_proof_s(k, circuits);
-            let rss = self.peak_rss_bytes(k, circuits);
-            let better = match best {
-                None => true,
-                Some((bt, brss, _, _)) => t < bt * 0.999 || (t <= bt * 1.001 && rss < brss),
-            };
-            if better {
-                best = Some((t, rss, copies, k));
-            }
-        }
-        let (_, _, copies, k) = best.ok_or_else(|| {
+        let candidates = (1..=inferences.min(MAX_BATCH))
+            .filter(|c| inferences.is_multiple_of(*c) && inferences / c <= MAX_BATCH)
+            .flat_map(|copies| {
+                LAYOUTS.iter().filter_map(move |l| {
+                    Some((Self::shaped(spec, *l, copies)?, inferences / copies))
+                })
+            });
+        self.fastest(candidates).ok_or_else(|| {
             CoreError::Unsupported(format!(
                 "no circuit batch of {inferences} inferences fits 2^{}",
                 crate::spec::MAX_K
             ))
-        })?;
-        let mut s = spec.clone();
-        s.circuit.batch = copies;
-        s.circuit.k = k;
-        Ok((copies, self.predict(&s, inferences / copies)))
+        })
     }
 
     /// The largest number of inferences one circuit of this spec can hold without a larger
@@ -193,9 +288,15 @@ mod tests {
     #[test]
     fn time_and_memory_grow_with_rows_and_circuits() {
         let m = CostModel::default();
-        assert!(m.create_proof_s(11, 1) > m.create_proof_s(10, 1));
-        assert!(m.create_proof_s(10, 2) > m.create_proof_s(10, 1));
         let (q, _) = quantized_mlp(7, &[40, 16, 10]).unwrap();
+        let x = CostInputs::of(&q.spec, 1);
+        let bigger = CostInputs { k: x.k + 1, ..x };
+        let two = CostInputs { circuits: 2, ..x };
+        assert!(m.create_proof_s(&bigger) > m.create_proof_s(&x));
+        assert!(m.create_proof_s(&two) > m.create_proof_s(&x));
+        let mut wider = x;
+        wider.columns.equality += 10;
+        assert!(m.keygen_s(&wider) > m.keygen_s(&x));
         let one = m.predict(&q.spec, 1);
         let two = m.predict(&q.spec, 2);
         assert!(two.peak_rss_bytes > one.peak_rss_bytes);
@@ -211,14 +312,18 @@ mod tests {
         let free = m.free_batch(&q.spec);
         assert!(free > 1, "a small MLP leaves room for more inferences");
         // Planning for exactly that many: one circuit at the same k.
-        let (copies, p) = m.plan_batch(&q.spec, free).unwrap();
-        assert_eq!((copies, p.circuits, p.k), (free, 1, q.spec.circuit.k));
+        let (s, p) = m.plan_batch(&q.spec, free).unwrap();
+        assert_eq!(
+            (s.circuit.batch, p.circuits, p.k),
+            (free, 1, q.spec.circuit.k)
+        );
         // The plan is never predicted slower than one inference per circuit.
         for n in [2, 6, 12, 64] {
-            let (_, p) = m.plan_batch(&q.spec, n).unwrap();
+            let (s, p) = m.plan_batch(&q.spec, n).unwrap();
             assert_eq!(p.inferences(), n);
-            let naive = m.create_proof_s(q.spec.circuit.k, n);
-            assert!(p.create_proof_s <= naive + 1e-9, "{n}: {p:?}");
+            assert_eq!(s.circuit.batch * p.circuits, n);
+            let naive = m.predict(&q.spec, n);
+            assert!(p.prove_s() <= naive.prove_s() + 1e-9, "{n}: {p:?}");
         }
         assert!(m.plan_batch(&q.spec, 0).is_err());
     }

@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use halo2_proofs::dev::CircuitCost;
-use halo2_proofs::pasta::{Eq, EqAffine};
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
+use rand_core::Rng;
 
 use crate::circuit::{CircuitPlan, ModelCircuit};
 use crate::digest::blake2b256;
@@ -18,12 +20,21 @@ fn keygen_circuit(plan: &CircuitPlan) -> ModelCircuit {
     }
 }
 
+fn unsupported(plan: &CircuitPlan) -> CoreError {
+    CoreError::InvalidSpec(format!(
+        "circuit layout {:?} is not supported by this build",
+        plan.layout
+    ))
+}
+
 /// Builds the verifying key of a plan (deterministic: no witness, no weights).
 pub fn verifying_key(
     params: &Params<EqAffine>,
     plan: &CircuitPlan,
 ) -> Result<VerifyingKey<EqAffine>, CoreError> {
-    keygen_vk(params, &keygen_circuit(plan)).map_err(CoreError::halo2("keygen_vk"))
+    crate::with_shape!(plan.layout, S => {
+        keygen_vk(params, &S::new(keygen_circuit(plan))).map_err(CoreError::halo2("keygen_vk"))
+    }, Err(unsupported(plan)))
 }
 
 /// Builds the proving key of a plan.
@@ -32,7 +43,43 @@ pub fn proving_key(
     vk: VerifyingKey<EqAffine>,
     plan: &CircuitPlan,
 ) -> Result<ProvingKey<EqAffine>, CoreError> {
-    keygen_pk(params, vk, &keygen_circuit(plan)).map_err(CoreError::halo2("keygen_pk"))
+    crate::with_shape!(plan.layout, S => {
+        keygen_pk(params, vk, &S::new(keygen_circuit(plan))).map_err(CoreError::halo2("keygen_pk"))
+    }, Err(unsupported(plan)))
+}
+
+/// Proves `circuits` (all of `plan`'s layout) with their instance columns `publics` in one
+/// halo2 proof (Blake2b transcript); returns the proof bytes.
+pub fn prove(
+    params: &Params<EqAffine>,
+    pk: &ProvingKey<EqAffine>,
+    plan: &CircuitPlan,
+    circuits: &[ModelCircuit],
+    publics: &[Vec<Fp>],
+    rng: impl Rng,
+) -> Result<Vec<u8>, CoreError> {
+    if circuits.iter().any(|c| c.plan.layout != plan.layout) || circuits.len() != publics.len() {
+        return Err(CoreError::Unsupported(
+            "circuits of different layouts, or without their public values, in one proof".into(),
+        ));
+    }
+    let instances: Vec<[&[Fp]; 1]> = publics.iter().map(|p| [&p[..]]).collect();
+    let instances: Vec<&[&[Fp]]> = instances.iter().map(|i| &i[..]).collect();
+    let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
+    crate::with_shape!(plan.layout, S => {
+        let shaped: Vec<S> = circuits.iter().cloned().map(S::new).collect();
+        create_proof(params, pk, &shaped, &instances, rng, &mut transcript)
+            .map_err(CoreError::halo2("create_proof"))
+    }, Err(unsupported(plan)))?;
+    Ok(transcript.finalize())
+}
+
+/// halo2's `CircuitCost` of a plan's circuit at its `k`, in its `Debug` form (column, query
+/// and lookup counts; its fields are private).
+pub fn cost_description(plan: &CircuitPlan) -> String {
+    crate::with_shape!(plan.layout, S => {
+        format!("{:?}", CircuitCost::<Eq, S>::measure(plan.k, &S::new(keygen_circuit(plan))))
+    }, String::new())
 }
 
 /// BLAKE2b-256 of the verifying key's pinned description (constraint system, fixed and
@@ -61,11 +108,13 @@ impl ProofLength {
     }
 }
 
-/// Exact proof lengths of this plan.
+/// Exact proof lengths of this plan (zero for a layout this build does not have).
 pub fn proof_len(plan: &CircuitPlan) -> ProofLength {
-    let cost = CircuitCost::<Eq, ModelCircuit>::measure(plan.k, &keygen_circuit(plan));
-    ProofLength {
-        single: cost.proof_size(1).into(),
-        per_extra: cost.marginal_proof_size().into(),
-    }
+    crate::with_shape!(plan.layout, S => {
+        let cost = CircuitCost::<Eq, S>::measure(plan.k, &S::new(keygen_circuit(plan)));
+        ProofLength {
+            single: cost.proof_size(1).into(),
+            per_extra: cost.marginal_proof_size().into(),
+        }
+    }, ProofLength { single: 0, per_extra: 0 })
 }

@@ -77,13 +77,35 @@ pub struct QuantModel {
 }
 
 impl QuantModel {
-    /// Completes a calibrated model: picks the smallest `k` and computes the weight commitment.
-    /// The verifying-key fingerprint stays empty; key generation fills it in.
+    /// Completes a calibrated model: the cost model picks the column layout (with the
+    /// smallest `k` it fits), then the weight commitment is computed. The verifying-key
+    /// fingerprint stays empty; key generation fills it in.
     pub fn from_quantized(q: crate::quant::Quantized) -> Result<Self, CoreError> {
+        Self::from_quantized_in(q, None)
+    }
+
+    /// [`QuantModel::from_quantized`] in a given layout (`None`: the planner's choice).
+    pub fn from_quantized_in(
+        q: crate::quant::Quantized,
+        layout: Option<crate::circuit::Layout>,
+    ) -> Result<Self, CoreError> {
         let mut spec = q.spec;
         q.weights.check(&spec)?;
-        let plan = crate::circuit::CircuitPlan::from_spec(&spec);
-        spec.circuit.k = plan.rows(&spec).k()?;
+        match layout {
+            None => spec = crate::cost::CostModel::default().plan_layout(&spec)?.0,
+            Some(l) if !l.is_supported() => {
+                return Err(CoreError::Unsupported(format!(
+                    "layout {l:?} (supported: {:?})",
+                    crate::circuit::LAYOUTS
+                )))
+            }
+            Some(l) => {
+                spec.circuit.mac_groups = l.mac_groups;
+                spec.circuit.hash_lanes = l.hash_lanes;
+                let plan = crate::circuit::CircuitPlan::from_spec(&spec);
+                spec.circuit.k = plan.rows(&spec).k()?;
+            }
+        }
         let commitment = crate::commit::commitment(&spec, &q.weights);
         spec.weights_commitment = crate::digest::hex(&crate::field::to_bytes(&commitment));
         Ok(QuantModel {

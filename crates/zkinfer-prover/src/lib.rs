@@ -5,14 +5,13 @@
 //! turns inputs into [`ProofBundle`]s.
 
 use halo2_proofs::pasta::EqAffine;
-use halo2_proofs::plonk::{create_proof, ProvingKey};
+use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::commitment::Params;
-use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use rand::rngs::SysRng;
 use rand_core::UnwrapErr;
 
 use zkinfer_core::artifacts::{CompiledModel, ProofBundle};
-use zkinfer_core::circuit::{CircuitPlan, ModelCircuit};
+use zkinfer_core::circuit::{CircuitPlan, Layout, ModelCircuit};
 use zkinfer_core::digest::hex;
 use zkinfer_core::eval::Trace;
 use zkinfer_core::ir::{lower, Graph};
@@ -42,6 +41,18 @@ pub fn quantize_batched(
     samples: &[Vec<f32>],
     batch: usize,
 ) -> Result<(QuantModel, CalibrationReport), CoreError> {
+    quantize_with(name, graph, samples, batch, None)
+}
+
+/// [`quantize_batched`] in a given column layout (`None`: the one the cost model predicts
+/// fastest).
+pub fn quantize_with(
+    name: &str,
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    batch: usize,
+    layout: Option<Layout>,
+) -> Result<(QuantModel, CalibrationReport), CoreError> {
     if !(1..=keys::MAX_BATCH).contains(&batch) {
         return Err(CoreError::Unsupported(format!(
             "a circuit batch of {batch} (1 to {} allowed)",
@@ -53,7 +64,10 @@ pub fn quantize_batched(
     let mut quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
     quantized.spec.circuit.batch = batch;
     let calibration = quantized.report.clone();
-    Ok((QuantModel::from_quantized(quantized)?, calibration))
+    Ok((
+        QuantModel::from_quantized_in(quantized, layout)?,
+        calibration,
+    ))
 }
 
 /// Compiles a float graph: [`quantize`], then the verifying-key fingerprint.
@@ -77,7 +91,21 @@ pub fn compile_batched(
     store: &ParamsStore,
     progress: &dyn Progress,
 ) -> Result<CompiledModel, CoreError> {
-    let (mut model, calibration) = quantize_batched(name, graph, samples, batch)?;
+    compile_with(name, graph, samples, batch, None, store, progress)
+}
+
+/// [`compile_batched`] in a given column layout (`None`: the one the cost model predicts
+/// fastest).
+pub fn compile_with(
+    name: &str,
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    batch: usize,
+    layout: Option<Layout>,
+    store: &ParamsStore,
+    progress: &dyn Progress,
+) -> Result<CompiledModel, CoreError> {
+    let (mut model, calibration) = quantize_with(name, graph, samples, batch, layout)?;
     let plan = CircuitPlan::from_spec(&model.spec);
     let params = store.load(plan.k, progress)?;
     let vk = run_stage(progress, Stage::KeyGeneration, || {
@@ -193,26 +221,17 @@ impl Prover {
             publics.push(public);
             traces.extend(trace);
         }
-        let proof = run_stage(
-            progress,
-            Stage::Proving,
-            || -> Result<Vec<u8>, CoreError> {
-                let instances: Vec<[&[_]; 1]> = publics.iter().map(|p| [&p[..]]).collect();
-                let instances: Vec<&[&[_]]> = instances.iter().map(|i| &i[..]).collect();
-                let mut transcript =
-                    Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
-                create_proof(
-                    &self.params,
-                    &self.pk,
-                    &circuits,
-                    &instances,
-                    UnwrapErr(SysRng),
-                    &mut transcript,
-                )
-                .map_err(CoreError::halo2("create_proof"))?;
-                Ok(transcript.finalize())
-            },
-        )?;
+        let plan = CircuitPlan::from_spec(&self.model.spec);
+        let proof = run_stage(progress, Stage::Proving, || {
+            keys::prove(
+                &self.params,
+                &self.pk,
+                &plan,
+                &circuits,
+                &publics,
+                UnwrapErr(SysRng),
+            )
+        })?;
         drop(circuits);
         let bundle = ProofBundle {
             format_version: FORMAT_VERSION,

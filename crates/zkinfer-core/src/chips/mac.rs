@@ -25,7 +25,7 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::Rotation;
 
 use super::{value, Cell};
-use crate::circuit::{MAC_GROUPS, MAC_WIDTH};
+use crate::circuit::MAC_WIDTH;
 use crate::commit::pack_row;
 use crate::VALUE_OFFSET;
 
@@ -112,15 +112,15 @@ fn constant(v: u64) -> Expression<Fp> {
 }
 
 impl MacConfig {
-    /// Allocates columns and creates the gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
-        let x: Vec<Vec<_>> = (0..MAC_GROUPS)
+    /// Allocates columns for `groups` input groups and creates the gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, groups: usize) -> Self {
+        let x: Vec<Vec<_>> = (0..groups)
             .map(|_| (0..MAC_WIDTH).map(|_| meta.advice_column()).collect())
             .collect();
         let digits: Vec<[Column<Advice>; DIGITS]> = (0..MAC_WIDTH)
             .map(|_| std::array::from_fn(|_| meta.advice_column()))
             .collect();
-        let acc: Vec<_> = (0..MAC_GROUPS).map(|_| meta.advice_column()).collect();
+        let acc: Vec<_> = (0..groups).map(|_| meta.advice_column()).collect();
         let (bias, packed) = (meta.advice_column(), meta.advice_column());
         for c in x.iter().flatten().chain(&acc).chain([&bias, &packed]) {
             meta.enable_equality(*c);
@@ -157,7 +157,7 @@ impl MacConfig {
             let q = m.query_selector(c.q_first);
             let bias = m.query_advice(c.bias, Rotation::cur());
             let dots = c.dots(m);
-            (0..MAC_GROUPS)
+            (0..groups)
                 .map(|g| {
                     let acc = m.query_advice(c.acc[g], Rotation::cur());
                     q.clone() * (acc - bias.clone() - dots[g].clone())
@@ -168,7 +168,7 @@ impl MacConfig {
         meta.create_gate("mac next chunk", move |m| {
             let q = m.query_selector(c.q_next);
             let dots = c.dots(m);
-            (0..MAC_GROUPS)
+            (0..groups)
                 .map(|g| {
                     let acc = m.query_advice(c.acc[g], Rotation::cur());
                     let prev = m.query_advice(c.acc[g], Rotation::prev());
@@ -367,7 +367,8 @@ pub fn witness_rows(
     x: Option<&[i64]>,
     weights: Option<&crate::model::LayerWeights>,
 ) -> Vec<MacRow> {
-    let mut prev_acc: Vec<Option<i64>> = vec![None; MAC_GROUPS];
+    let groups = plan.first().map_or(0, |p| p.outputs.len());
+    let mut prev_acc: Vec<Option<i64>> = vec![None; groups];
     plan.iter()
         .map(|p| {
             let lo = p.chunk * MAC_WIDTH;
@@ -390,7 +391,7 @@ pub fn witness_rows(
                         XSource::Zero | XSource::Unused => x.map(|_| VALUE_OFFSET),
                     })
                     .collect();
-            let acc: Vec<Option<i64>> = (0..MAC_GROUPS)
+            let acc: Vec<Option<i64>> = (0..groups)
                 .map(|g| {
                     let start = if p.first { bias } else { prev_acc[g] };
                     let (start, ws) = (start?, ws.as_ref()?);

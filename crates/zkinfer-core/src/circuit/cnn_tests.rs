@@ -1,7 +1,6 @@
 //! MockProver tests of convolution and pooling layers: honest witness passes; corrupted conv
 //! rows and pool outputs are rejected.
 
-use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::Fp;
 
 use super::*;
@@ -11,8 +10,12 @@ use crate::model::QuantModel;
 use crate::quant::quantize_input;
 use crate::testing::quantized_cnn;
 
+/// The test CNN with two MAC input groups (two conv output positions per row), whatever
+/// layout the planner prefers for it.
 fn model() -> (QuantModel, Vec<i64>) {
-    let (m, data) = quantized_cnn(3).unwrap();
+    let (mut m, data) = quantized_cnn(3).unwrap();
+    m.spec.circuit.mac_groups = 2;
+    m.spec.circuit.k = CircuitPlan::from_spec(&m.spec).rows(&m.spec).k().unwrap();
     let input = quantize_input(&m.spec.input, &data[0]).unwrap();
     (m, input)
 }
@@ -98,7 +101,9 @@ fn wrong_pool_output_is_rejected() {
     let (circuit, mut public, _) = ModelCircuit::prove(&m, &input).unwrap();
     let last = public.len() - 1;
     public[last] += Fp::one();
-    let prover = MockProver::run(m.spec.circuit.k, &circuit, vec![public]).unwrap();
+    let prover = circuit
+        .mock_prover(std::sync::Arc::new(NoEdit), m.spec.circuit.k, public)
+        .unwrap();
     assert!(prover.verify().is_err());
 }
 

@@ -1,17 +1,19 @@
 //! Witness edits: a seam for soundness tests, which corrupt chosen cells of an honest witness
 //! and check that the constraints reject them.
 
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
-use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use std::sync::Arc;
 
-use super::{synthesize, CircuitConfig, ModelCircuit};
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::Error;
+
+use super::ModelCircuit;
 use crate::chips::mac::MacRow;
 use crate::chips::rescale::RescaleRow;
 use crate::chips::sponge::SpongeWitness;
 
 /// Changes witness rows after they are computed and before they are assigned.
-pub trait WitnessEdit: std::fmt::Debug {
+pub trait WitnessEdit: std::fmt::Debug + Send + Sync + 'static {
     /// Edits the multiply-accumulate rows of layer `layer`.
     fn mac(&self, _layer: usize, _rows: &mut [MacRow]) {}
     /// Edits the input values a pooling or addition layer computes its outputs from (the input
@@ -40,33 +42,16 @@ pub struct EditedCircuit<E> {
     pub edit: E,
 }
 
-#[cfg(test)]
-impl<E: WitnessEdit + Clone + Default> EditedCircuit<E> {
+impl<E: WitnessEdit + Clone> EditedCircuit<E> {
+    /// halo2's `MockProver` on the edited circuit at `k` with the instance column `public`.
+    pub fn mock_prover(&self, k: u32, public: Vec<Fp>) -> Result<MockProver<Fp>, Error> {
+        self.circuit
+            .mock_prover(Arc::new(self.edit.clone()), k, public)
+    }
+
     /// Whether MockProver accepts the edited circuit at `k` with the instance column `public`.
-    pub(crate) fn mock_passes(&self, k: u32, public: Vec<Fp>) -> bool {
-        halo2_proofs::dev::MockProver::run(k, self, vec![public])
-            .unwrap()
-            .verify()
-            .is_ok()
-    }
-}
-
-impl<E: WitnessEdit + Clone + Default> Circuit<Fp> for EditedCircuit<E> {
-    type Config = CircuitConfig;
-    type FloorPlanner = SimpleFloorPlanner;
-
-    fn without_witnesses(&self) -> Self {
-        EditedCircuit {
-            circuit: self.circuit.without_witnesses(),
-            edit: E::default(),
-        }
-    }
-
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> CircuitConfig {
-        ModelCircuit::configure(meta)
-    }
-
-    fn synthesize(&self, config: CircuitConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
-        synthesize(&self.circuit, &config, layouter, &self.edit)
+    pub fn mock_passes(&self, k: u32, public: Vec<Fp>) -> bool {
+        self.mock_prover(k, public)
+            .is_ok_and(|p| p.verify().is_ok())
     }
 }

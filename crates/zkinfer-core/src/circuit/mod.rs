@@ -10,6 +10,7 @@ mod batch_tests;
 mod cnn_tests;
 mod edit;
 mod instance;
+mod layout;
 mod plan;
 mod synthesize;
 #[cfg(test)]
@@ -17,13 +18,14 @@ mod tests;
 
 pub use edit::{EditedCircuit, NoEdit, WitnessEdit};
 pub use instance::{decode_offset, instances, InstanceLayout};
+pub use layout::{Layout, Shaped, DEFAULT_LAYOUT, LAYOUTS};
 pub use plan::{CircuitPlan, LayerPlan, RowCounts, RESERVED_ROWS};
 
 use std::sync::Arc;
 
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Fixed, Instance};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Instance};
 
 use crate::chips::mac::MacConfig;
 use crate::chips::pool::PoolConfig;
@@ -32,15 +34,9 @@ use crate::chips::sponge::SpongeConfig;
 use crate::chips::table::TableConfig;
 use crate::eval::Trace;
 use crate::model::ModelWeights;
-use synthesize::synthesize;
 
 /// Weights per MAC row (31 bytes pack into one field element).
 pub const MAC_WIDTH: usize = 31;
-/// Input groups per MAC row: a convolution row computes this many output positions with the
-/// same weights.
-pub const MAC_GROUPS: usize = 2;
-/// Parallel Poseidon lanes hashing the weights.
-pub const HASH_LANES: usize = 6;
 
 /// Columns of the whole circuit.
 #[derive(Clone, Debug)]
@@ -74,7 +70,8 @@ pub struct CircuitWitness {
     pub message: Arc<Vec<Fp>>,
 }
 
-/// One inference of a model as a halo2 circuit.
+/// The inferences one circuit proves: its public plan and, when proving, the witness. The
+/// halo2 circuit is [`Shaped`] in the plan's layout.
 #[derive(Clone, Debug)]
 pub struct ModelCircuit {
     /// Public layout, derived from the spec.
@@ -83,18 +80,9 @@ pub struct ModelCircuit {
     pub witness: Option<Arc<CircuitWitness>>,
 }
 
-impl Circuit<Fp> for ModelCircuit {
-    type Config = CircuitConfig;
-    type FloorPlanner = SimpleFloorPlanner;
-
-    fn without_witnesses(&self) -> Self {
-        ModelCircuit {
-            plan: self.plan.clone(),
-            witness: None,
-        }
-    }
-
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> CircuitConfig {
+impl CircuitConfig {
+    /// Allocates the columns of `layout` and creates every gate and lookup.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, layout: Layout) -> Self {
         let table = TableConfig::configure(meta);
         let instance = meta.instance_column();
         meta.enable_equality(instance);
@@ -103,19 +91,15 @@ impl Circuit<Fp> for ModelCircuit {
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
         CircuitConfig {
-            mac: MacConfig::configure(meta),
+            mac: MacConfig::configure(meta, layout.mac_groups),
             pool: PoolConfig::configure(meta, table),
             input,
             constants,
             rescale: RescaleConfig::configure(meta, table),
-            sponge: SpongeConfig::configure(meta),
+            sponge: SpongeConfig::configure(meta, layout.hash_lanes),
             table,
             instance,
         }
-    }
-
-    fn synthesize(&self, config: CircuitConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
-        synthesize(self, &config, layouter, &NoEdit)
     }
 }
 
@@ -126,6 +110,28 @@ impl ModelCircuit {
             plan: Arc::new(plan),
             witness: None,
         }
+    }
+
+    /// The same plan without the witness.
+    pub fn without_witnesses(&self) -> Self {
+        ModelCircuit {
+            plan: self.plan.clone(),
+            witness: None,
+        }
+    }
+
+    /// Runs halo2's `MockProver` on the circuit in its plan's layout, with `edit` applied to
+    /// the witness, at `k` with the instance column `public`.
+    pub fn mock_prover(
+        &self,
+        edit: Arc<dyn WitnessEdit>,
+        k: u32,
+        public: Vec<Fp>,
+    ) -> Result<MockProver<Fp>, Error> {
+        crate::with_shape!(self.plan.layout, S => {
+            let circuit = S { circuit: self.clone(), edit };
+            MockProver::run(k, &circuit, vec![public])
+        }, Err(Error::Synthesis))
     }
 
     /// The circuit proving one inference of `model` on the quantized `input`, with its public
@@ -161,8 +167,11 @@ impl ModelCircuit {
             )));
         }
         let message = Arc::new(crate::commit::message(&model.spec, &model.weights));
-        let commitment =
-            crate::commit::commit_message(&crate::poseidon::PoseidonConstants::default(), &message);
+        let commitment = crate::commit::commit_message(
+            &crate::poseidon::PoseidonConstants::default(),
+            &message,
+            plan.layout.hash_lanes,
+        );
         let weights = Arc::new(model.weights.clone());
         inputs
             .chunks(copies)
@@ -188,7 +197,7 @@ impl ModelCircuit {
     }
 }
 
-/// Column and lookup counts of the circuit (independent of the model).
+/// Column and lookup counts of a layout's circuit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ColumnCounts {
     /// Advice columns.
@@ -197,6 +206,8 @@ pub struct ColumnCounts {
     pub fixed: usize,
     /// Instance columns.
     pub instance: usize,
+    /// Columns in the permutation argument (copy constraints).
+    pub equality: usize,
     /// Lookup arguments.
     pub lookups: usize,
     /// Constraint degree.
@@ -205,10 +216,10 @@ pub struct ColumnCounts {
     pub rows: usize,
 }
 
-/// Counts the columns of the circuit's constraint system.
-pub fn column_counts() -> ColumnCounts {
+/// Counts the columns of a layout's constraint system.
+pub fn column_counts(layout: Layout) -> ColumnCounts {
     let mut cs = ConstraintSystem::<Fp>::default();
-    let c = ModelCircuit::configure(&mut cs);
+    let c = CircuitConfig::configure(&mut cs, layout);
     let lane = crate::chips::sponge::LANE_COLUMNS;
     ColumnCounts {
         advice: c.mac.x.iter().map(Vec::len).sum::<usize>()
@@ -235,6 +246,16 @@ pub fn column_counts() -> ColumnCounts {
             + 1
             + 4,
         instance: 1,
+        // mac x, acc, bias, packed; pool a, out, carry; rescale acc, q, y; sponge m, s[0];
+        // instance, input, constants.
+        equality: c.mac.x.iter().map(Vec::len).sum::<usize>()
+            + c.mac.acc.len()
+            + 2
+            + c.pool.a.len()
+            + 2
+            + 3
+            + c.sponge.lanes.len() * 3
+            + 3,
         lookups: 3 + c.pool.a.len(),
         degree: cs.degree(),
         rows: 0,

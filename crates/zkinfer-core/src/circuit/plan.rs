@@ -1,5 +1,6 @@
 //! The public layout of a model circuit and its row counts; picks the smallest `k`.
 
+use super::Layout;
 use crate::chips::sponge::SpongeConfig;
 use crate::chips::table::TableFunction;
 use crate::chips::{mac_plan, pool, table};
@@ -41,6 +42,8 @@ pub struct CircuitPlan {
     pub input_len: usize,
     /// Inferences the circuit proves side by side (sharing the weights).
     pub copies: usize,
+    /// Column layout.
+    pub layout: Layout,
     /// Layers.
     pub layers: Vec<LayerPlan>,
     /// Function tables the layers use, in order of first use.
@@ -127,6 +130,7 @@ impl CircuitPlan {
             k: spec.circuit.k,
             input_len: spec.input.len(),
             copies: spec.circuit.batch.max(1),
+            layout: Layout::of(&spec.circuit),
             functions,
             layers: spec
                 .layers
@@ -176,14 +180,23 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .map(|l| match &l.kind {
-                    LayerKind::Dense => {
-                        mac_plan::dense_rows(l.inputs / l.batch, l.outputs / l.batch, l.batch * n)
-                    }
+                    LayerKind::Dense => mac_plan::dense_rows(
+                        self.layout.mac_groups,
+                        l.inputs / l.batch,
+                        l.outputs / l.batch,
+                        l.batch * n,
+                    ),
                     LayerKind::Conv2d {
                         window,
                         out_channels,
                         groups,
-                    } => mac_plan::conv_rows(window, *out_channels, *groups, n),
+                    } => mac_plan::conv_rows(
+                        self.layout.mac_groups,
+                        window,
+                        *out_channels,
+                        *groups,
+                        n,
+                    ),
                     _ => 0,
                 })
                 .sum(),
@@ -214,7 +227,7 @@ impl CircuitPlan {
                 .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
                 .map(|l| l.outputs)
                 .sum::<usize>(),
-            commitment: SpongeConfig::rows(message),
+            commitment: SpongeConfig::rows(message, self.layout.hash_lanes),
             table: table::rows(&self.functions).len(),
             instance: 1 + n * (self.input_len + self.output_len()),
             constants: 1 + n * self

@@ -22,6 +22,7 @@ pub(super) fn synthesize(
     config.table.load(&mut layouter, &circuit.plan.functions)?;
     let w = circuit.witness.as_deref();
     let copies = circuit.plan.copies.max(1);
+    let mac_groups = circuit.plan.layout.mac_groups;
     if w.is_some_and(|w| w.traces.len() != copies) {
         return Err(Error::Synthesis);
     }
@@ -87,8 +88,13 @@ pub(super) fn synthesize(
                     window,
                     out_channels,
                     groups,
-                } => mac_plan::conv(window, *out_channels, *groups, copies),
-                _ => mac_plan::dense(l.inputs / l.batch, l.outputs / l.batch, l.batch * copies),
+                } => mac_plan::conv(mac_groups, window, *out_channels, *groups, copies),
+                _ => mac_plan::dense(
+                    mac_groups,
+                    l.inputs / l.batch,
+                    l.outputs / l.batch,
+                    l.batch * copies,
+                ),
             };
             let cells: Vec<Cell> = values
                 .iter()

@@ -1,7 +1,6 @@
 //! MockProver tests of the whole circuit and of each chip inside it: the honest witness passes,
 //! and corrupted cells are rejected.
 
-use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::Fp;
 
 use super::*;
@@ -18,18 +17,70 @@ fn model() -> (QuantModel, Vec<i64>) {
     (m, input)
 }
 
-fn mock<C: Circuit<Fp>>(
+fn mock(
     k: u32,
-    circuit: &C,
+    circuit: &ModelCircuit,
     public: Vec<Fp>,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
-    MockProver::run(k, circuit, vec![public]).unwrap().verify()
+    circuit
+        .mock_prover(Arc::new(NoEdit), k, public)
+        .unwrap()
+        .verify()
 }
 
 fn run_edit<E: WitnessEdit + Clone + Default>(edit: E) -> bool {
     let (m, input) = model();
-    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
-    mock(m.spec.circuit.k, &EditedCircuit { circuit, edit }, public).is_ok()
+    run_edit_on(&m, &input, edit)
+}
+
+fn run_edit_on<E: WitnessEdit + Clone>(m: &QuantModel, input: &[i64], edit: E) -> bool {
+    let (circuit, public, _) = ModelCircuit::prove(m, input).unwrap();
+    EditedCircuit { circuit, edit }.mock_passes(m.spec.circuit.k, public)
+}
+
+/// The model in `layout`, with the smallest `k` that holds it.
+fn in_layout(m: &QuantModel, layout: Layout) -> QuantModel {
+    let mut m = m.clone();
+    m.spec.circuit.mac_groups = layout.mac_groups;
+    m.spec.circuit.hash_lanes = layout.hash_lanes;
+    m.spec.circuit.k = CircuitPlan::from_spec(&m.spec).rows(&m.spec).k().unwrap();
+    m
+}
+
+#[test]
+fn every_layout_passes_honestly_and_rejects_corrupted_cells() {
+    let (m, input) = model();
+    for layout in LAYOUTS {
+        let m = in_layout(&m, layout);
+        assert!(
+            run_edit_on(&m, &input, NoEdit),
+            "{layout:?}: honest witness"
+        );
+        for edit in [
+            DenseEdit::WrongProduct,
+            DenseEdit::DigitOutOfRange,
+            DenseEdit::WrongPacking,
+        ] {
+            assert!(
+                !run_edit_on(&m, &input, edit.clone()),
+                "{layout:?}: {edit:?}"
+            );
+        }
+        for edit in [SpongeEdit::State, SpongeEdit::RootState] {
+            assert!(
+                !run_edit_on(&m, &input, edit.clone()),
+                "{layout:?}: {edit:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn planner_picks_the_smallest_layout_for_a_small_mlp() {
+    let (m, _) = model();
+    // One input group and one lane fit k = 10: no other layout is cheaper.
+    assert_eq!(m.spec.circuit.k, 10);
+    assert_eq!(CircuitPlan::from_spec(&m.spec).layout, Layout::new(1, 1));
 }
 
 #[test]
@@ -214,8 +265,12 @@ impl WitnessEdit for SpongeEdit {
     fn sponge(&self, w: &mut SpongeWitness) {
         match self {
             SpongeEdit::None => {}
-            SpongeEdit::State => w.lanes[3][7].s[1] += Fp::one(),
-            SpongeEdit::FullRoundHelper => w.lanes[1][1].aux[9] += Fp::one(),
+            SpongeEdit::State => {
+                if let Some(lane) = w.lanes.last_mut() {
+                    lane[7].s[1] += Fp::one();
+                }
+            }
+            SpongeEdit::FullRoundHelper => w.lanes[0][1].aux[9] += Fp::one(),
             SpongeEdit::PartialRoundHelper => w.lanes[0][5].aux[12] += Fp::one(),
             SpongeEdit::RootState => w.root[5].s[0] += Fp::one(),
         }
@@ -233,8 +288,10 @@ fn sponge_chip_rejects_corrupted_cells() {
 
 #[test]
 fn circuit_degree_is_at_most_five() {
-    let mut cs = halo2_proofs::plonk::ConstraintSystem::<Fp>::default();
-    ModelCircuit::configure(&mut cs);
-    assert!(cs.degree() <= 5, "degree {}", cs.degree());
-    assert_eq!(cs.blinding_factors() + 1, plan::RESERVED_ROWS);
+    for layout in LAYOUTS {
+        let mut cs = halo2_proofs::plonk::ConstraintSystem::<Fp>::default();
+        CircuitConfig::configure(&mut cs, layout);
+        assert!(cs.degree() <= 5, "{layout:?}: degree {}", cs.degree());
+        assert_eq!(cs.blinding_factors() + 1, plan::RESERVED_ROWS);
+    }
 }

@@ -430,7 +430,8 @@ fn build(
         circuit: CircuitSpec {
             k: 0,
             mac_width: crate::circuit::MAC_WIDTH,
-            hash_lanes: crate::circuit::HASH_LANES,
+            mac_groups: crate::circuit::DEFAULT_LAYOUT.mac_groups,
+            hash_lanes: crate::circuit::DEFAULT_LAYOUT.hash_lanes,
             value_bits: crate::VALUE_BITS,
             batch: 1,
         },

@@ -268,6 +268,14 @@ fn one() -> usize {
     1
 }
 
+fn two() -> usize {
+    2
+}
+
+fn is_two(v: &usize) -> bool {
+    *v == 2
+}
+
 /// The source slots a gather's entries read.
 pub fn read_slots(entries: &[GatherEntry]) -> impl Iterator<Item = usize> + '_ {
     let mut seen = std::collections::BTreeSet::new();
@@ -324,6 +332,10 @@ pub struct CircuitSpec {
     pub k: u32,
     /// Multiply-accumulates per dense row.
     pub mac_width: usize,
+    /// Input groups per MAC row (output positions sharing the row's weights). Absent in specs
+    /// of the layout that was once the only one (2), which keep their JSON and digest.
+    #[serde(default = "two", skip_serializing_if = "is_two")]
+    pub mac_groups: usize,
     /// Parallel Poseidon sponges hashing the weights.
     pub hash_lanes: usize,
     /// Bits of activations and weights.

@@ -29,14 +29,22 @@ impl ModelSpec {
                 crate::keys::MAX_BATCH
             ));
         }
-        if c.mac_width != crate::circuit::MAC_WIDTH
-            || c.hash_lanes != crate::circuit::HASH_LANES
-            || c.value_bits != VALUE_BITS
-        {
+        if c.mac_width != crate::circuit::MAC_WIDTH || c.value_bits != VALUE_BITS {
             return bad(format!(
-                "circuit layout {c:?} differs from this build (mac_width {}, hash_lanes {}, value_bits {VALUE_BITS})",
+                "circuit layout {c:?} differs from this build (mac_width {}, value_bits {VALUE_BITS})",
                 crate::circuit::MAC_WIDTH,
-                crate::circuit::HASH_LANES
+            ));
+        }
+        let layout = crate::circuit::Layout::of(c);
+        if !layout.is_supported() {
+            return bad(format!(
+                "circuit layout of {} MAC groups and {} hash lanes is not one of this build's {:?}",
+                c.mac_groups,
+                c.hash_lanes,
+                crate::circuit::LAYOUTS
+                    .iter()
+                    .map(|l| (l.mac_groups, l.hash_lanes))
+                    .collect::<Vec<_>>()
             ));
         }
         if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {

@@ -1,4 +1,4 @@
-//! Poseidon sponges in `HASH_LANES` parallel lanes, with every gate of degree ≤ 5.
+//! Poseidon sponges in parallel lanes (the layout's `hash_lanes`), with every gate of degree ≤ 5.
 //!
 //! Each lane owns 19 advice columns: state `s[3]`, helper cells `aux[14]` (`x⁴` and `x⁵` of
 //! each S-box of the row) and message cells `m[2]`. Lanes run in lockstep and share the fixed
@@ -25,7 +25,6 @@ use halo2_proofs::poly::Rotation;
 pub use schedule::{LaneRow, RowKind, ROWS_PER_PERMUTATION};
 
 use super::Cell;
-use crate::circuit::HASH_LANES;
 use crate::poseidon::{PoseidonConstants, RATE, WIDTH};
 use schedule::{
     row_constants, schedule, trace, PartialForms, AUX, FULL_PER_ROW, PARTIAL_PER_ROW, VARS,
@@ -103,9 +102,9 @@ fn combination(coeffs: &[Fp], vars: &[Expression<Fp>]) -> Expression<Fp> {
 }
 
 impl SpongeConfig {
-    /// Allocates the lanes and creates their gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
-        let lanes: Vec<LaneColumns> = (0..HASH_LANES)
+    /// Allocates `lanes` lanes and creates their gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, lanes: usize) -> Self {
+        let lanes: Vec<LaneColumns> = (0..lanes)
             .map(|_| LaneColumns {
                 s: [(); WIDTH].map(|_| meta.advice_column()),
                 aux: [(); AUX].map(|_| meta.advice_column()),
@@ -303,14 +302,15 @@ impl SpongeConfig {
     /// Witness rows for hashing `message` (the committed values, in order).
     pub fn witness(&self, message: &[Fp]) -> SpongeWitness {
         let c = &self.constants;
+        let n = self.lanes.len();
         let lane_cap =
-            PoseidonConstants::capacity(crate::commit::lane_chunks(message.len()) * RATE);
-        let lanes: Vec<Vec<LaneRow>> = crate::commit::lanes(message)
+            PoseidonConstants::capacity(crate::commit::lane_chunks(message.len(), n) * RATE);
+        let lanes: Vec<Vec<LaneRow>> = crate::commit::lanes(message, n)
             .iter()
             .map(|m| trace(c, lane_cap, m))
             .collect();
         let digests: Vec<Fp> = lanes.iter().map(|r| r[r.len() - 1].s[0]).collect();
-        let root = trace(c, PoseidonConstants::capacity(HASH_LANES), &digests);
+        let root = trace(c, PoseidonConstants::capacity(n), &digests);
         SpongeWitness { lanes, root }
     }
 
@@ -322,18 +322,19 @@ impl SpongeConfig {
         message: &[Cell],
         witness: Option<&SpongeWitness>,
     ) -> Result<Cell, Error> {
-        let chunks = crate::commit::lane_chunks(message.len());
+        let n = self.lanes.len();
+        let chunks = crate::commit::lane_chunks(message.len(), n);
         let per_lane = chunks * RATE;
-        let root_chunks = HASH_LANES.div_ceil(RATE);
+        let root_chunks = n.div_ceil(RATE);
         let lane_cap = PoseidonConstants::capacity(per_lane);
-        let root_cap = PoseidonConstants::capacity(HASH_LANES);
+        let root_cap = PoseidonConstants::capacity(n);
         let root_start = sponge_rows(chunks);
         layouter.assign_region(
             || "weight commitment",
             |mut region| {
                 self.assign_schedule(&mut region, 0, chunks, lane_cap)?;
                 self.assign_schedule(&mut region, root_start, root_chunks, root_cap)?;
-                let mut digests = Vec::with_capacity(HASH_LANES);
+                let mut digests = Vec::with_capacity(n);
                 for (h, lane) in self.lanes.iter().enumerate() {
                     let cells: Vec<Option<&Cell>> = (0..per_lane)
                         .map(|i| message.get(h * per_lane + i))
@@ -360,8 +361,8 @@ impl SpongeConfig {
         )
     }
 
-    /// Rows the commitment region takes for a message of `len` elements.
-    pub fn rows(len: usize) -> usize {
-        sponge_rows(crate::commit::lane_chunks(len)) + sponge_rows(HASH_LANES.div_ceil(RATE))
+    /// Rows the commitment region takes for a message of `len` elements in `lanes` lanes.
+    pub fn rows(len: usize, lanes: usize) -> usize {
+        sponge_rows(crate::commit::lane_chunks(len, lanes)) + sponge_rows(lanes.div_ceil(RATE))
     }
 }

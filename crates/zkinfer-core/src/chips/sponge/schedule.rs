@@ -175,14 +175,15 @@ pub fn run_row(
     }
 }
 
-/// Witness rows of one sponge over `msg` (length a multiple of 2) with capacity `cap`;
-/// the last row holds only the final state.
+/// Witness rows of one sponge over `msg` (zero-padded to a multiple of 2) with capacity
+/// `cap`; the last row holds only the final state.
 pub fn trace(c: &PoseidonConstants, cap: Fp, msg: &[Fp]) -> Vec<LaneRow> {
-    let mut rows = Vec::with_capacity(msg.len() / 2 * ROWS_PER_PERMUTATION + 1);
+    let mut rows = Vec::with_capacity(msg.len().div_ceil(2) * ROWS_PER_PERMUTATION + 1);
     let mut s = [Fp::ZERO, Fp::ZERO, cap];
     for chunk in msg.chunks(2) {
+        let pair = [chunk[0], chunk.get(1).copied().unwrap_or(Fp::ZERO)];
         for kind in schedule() {
-            let (row, next) = run_row(c, kind, s, [chunk[0], chunk[1]]);
+            let (row, next) = run_row(c, kind, s, pair);
             rows.push(row);
             s = next;
         }
