@@ -83,10 +83,7 @@ impl<const G: usize, const L: usize> Circuit<Fp> for Shaped<G, L> {
     type FloorPlanner = SimpleFloorPlanner;
 
     fn without_witnesses(&self) -> Self {
-        Shaped::new(ModelCircuit {
-            plan: self.circuit.plan.clone(),
-            witness: None,
-        })
+        Shaped::new(self.circuit.without_witnesses())
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> CircuitConfig {
