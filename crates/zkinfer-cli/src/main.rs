@@ -73,12 +73,15 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify a proof bundle against a public spec; prints the outputs as JSON.
+    /// Verify proof bundles against a public spec; prints the outputs as JSON, one line per
+    /// proof. The verifying key is rebuilt once for all of them, and several proofs are
+    /// checked together (one batch verification).
     Verify {
         /// The public spec.
         spec: PathBuf,
-        /// The proof bundle.
-        proof: PathBuf,
+        /// The proof bundles.
+        #[arg(required = true)]
+        proofs: Vec<PathBuf>,
     },
 }
 
@@ -146,8 +149,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         .map_err(bad)?;
                     let planned = Layout::of(&s.circuit);
                     println!(
-                        "plan       {n} inferences: {} per circuit, {} circuit(s) at k = {}, layout {}x{}, predicted create_proof {:.1} s",
-                        s.circuit.batch, p.circuits, p.k, planned.mac_groups, planned.hash_lanes, p.create_proof_s
+                        "plan       {n} inferences: {} per circuit, {} circuit(s) at k = {}, layout {planned}, predicted create_proof {:.1} s",
+                        s.circuit.batch, p.circuits, p.k, p.create_proof_s
                     );
                     (s.circuit.batch, Some(layout.unwrap_or(planned)))
                 }
@@ -191,29 +194,82 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Verify { spec, proof } => {
+        Command::Verify { spec, proofs } => {
             let spec = ModelSpec::from_json(&read(&spec)?)
                 .map_err(|e| bad(format!("{}: {e}", spec.display())))?;
-            let bytes = read(&proof)?;
+            let files = proofs
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let start = Instant::now();
             let verifier = Verifier::with_store(&spec, &store, &bars).map_err(bad)?;
-            let verified = ProofBundle::from_bytes(&bytes)
-                .map_err(zkinfer::VerifyError::Bundle)
-                .and_then(|b| verifier.verify(&b))
-                .map_err(|e| Failure {
-                    code: 1,
-                    message: e.to_string(),
-                })?;
-            let json = serde_json::json!({
-                "valid": true,
-                "batch": verified.batch,
-                "outputs": verified.outputs.chunks(spec.output.len().max(1)).collect::<Vec<_>>(),
-                "weights_commitment": verified.weights_commitment,
-                "spec_digest": zkinfer::core::digest::hex(&spec.digest()),
-            });
-            println!("{json}");
-            Ok(())
+            let keyed = Instant::now();
+            let verdicts = verify_files(&verifier, &files);
+            let done = Instant::now();
+            eprintln!(
+                "verifying key rebuilt in {:.3} s; {} proof(s) checked in {:.3} s",
+                (keyed - start).as_secs_f64(),
+                files.len(),
+                (done - keyed).as_secs_f64()
+            );
+            let mut failure = None;
+            for (path, verdict) in proofs.iter().zip(verdicts) {
+                let mut json = match verdict {
+                    Ok(v) => serde_json::json!({
+                        "valid": true,
+                        "batch": v.batch,
+                        "outputs": v.outputs.chunks(spec.output.len().max(1)).collect::<Vec<_>>(),
+                        "weights_commitment": v.weights_commitment,
+                        "spec_digest": zkinfer::core::digest::hex(&spec.digest()),
+                    }),
+                    Err(e) if proofs.len() == 1 => {
+                        return Err(Failure {
+                            code: 1,
+                            message: e.to_string(),
+                        })
+                    }
+                    Err(e) => {
+                        let message = format!("{}: {e}", path.display());
+                        eprintln!("invalid: {message}");
+                        failure = Some(Failure { code: 1, message });
+                        serde_json::json!({ "valid": false, "error": e.to_string() })
+                    }
+                };
+                if proofs.len() > 1 {
+                    json["proof"] = path.display().to_string().into();
+                }
+                println!("{json}");
+            }
+            failure.map_or(Ok(()), Err)
         }
     }
+}
+
+/// One verdict per bundle file: unparsable bytes are rejected alone, the rest are verified
+/// together.
+fn verify_files(
+    verifier: &Verifier,
+    files: &[Vec<u8>],
+) -> Vec<Result<zkinfer::VerifiedOutput, zkinfer::VerifyError>> {
+    let parsed: Vec<Result<ProofBundle, zkinfer::VerifyError>> = files
+        .iter()
+        .map(|b| ProofBundle::from_bytes(b).map_err(zkinfer::VerifyError::Bundle))
+        .collect();
+    let bundles: Vec<ProofBundle> = parsed
+        .iter()
+        .filter_map(|b| b.as_ref().ok())
+        .cloned()
+        .collect();
+    let mut verdicts = verifier.verify_many(&bundles).into_iter();
+    parsed
+        .into_iter()
+        .map(|b| match b {
+            Err(e) => Err(e),
+            Ok(_) => verdicts
+                .next()
+                .unwrap_or_else(|| Err(zkinfer::VerifyError::InvalidProof("no verdict".into()))),
+        })
+        .collect()
 }
 
 fn print_summary(c: &CompiledModel) {
@@ -237,16 +293,16 @@ fn print_summary(c: &CompiledModel) {
         rows.table
     );
     println!(
-        "columns    {} advice ({} with copies), {} fixed, {} instance, {} lookups; layout {}x{} ({} MAC groups, {} hash lanes)",
+        "columns    {} advice ({} with copies), {} fixed, {} instance, {} lookups; layout {} ({} MAC groups, {} hash lanes, {} weights per MAC row)",
         cs.advice,
         cs.equality,
         cs.fixed,
         cs.instance,
         cs.lookups,
+        plan.layout,
         plan.layout.mac_groups,
         plan.layout.hash_lanes,
-        plan.layout.mac_groups,
-        plan.layout.hash_lanes
+        plan.layout.mac_width
     );
     println!(
         "input      shape {:?}, scale 2^-{}",
@@ -310,26 +366,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parses a layout `GxL` (MAC input groups x Poseidon lanes).
+/// Parses a layout `GxL` (MAC input groups x Poseidon lanes) or `GxLwW` (`W` weights per
+/// MAC row).
 fn parse_layout(s: &str) -> Result<Layout, String> {
-    let (g, l) = s
-        .split_once('x')
-        .ok_or_else(|| format!("layout {s:?}: expected GxL, e.g. 2x6"))?;
-    let n = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .map_err(|e| format!("layout {s:?}: {e}"))
-    };
-    let layout = Layout::new(n(g)?, n(l)?);
+    let layout: Layout = s.parse()?;
     if !layout.is_supported() {
-        return Err(format!(
-            "layout {s:?} is not one of {}",
-            zkinfer::core::circuit::LAYOUTS
-                .iter()
-                .map(|l| format!("{}x{}", l.mac_groups, l.hash_lanes))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(format!("layout {s:?} is not one of {}", Layout::menu()));
     }
     Ok(layout)
 }

@@ -84,6 +84,37 @@ fn compile_prove_verify_and_exit_codes() {
         Some(1)
     );
 
+    // Several proofs in one call: one JSON line each, exit 1 if any is invalid.
+    let lines = |out: &Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let out = zkinfer(&[
+        "verify",
+        &p("m.spec.json"),
+        &p("proof.bin"),
+        &p("proof.bin"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let verdicts = lines(&out);
+    assert_eq!(verdicts.len(), 2);
+    assert!(verdicts
+        .iter()
+        .all(|v| v["valid"] == true && v["outputs"] == json["outputs"]));
+    std::fs::write(p("garbage.bin"), b"not a bundle").unwrap();
+    let out = zkinfer(&[
+        "verify",
+        &p("m.spec.json"),
+        &p("proof.bin"),
+        &p("bad.bin"),
+        &p("garbage.bin"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let valid: Vec<_> = lines(&out).iter().map(|v| v["valid"] == true).collect();
+    assert_eq!(valid, [true, false, false]);
+
     // Bad input: exit 2.
     std::fs::write(p("short.json"), r#"{"input_data": [[0.5, 0.5]]}"#).unwrap();
     let out = zkinfer(&[

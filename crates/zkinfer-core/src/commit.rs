@@ -2,43 +2,43 @@
 //! sponges ("lanes"), whose digests are hashed once more.
 //!
 //! Message order: for every weighted layer, for every filter (dense output neuron or conv
-//! output channel), for every chunk of [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) weights, one
-//! packed element
-//! `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
+//! output channel), for every chunk of the layout's `mac_width` weights (at most
+//! [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) = 31, so the bytes fit a field element), one packed
+//! element `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
 //! element, layer by layer. The message is cut into the spec's `hash_lanes` equal runs of `2C`
 //! elements (zero-padded), each run is hashed, and the commitment is the hash of the lane digests.
 
 use ff::Field;
 use halo2_proofs::pasta::Fp;
 
-use crate::circuit::MAC_WIDTH;
 use crate::field::fe;
 use crate::model::ModelWeights;
 use crate::poseidon::{PoseidonConstants, RATE};
 use crate::spec::ModelSpec;
 use crate::VALUE_OFFSET;
 
-/// Packs up to [`MAC_WIDTH`] weights of one row (missing slots count as weight 0).
-pub fn pack_row(weights: &[i64]) -> Fp {
+/// Packs the `width` weight slots of one row (missing slots count as weight 0).
+pub fn pack_row(weights: &[i64], width: usize) -> Fp {
     let base = Fp::from(256);
-    (0..MAC_WIDTH).rev().fold(Fp::ZERO, |acc, i| {
+    (0..width).rev().fold(Fp::ZERO, |acc, i| {
         let w = weights.get(i).copied().unwrap_or(0);
         acc * base + fe(w + VALUE_OFFSET)
     })
 }
 
-/// Number of dense rows (chunks) for an input of length `inputs`.
-pub fn chunks(inputs: usize) -> usize {
-    inputs.div_ceil(MAC_WIDTH)
+/// Number of rows (chunks) of `width` weights for a kernel of length `inputs`.
+pub fn chunks(inputs: usize, width: usize) -> usize {
+    inputs.div_ceil(width.max(1))
 }
 
 /// The committed message, in circuit order.
 pub fn message(spec: &ModelSpec, weights: &ModelWeights) -> Vec<Fp> {
+    let width = spec.circuit.mac_width.max(1);
     let mut out = Vec::new();
     for (l, w) in spec.layers.iter().zip(&weights.layers) {
         let k = l.kernel_len().max(1);
         for row in w.weights.chunks(k) {
-            out.extend(row.chunks(MAC_WIDTH).map(pack_row));
+            out.extend(row.chunks(width).map(|c| pack_row(c, width)));
         }
     }
     for w in &weights.layers {
@@ -53,7 +53,7 @@ pub fn message_len(spec: &ModelSpec) -> usize {
         .iter()
         .map(|l| {
             let filters = l.filters();
-            filters * chunks(l.kernel_len()) + filters
+            filters * chunks(l.kernel_len(), spec.circuit.mac_width) + filters
         })
         .sum()
 }
@@ -96,10 +96,11 @@ pub fn commitment(spec: &ModelSpec, weights: &ModelWeights) -> Fp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::circuit::MAC_WIDTH;
 
     #[test]
     fn packing_is_little_endian_bytes() {
-        let p = pack_row(&[-128, -127, 0]);
+        let p = pack_row(&[-128, -127, 0], MAC_WIDTH);
         let expected = Fp::from(1) * Fp::from(256) + Fp::from(128) * Fp::from(65536);
         // Slots 3.. hold weight 0, i.e. byte 128.
         let mut tail = Fp::ZERO;

@@ -89,28 +89,40 @@ impl QuantModel {
         q: crate::quant::Quantized,
         layout: Option<crate::circuit::Layout>,
     ) -> Result<Self, CoreError> {
-        let mut spec = q.spec;
-        q.weights.check(&spec)?;
+        Self::complete(q.spec, q.weights, layout)
+    }
+
+    /// The same model in another (supported) layout: `k` and the weight commitment are
+    /// recomputed, the verifying-key fingerprint is cleared.
+    pub fn in_layout(self, layout: crate::circuit::Layout) -> Result<Self, CoreError> {
+        Self::complete(self.spec, self.weights, Some(layout))
+    }
+
+    fn complete(
+        mut spec: ModelSpec,
+        weights: ModelWeights,
+        layout: Option<crate::circuit::Layout>,
+    ) -> Result<Self, CoreError> {
+        weights.check(&spec)?;
         match layout {
             None => spec = crate::cost::CostModel::default().plan_layout(&spec)?.0,
             Some(l) if !l.is_supported() => {
                 return Err(CoreError::Unsupported(format!(
-                    "layout {l:?} (supported: {:?})",
-                    crate::circuit::LAYOUTS
+                    "layout {l} (supported: {})",
+                    crate::circuit::Layout::menu()
                 )))
             }
             Some(l) => {
                 spec.circuit.mac_groups = l.mac_groups;
+                spec.circuit.mac_width = l.mac_width;
                 spec.circuit.hash_lanes = l.hash_lanes;
                 let plan = crate::circuit::CircuitPlan::from_spec(&spec);
                 spec.circuit.k = plan.rows(&spec).k()?;
             }
         }
-        let commitment = crate::commit::commitment(&spec, &q.weights);
+        let commitment = crate::commit::commitment(&spec, &weights);
         spec.weights_commitment = crate::digest::hex(&crate::field::to_bytes(&commitment));
-        Ok(QuantModel {
-            spec,
-            weights: q.weights,
-        })
+        spec.vk_fingerprint.clear();
+        Ok(QuantModel { spec, weights })
     }
 }

@@ -1,6 +1,6 @@
 //! Multiply-accumulate rows for dense and convolution layers, weights as base-4 digits.
 //!
-//! Row layout (`P = MAC_WIDTH` weights, `G = MAC_GROUPS` input groups):
+//! Row layout (`P` weights, the layout's `mac_width`; `G` input groups, its `mac_groups`):
 //!
 //! | x[g][i] for g < G, i < P | d[i][0..4] for i < P | acc[g] for g < G | bias | packed |
 //!
@@ -25,7 +25,6 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::Rotation;
 
 use super::{value, Cell};
-use crate::circuit::MAC_WIDTH;
 use crate::commit::pack_row;
 use crate::VALUE_OFFSET;
 
@@ -112,12 +111,12 @@ fn constant(v: u64) -> Expression<Fp> {
 }
 
 impl MacConfig {
-    /// Allocates columns for `groups` input groups and creates the gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, groups: usize) -> Self {
+    /// Allocates columns for `groups` input groups of `width` weights and creates the gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, groups: usize, width: usize) -> Self {
         let x: Vec<Vec<_>> = (0..groups)
-            .map(|_| (0..MAC_WIDTH).map(|_| meta.advice_column()).collect())
+            .map(|_| (0..width).map(|_| meta.advice_column()).collect())
             .collect();
-        let digits: Vec<[Column<Advice>; DIGITS]> = (0..MAC_WIDTH)
+        let digits: Vec<[Column<Advice>; DIGITS]> = (0..width)
             .map(|_| std::array::from_fn(|_| meta.advice_column()))
             .collect();
         let acc: Vec<_> = (0..groups).map(|_| meta.advice_column()).collect();
@@ -139,7 +138,7 @@ impl MacConfig {
         meta.create_gate("mac digits and packing", move |m| {
             let q = m.query_selector(c.q_row);
             let w_off = c.weights(m);
-            let mut out = Vec::with_capacity(MAC_WIDTH * DIGITS + 1);
+            let mut out = Vec::with_capacity(c.width() * DIGITS + 1);
             for d in c.digits.iter().flatten() {
                 let d = m.query_advice(*d, Rotation::cur());
                 let range = (0..4u64).fold(constant(1), |p, v| p * (d.clone() - constant(v)));
@@ -177,6 +176,11 @@ impl MacConfig {
                 .collect::<Vec<_>>()
         });
         cfg
+    }
+
+    /// Weights per row.
+    pub fn width(&self) -> usize {
+        self.digits.len()
     }
 
     /// Offset weights `w_i + 128` of the current row as expressions of the digits.
@@ -297,7 +301,11 @@ impl MacConfig {
                     let sel = if p.first { self.q_first } else { self.q_next };
                     sel.enable(&mut region, r)?;
                     for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {
-                        let col = self.x[s / MAC_WIDTH][s % MAC_WIDTH];
+                        let col = *self
+                            .x
+                            .get(s / self.width())
+                            .and_then(|g| g.get(s % self.width()))
+                            .ok_or(Error::Synthesis)?;
                         match src {
                             XSource::Input(i) => {
                                 inputs.get(*i).ok_or(Error::Synthesis)?.copy_advice(
@@ -360,9 +368,11 @@ impl MacConfig {
     }
 }
 
-/// Witness rows from the plan, the layer's offset-free inputs and its weights.
+/// Witness rows from the plan (rows of `width` weights), the layer's offset-free inputs and
+/// its weights.
 pub fn witness_rows(
     plan: &[MacRowPlan],
+    width: usize,
     kernel_len: usize,
     x: Option<&[i64]>,
     weights: Option<&crate::model::LayerWeights>,
@@ -371,9 +381,9 @@ pub fn witness_rows(
     let mut prev_acc: Vec<Option<i64>> = vec![None; groups];
     plan.iter()
         .map(|p| {
-            let lo = p.chunk * MAC_WIDTH;
+            let lo = p.chunk * width;
             let ws: Option<Vec<i64>> = weights.map(|w| {
-                (0..MAC_WIDTH)
+                (0..width)
                     .map(|i| {
                         if lo + i < kernel_len {
                             w.weights[p.filter * kernel_len + lo + i]
@@ -395,15 +405,15 @@ pub fn witness_rows(
                 .map(|g| {
                     let start = if p.first { bias } else { prev_acc[g] };
                     let (start, ws) = (start?, ws.as_ref()?);
-                    let dot: i64 = (0..MAC_WIDTH)
-                        .map(|i| xv[g * MAC_WIDTH + i].map(|v| (v - VALUE_OFFSET) * ws[i]))
+                    let dot: i64 = (0..width)
+                        .map(|i| xv[g * width + i].map(|v| (v - VALUE_OFFSET) * ws[i]))
                         .sum::<Option<i64>>()?;
                     Some(start + dot)
                 })
                 .collect();
             prev_acc.clone_from(&acc);
             MacRow {
-                digits: (0..MAC_WIDTH)
+                digits: (0..width)
                     .map(|i| {
                         let w_off = ws.as_ref().map(|ws| ws[i] + VALUE_OFFSET);
                         std::array::from_fn(|k| w_off.map(|w| (w >> (2 * k)) & 3))
@@ -413,7 +423,7 @@ pub fn witness_rows(
                 acc,
                 bias,
                 packed: ws
-                    .map(|ws| Value::known(pack_row(&ws)))
+                    .map(|ws| Value::known(pack_row(&ws, width)))
                     .unwrap_or(Value::unknown()),
             }
         })

@@ -1,37 +1,36 @@
 //! Row plans of the MAC chip: which input feeds which slot, for dense and convolution layers.
 
 use super::mac::{MacRowPlan, XSource};
-use crate::circuit::MAC_WIDTH;
 use crate::geometry::Window;
 
 /// Rows for `filters` weight rows of `k` weights applied to `items` (batch rows or output
-/// positions): one row per (filter, block of `groups` items, chunk of `MAC_WIDTH` weights).
+/// positions): one row per (filter, block of `groups` items, chunk of `width` weights).
 /// Blocks after a filter's first reuse the first block's weights. `source(filter, item, t)`
 /// feeds weight `t` of an item; `output(filter, item)` numbers the result.
 fn blocked(
-    groups: usize,
+    (groups, width): (usize, usize),
     filters: usize,
     items: usize,
     k: usize,
     source: impl Fn(usize, usize, usize) -> XSource,
     output: impl Fn(usize, usize) -> usize,
 ) -> Vec<MacRowPlan> {
-    let chunks = k.div_ceil(MAC_WIDTH);
+    let chunks = k.div_ceil(width);
     let blocks = items.div_ceil(groups);
     let mut rows = Vec::with_capacity(filters * blocks * chunks);
     for f in 0..filters {
         let filter_start = rows.len();
         for b in 0..blocks {
             for c in 0..chunks {
-                let mut x = vec![XSource::Unused; groups * MAC_WIDTH];
+                let mut x = vec![XSource::Unused; groups * width];
                 let mut outs = vec![None; groups];
                 for g in 0..groups {
                     let item = b * groups + g;
                     if item >= items {
                         continue;
                     }
-                    for i in 0..MAC_WIDTH.min(k.saturating_sub(c * MAC_WIDTH)) {
-                        x[g * MAC_WIDTH + i] = source(f, item, c * MAC_WIDTH + i);
+                    for i in 0..width.min(k.saturating_sub(c * width)) {
+                        x[g * width + i] = source(f, item, c * width + i);
                     }
                     if c + 1 == chunks {
                         outs[g] = Some(output(f, item));
@@ -51,11 +50,16 @@ fn blocked(
     rows
 }
 
-/// Dense layer over `batch` rows of `inputs` values in `groups` input groups; output `j` of
-/// row `b` is output index `b * outputs + j`.
-pub fn dense(groups: usize, inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
+/// Dense layer over `batch` rows of `inputs` values in `groups` input groups of `width`
+/// weights; output `j` of row `b` is output index `b * outputs + j`.
+pub fn dense(
+    (groups, width): (usize, usize),
+    inputs: usize,
+    outputs: usize,
+    batch: usize,
+) -> Vec<MacRowPlan> {
     blocked(
-        groups,
+        (groups, width),
         outputs,
         batch,
         inputs,
@@ -65,16 +69,22 @@ pub fn dense(groups: usize, inputs: usize, outputs: usize, batch: usize) -> Vec<
 }
 
 /// Rows of a dense layer without building the plan.
-pub fn dense_rows(groups: usize, inputs: usize, outputs: usize, batch: usize) -> usize {
-    outputs * batch.div_ceil(groups) * inputs.div_ceil(MAC_WIDTH)
+pub fn dense_rows(
+    (groups, width): (usize, usize),
+    inputs: usize,
+    outputs: usize,
+    batch: usize,
+) -> usize {
+    outputs * batch.div_ceil(groups) * inputs.div_ceil(width)
 }
 
 /// Convolution (`groups` channel groups) over `copies` inferences side by side (input `c`
-/// starts at `c * input_len`) in `mac_groups` input groups: items are (inference, output
+/// starts at `c * input_len`) in `mac_groups` input groups of `width` weights: items are
+/// (inference, output
 /// position) pairs, so a filter's weights serve every inference; taps in the padding read the
 /// constant zero.
 pub fn conv(
-    mac_groups: usize,
+    (mac_groups, width): (usize, usize),
     window: &Window,
     out_channels: usize,
     groups: usize,
@@ -84,7 +94,7 @@ pub fn conv(
     let input_len = window.input.iter().product::<usize>();
     let cin = window.input[0] / groups.max(1);
     blocked(
-        mac_groups,
+        (mac_groups, width),
         out_channels,
         positions * copies.max(1),
         cin * window.area(),
@@ -104,14 +114,14 @@ pub fn conv(
 
 /// Rows of a conv layer over `copies` inferences without building the plan.
 pub fn conv_rows(
-    mac_groups: usize,
+    (mac_groups, width): (usize, usize),
     window: &Window,
     out_channels: usize,
     groups: usize,
     copies: usize,
 ) -> usize {
     let k = window.input[0] / groups.max(1) * window.area();
-    out_channels * (window.positions() * copies.max(1)).div_ceil(mac_groups) * k.div_ceil(MAC_WIDTH)
+    out_channels * (window.positions() * copies.max(1)).div_ceil(mac_groups) * k.div_ceil(width)
 }
 
 #[cfg(test)]
@@ -127,8 +137,8 @@ mod tests {
             pads: [1, 1, 1, 1],
             dilation: [1, 1],
         };
-        let plan = conv(2, &w, 3, 1, 1);
-        assert_eq!(plan.len(), conv_rows(2, &w, 3, 1, 1));
+        let plan = conv((2, 31), &w, 3, 1, 1);
+        assert_eq!(plan.len(), conv_rows((2, 31), &w, 3, 1, 1));
         // 18 weights fit one chunk; 16 positions in 8 blocks of 2.
         assert_eq!(plan.len(), 3 * 8);
         assert_eq!(plan[0].reuse, None);
@@ -155,8 +165,8 @@ mod tests {
             dilation: [1, 1],
         };
         // 4 positions per inference, 2 inferences: 8 items in 4 blocks per filter.
-        let plan = conv(2, &w, 2, 1, 2);
-        assert_eq!(plan.len(), conv_rows(2, &w, 2, 1, 2));
+        let plan = conv((2, 31), &w, 2, 1, 2);
+        assert_eq!(plan.len(), conv_rows((2, 31), &w, 2, 1, 2));
         assert_eq!(plan.len(), 2 * 4);
         // Block 2 holds the second inference's positions 0 and 1, reading its own input.
         assert_eq!(plan[2].reuse, Some(0));

@@ -13,9 +13,8 @@ use crate::testing::quantized_cnn;
 /// The test CNN with two MAC input groups (two conv output positions per row), whatever
 /// layout the planner prefers for it.
 fn model() -> (QuantModel, Vec<i64>) {
-    let (mut m, data) = quantized_cnn(3).unwrap();
-    m.spec.circuit.mac_groups = 2;
-    m.spec.circuit.k = CircuitPlan::from_spec(&m.spec).rows(&m.spec).k().unwrap();
+    let (m, data) = quantized_cnn(3).unwrap();
+    let m = m.in_layout(Layout::new(2, 1)).unwrap();
     let input = quantize_input(&m.spec.input, &data[0]).unwrap();
     (m, input)
 }

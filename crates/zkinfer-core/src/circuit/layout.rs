@@ -1,19 +1,24 @@
-//! Column layouts: how many MAC input groups and Poseidon lanes a circuit has.
+//! Column layouts: how many MAC input groups, weights per MAC row and Poseidon lanes a circuit
+//! has.
 //!
 //! halo2's `Circuit::configure` takes no runtime parameters, so each layout of the menu
-//! [`LAYOUTS`] is its own circuit type, [`Shaped<G, L>`]; the spec records the layout
-//! (`circuit.mac_groups`, `circuit.hash_lanes`) and every use of a circuit dispatches on it
-//! ([`with_shape!`](crate::with_shape)). The planner picks the layout per model: a batch-1
-//! dense model wastes a second input group, a convolution fills it; a small model hashes its
-//! weights in one lane, a large one needs six to keep `k` down.
+//! [`LAYOUTS`] is its own circuit type, [`Shaped<G, L, W>`]; the spec records the layout
+//! (`circuit.mac_groups`, `circuit.hash_lanes`, `circuit.mac_width`) and every use of a circuit
+//! dispatches on it ([`with_shape!`](crate::with_shape)). The planner picks the layout per
+//! model: a batch-1 dense model wastes a second input group, a convolution fills it; a small
+//! model hashes its weights in one lane, a large one needs six to keep `k` down; a model whose
+//! `k` is set by other chips than the MAC (activations, rescaling) takes half-width MAC rows,
+//! which halves the MAC's columns at the price of more rows and twice the hashed elements.
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
-use super::{synthesize::synthesize, CircuitConfig, ModelCircuit, NoEdit, WitnessEdit};
+use super::{synthesize::synthesize, CircuitConfig, ModelCircuit, NoEdit, WitnessEdit, MAC_WIDTH};
 use crate::spec::CircuitSpec;
 
 /// A circuit's column layout.
@@ -23,33 +28,56 @@ pub struct Layout {
     pub mac_groups: usize,
     /// Parallel Poseidon lanes hashing the weights.
     pub hash_lanes: usize,
+    /// Weights per MAC row (packed into one hashed element).
+    pub mac_width: usize,
 }
 
+/// Half-width MAC rows: 16 weights (a 16-value dot product in one row).
+pub const HALF_MAC_WIDTH: usize = 16;
+
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 6] = [
+pub const LAYOUTS: [Layout; 8] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
     Layout::new(2, 1),
     Layout::new(2, 2),
     Layout::new(2, 6),
+    Layout::new(1, 1).with_width(HALF_MAC_WIDTH),
+    Layout::new(1, 2).with_width(HALF_MAC_WIDTH),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
 pub const DEFAULT_LAYOUT: Layout = Layout::new(2, 6);
 
 impl Layout {
-    /// A layout (supported or not: see [`Layout::is_supported`]).
+    /// A layout of full-width ([`MAC_WIDTH`]) MAC rows (supported or not: see
+    /// [`Layout::is_supported`]).
     pub const fn new(mac_groups: usize, hash_lanes: usize) -> Self {
         Layout {
             mac_groups,
             hash_lanes,
+            mac_width: MAC_WIDTH,
         }
+    }
+
+    /// The same layout with `mac_width` weights per MAC row.
+    pub const fn with_width(self, mac_width: usize) -> Self {
+        Layout { mac_width, ..self }
     }
 
     /// The layout a spec records.
     pub fn of(c: &CircuitSpec) -> Self {
-        Layout::new(c.mac_groups, c.hash_lanes)
+        Layout::new(c.mac_groups, c.hash_lanes).with_width(c.mac_width)
+    }
+
+    /// The supported layouts, as `1x1, 1x2, ...`.
+    pub fn menu() -> String {
+        LAYOUTS
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Whether this build has a circuit type for the layout.
@@ -58,17 +86,50 @@ impl Layout {
     }
 }
 
-/// The model circuit in layout `(G, L)`: `G` MAC input groups, `L` Poseidon lanes. It carries
-/// the layout-free [`ModelCircuit`] and a witness edit (soundness tests corrupt cells with it).
+/// `GxL` (groups × lanes) for full-width MAC rows, `GxLwW` otherwise.
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.mac_groups, self.hash_lanes)?;
+        if self.mac_width != MAC_WIDTH {
+            write!(f, "w{}", self.mac_width)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses what [`Display`](fmt::Display) writes (`1x6`, `1x1w16`); the layout may be
+/// unsupported.
+impl FromStr for Layout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("layout `{s}` is not GxL or GxLwW (e.g. 1x6, 1x1w16)");
+        let (gl, w) = match s.split_once('w') {
+            Some((gl, w)) => (gl, Some(w)),
+            None => (s, None),
+        };
+        let (g, l) = gl.split_once('x').ok_or_else(bad)?;
+        let n = |t: &str| t.trim().parse::<usize>().map_err(|_| bad());
+        let layout = Layout::new(n(g)?, n(l)?);
+        Ok(match w {
+            Some(w) => layout.with_width(n(w)?),
+            None => layout,
+        })
+    }
+}
+
+/// The model circuit in layout `(G, L, W)`: `G` MAC input groups, `L` Poseidon lanes, `W`
+/// weights per MAC row. It carries the layout-free [`ModelCircuit`] and a witness edit
+/// (soundness tests corrupt cells with it).
 #[derive(Clone, Debug)]
-pub struct Shaped<const G: usize, const L: usize> {
+pub struct Shaped<const G: usize, const L: usize, const W: usize> {
     /// Plan and witness.
     pub circuit: ModelCircuit,
     /// Changes to the witness before assignment ([`NoEdit`] for real proofs).
     pub edit: Arc<dyn WitnessEdit>,
 }
 
-impl<const G: usize, const L: usize> Shaped<G, L> {
+impl<const G: usize, const L: usize, const W: usize> Shaped<G, L, W> {
     /// The honest circuit.
     pub fn new(circuit: ModelCircuit) -> Self {
         Shaped {
@@ -78,7 +139,7 @@ impl<const G: usize, const L: usize> Shaped<G, L> {
     }
 }
 
-impl<const G: usize, const L: usize> Circuit<Fp> for Shaped<G, L> {
+impl<const G: usize, const L: usize, const W: usize> Circuit<Fp> for Shaped<G, L, W> {
     type Config = CircuitConfig;
     type FloorPlanner = SimpleFloorPlanner;
 
@@ -87,11 +148,11 @@ impl<const G: usize, const L: usize> Circuit<Fp> for Shaped<G, L> {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> CircuitConfig {
-        CircuitConfig::configure(meta, Layout::new(G, L))
+        CircuitConfig::configure(meta, Layout::new(G, L).with_width(W))
     }
 
     fn synthesize(&self, config: CircuitConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
-        if self.circuit.plan.layout != Layout::new(G, L) {
+        if self.circuit.plan.layout != Layout::new(G, L).with_width(W) {
             return Err(Error::Synthesis);
         }
         synthesize(&self.circuit, &config, layouter, self.edit.as_ref())
@@ -104,29 +165,37 @@ impl<const G: usize, const L: usize> Circuit<Fp> for Shaped<G, L> {
 macro_rules! with_shape {
     ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {{
         let layout: $crate::circuit::Layout = $layout;
-        match (layout.mac_groups, layout.hash_lanes) {
-            (1, 1) => {
-                type $S = $crate::circuit::Shaped<1, 1>;
+        match (layout.mac_groups, layout.hash_lanes, layout.mac_width) {
+            (1, 1, 31) => {
+                type $S = $crate::circuit::Shaped<1, 1, 31>;
                 $body
             }
-            (1, 2) => {
-                type $S = $crate::circuit::Shaped<1, 2>;
+            (1, 2, 31) => {
+                type $S = $crate::circuit::Shaped<1, 2, 31>;
                 $body
             }
-            (1, 6) => {
-                type $S = $crate::circuit::Shaped<1, 6>;
+            (1, 6, 31) => {
+                type $S = $crate::circuit::Shaped<1, 6, 31>;
                 $body
             }
-            (2, 1) => {
-                type $S = $crate::circuit::Shaped<2, 1>;
+            (2, 1, 31) => {
+                type $S = $crate::circuit::Shaped<2, 1, 31>;
                 $body
             }
-            (2, 2) => {
-                type $S = $crate::circuit::Shaped<2, 2>;
+            (2, 2, 31) => {
+                type $S = $crate::circuit::Shaped<2, 2, 31>;
                 $body
             }
-            (2, 6) => {
-                type $S = $crate::circuit::Shaped<2, 6>;
+            (2, 6, 31) => {
+                type $S = $crate::circuit::Shaped<2, 6, 31>;
+                $body
+            }
+            (1, 1, 16) => {
+                type $S = $crate::circuit::Shaped<1, 1, 16>;
+                $body
+            }
+            (1, 2, 16) => {
+                type $S = $crate::circuit::Shaped<1, 2, 16>;
                 $body
             }
             _ => $unsupported,
@@ -144,11 +213,21 @@ mod tests {
             let counts = with_shape!(l, S => {
                 let mut cs = ConstraintSystem::<Fp>::default();
                 let c = S::configure(&mut cs);
-                (c.mac.x.len(), c.sponge.lanes.len())
+                (c.mac.x.len(), c.sponge.lanes.len(), c.mac.digits.len())
             }, panic!("{l:?} has no type"));
-            assert_eq!(counts, (l.mac_groups, l.hash_lanes));
+            assert_eq!(counts, (l.mac_groups, l.hash_lanes, l.mac_width));
+            assert_eq!(l.to_string().parse::<Layout>(), Ok(l));
         }
         assert!(!Layout::new(3, 6).is_supported());
         assert!(!with_shape!(Layout::new(3, 6), _S => true, false));
+        assert!(!Layout::new(1, 1).with_width(8).is_supported());
+        assert_eq!("2x6".parse::<Layout>(), Ok(DEFAULT_LAYOUT));
+        assert_eq!(
+            "1x2w16".parse::<Layout>(),
+            Ok(Layout::new(1, 2).with_width(HALF_MAC_WIDTH))
+        );
+        for bad in ["", "2", "2x", "x6", "2x6w", "2y6", "1x1w16w2"] {
+            assert!(bad.parse::<Layout>().is_err(), "{bad}");
+        }
     }
 }

@@ -18,7 +18,7 @@ mod tests;
 
 pub use edit::{EditedCircuit, NoEdit, WitnessEdit};
 pub use instance::{decode_offset, instances, InstanceLayout};
-pub use layout::{Layout, Shaped, DEFAULT_LAYOUT, LAYOUTS};
+pub use layout::{Layout, Shaped, DEFAULT_LAYOUT, HALF_MAC_WIDTH, LAYOUTS};
 pub use plan::{CircuitPlan, LayerPlan, RowCounts, RESERVED_ROWS};
 
 use std::sync::Arc;
@@ -35,7 +35,8 @@ use crate::chips::table::TableConfig;
 use crate::eval::Trace;
 use crate::model::ModelWeights;
 
-/// Weights per MAC row (31 bytes pack into one field element).
+/// Weights per full-width MAC row (31 bytes pack into one field element): the widest a layout
+/// may use.
 pub const MAC_WIDTH: usize = 31;
 
 /// Columns of the whole circuit.
@@ -91,7 +92,7 @@ impl CircuitConfig {
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
         CircuitConfig {
-            mac: MacConfig::configure(meta, layout.mac_groups),
+            mac: MacConfig::configure(meta, layout.mac_groups, layout.mac_width),
             pool: PoolConfig::configure(meta, table),
             input,
             constants,

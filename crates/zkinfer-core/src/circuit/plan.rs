@@ -181,7 +181,7 @@ impl CircuitPlan {
                 .iter()
                 .map(|l| match &l.kind {
                     LayerKind::Dense => mac_plan::dense_rows(
-                        self.layout.mac_groups,
+                        (self.layout.mac_groups, self.layout.mac_width),
                         l.inputs / l.batch,
                         l.outputs / l.batch,
                         l.batch * n,
@@ -191,7 +191,7 @@ impl CircuitPlan {
                         out_channels,
                         groups,
                     } => mac_plan::conv_rows(
-                        self.layout.mac_groups,
+                        (self.layout.mac_groups, self.layout.mac_width),
                         window,
                         *out_channels,
                         *groups,

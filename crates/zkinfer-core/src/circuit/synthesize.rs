@@ -22,7 +22,10 @@ pub(super) fn synthesize(
     config.table.load(&mut layouter, &circuit.plan.functions)?;
     let w = circuit.witness.as_deref();
     let copies = circuit.plan.copies.max(1);
-    let mac_groups = circuit.plan.layout.mac_groups;
+    let mac_shape = (
+        circuit.plan.layout.mac_groups,
+        circuit.plan.layout.mac_width,
+    );
     if w.is_some_and(|w| w.traces.len() != copies) {
         return Err(Error::Synthesis);
     }
@@ -88,9 +91,9 @@ pub(super) fn synthesize(
                     window,
                     out_channels,
                     groups,
-                } => mac_plan::conv(mac_groups, window, *out_channels, *groups, copies),
+                } => mac_plan::conv(mac_shape, window, *out_channels, *groups, copies),
                 _ => mac_plan::dense(
-                    mac_groups,
+                    mac_shape,
                     l.inputs / l.batch,
                     l.outputs / l.batch,
                     l.batch * copies,
@@ -111,8 +114,13 @@ pub(super) fn synthesize(
                     .collect()
             });
             let k = l.kind.kernel_len(l.inputs / l.batch);
-            let mut rows =
-                mac::witness_rows(&plan, k, x.as_deref(), w.map(|w| &w.weights.layers[i]));
+            let mut rows = mac::witness_rows(
+                &plan,
+                mac_shape.1,
+                k,
+                x.as_deref(),
+                w.map(|w| &w.weights.layers[i]),
+            );
             if w.is_some() {
                 edit.mac(i, &mut rows);
             }

@@ -38,13 +38,9 @@ fn run_edit_on<E: WitnessEdit + Clone>(m: &QuantModel, input: &[i64], edit: E) -
     EditedCircuit { circuit, edit }.mock_passes(m.spec.circuit.k, public)
 }
 
-/// The model in `layout`, with the smallest `k` that holds it.
+/// The model in `layout`, with the smallest `k` that holds it and its commitment.
 fn in_layout(m: &QuantModel, layout: Layout) -> QuantModel {
-    let mut m = m.clone();
-    m.spec.circuit.mac_groups = layout.mac_groups;
-    m.spec.circuit.hash_lanes = layout.hash_lanes;
-    m.spec.circuit.k = CircuitPlan::from_spec(&m.spec).rows(&m.spec).k().unwrap();
-    m
+    m.clone().in_layout(layout).unwrap()
 }
 
 #[test]
@@ -78,9 +74,12 @@ fn every_layout_passes_honestly_and_rejects_corrupted_cells() {
 #[test]
 fn planner_picks_the_smallest_layout_for_a_small_mlp() {
     let (m, _) = model();
-    // One input group and one lane fit k = 10: no other layout is cheaper.
+    // One input group, half-width rows and one lane fit k = 10: the fewest columns.
     assert_eq!(m.spec.circuit.k, 10);
-    assert_eq!(CircuitPlan::from_spec(&m.spec).layout, Layout::new(1, 1));
+    assert_eq!(
+        CircuitPlan::from_spec(&m.spec).layout,
+        Layout::new(1, 1).with_width(HALF_MAC_WIDTH)
+    );
 }
 
 #[test]

@@ -330,7 +330,7 @@ impl LayerSpec {
 pub struct CircuitSpec {
     /// log2 of the number of rows.
     pub k: u32,
-    /// Multiply-accumulates per dense row.
+    /// Weights per MAC row (31, or 16 in half-width layouts).
     pub mac_width: usize,
     /// Input groups per MAC row (output positions sharing the row's weights). Absent in specs
     /// of the layout that was once the only one (2), which keep their JSON and digest.

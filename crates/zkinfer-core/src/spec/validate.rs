@@ -29,22 +29,21 @@ impl ModelSpec {
                 crate::keys::MAX_BATCH
             ));
         }
-        if c.mac_width != crate::circuit::MAC_WIDTH || c.value_bits != VALUE_BITS {
+        if c.value_bits != VALUE_BITS {
             return bad(format!(
-                "circuit layout {c:?} differs from this build (mac_width {}, value_bits {VALUE_BITS})",
-                crate::circuit::MAC_WIDTH,
+                "circuit value_bits {} differs from this build's {VALUE_BITS}",
+                c.value_bits
             ));
         }
         let layout = crate::circuit::Layout::of(c);
         if !layout.is_supported() {
             return bad(format!(
-                "circuit layout of {} MAC groups and {} hash lanes is not one of this build's {:?}",
+                "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row) \
+                 is not one of this build's: {}",
                 c.mac_groups,
                 c.hash_lanes,
-                crate::circuit::LAYOUTS
-                    .iter()
-                    .map(|l| (l.mac_groups, l.hash_lanes))
-                    .collect::<Vec<_>>()
+                c.mac_width,
+                crate::circuit::Layout::menu()
             ));
         }
         if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
