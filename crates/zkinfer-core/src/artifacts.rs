@@ -1,4 +1,7 @@
 //! Files: the private compiled model (`.zkm`, bincode) and the proof bundle (bincode).
+//!
+//! The `.zkm` holds the spec as its JSON text: the spec's serde attributes (a field omitted
+//! when it has its old default) are for JSON and would desynchronize bincode.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +11,9 @@ use crate::spec::FORMAT_VERSION;
 use crate::CoreError;
 
 /// Magic bytes opening a `.zkm` file.
-pub const ZKM_MAGIC: &[u8; 8] = b"ZKINFZKM";
+pub const ZKM_MAGIC: &[u8; 8] = b"ZKINFZK2";
+/// Magic bytes of `.zkm` files of the earlier format (the spec in bincode).
+const OLD_ZKM_MAGIC: &[u8; 8] = b"ZKINFZKM";
 /// Magic bytes opening a proof bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// Largest proof bundle accepted (bytes).
@@ -75,6 +80,12 @@ impl CompiledModel {
 
     /// Parses `.zkm` bytes and checks the weights against the spec.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CoreError> {
+        if bytes.starts_with(OLD_ZKM_MAGIC) {
+            return Err(CoreError::Format {
+                what: "compiled model",
+                detail: "a .zkm of an earlier format: compile the model again".into(),
+            });
+        }
         let m: CompiledModel = decode("compiled model", ZKM_MAGIC, bytes)?;
         m.model.spec.validate()?;
         m.model.weights.check(&m.model.spec)?;
@@ -110,5 +121,55 @@ impl ProofBundle {
             });
         }
         Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::LAYOUTS;
+    use crate::testing::quantized_mlp;
+
+    #[test]
+    fn compiled_model_round_trips_in_every_layout() {
+        let (m, _) = quantized_mlp(5, &[20, 8, 4]).unwrap();
+        for layout in LAYOUTS {
+            let mut model = m.clone().in_layout(layout).unwrap();
+            // What key generation fills in.
+            model.spec.vk_fingerprint = "ab".repeat(32);
+            let compiled = CompiledModel {
+                model,
+                calibration: CalibrationReport {
+                    samples: 3,
+                    max_abs_error: 0.25,
+                    mean_abs_error: 0.125,
+                    max_abs_output: 4.0,
+                    argmax_agreement: 1.0,
+                    layer_max_abs_error: vec![0.5, 0.25],
+                },
+            };
+            let bytes = compiled.to_bytes();
+            assert_eq!(
+                CompiledModel::from_bytes(&bytes).unwrap(),
+                compiled,
+                "{layout}"
+            );
+            assert_eq!(
+                CompiledModel::from_bytes(&bytes)
+                    .unwrap()
+                    .model
+                    .spec
+                    .digest(),
+                compiled.model.spec.digest()
+            );
+        }
+    }
+
+    #[test]
+    fn earlier_zkm_format_is_named() {
+        let mut bytes = OLD_ZKM_MAGIC.to_vec();
+        bytes.extend([0u8; 16]);
+        let err = CompiledModel::from_bytes(&bytes).unwrap_err().to_string();
+        assert!(err.contains("earlier format"), "{err}");
     }
 }

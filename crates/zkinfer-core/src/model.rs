@@ -70,7 +70,8 @@ impl ModelWeights {
 /// A compiled model: what the model owner keeps (the `.zkm` file holds it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuantModel {
-    /// The public spec.
+    /// The public spec (serialized as its JSON text, whatever the format).
+    #[serde(with = "crate::spec::as_json")]
     pub spec: ModelSpec,
     /// The private weights.
     pub weights: ModelWeights,

@@ -6,6 +6,7 @@ use crate::digest::{blake2b256, parse_hex};
 use crate::geometry::Window;
 use crate::CoreError;
 
+pub mod as_json;
 mod validate;
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
