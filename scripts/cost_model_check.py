@@ -23,7 +23,7 @@ CASES = [
     ("cifar_resnet", 1, 1, None),
     ("lenet5", 2, 2, None),
 ]
-LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6"]
+LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16"]
 SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5"]
 
 
@@ -56,9 +56,9 @@ def main():
             out = run(cmd).stdout
             k = int(re.search(r"^k +(\d+)", out, re.M).group(1))
             commitment_rows = int(re.search(r"commitment (\d+)", out).group(1))
-            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\).*layout (\d+)x(\d+)", out)
+            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\).*layout (\d+)x(\d+)(w\d+)?", out)
             advice, equality = int(cols.group(1)), int(cols.group(2))
-            used = f"{cols.group(3)}x{cols.group(4)}"
+            used = f"{cols.group(3)}x{cols.group(4)}{cols.group(5) or ''}"
             full_cells = commitment_rows * int(cols.group(4)) * 19
             circuits = n // batch
             spec_json = json.load(open(spec))
