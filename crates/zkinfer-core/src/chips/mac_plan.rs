@@ -15,6 +15,7 @@ fn blocked(
     source: impl Fn(usize, usize, usize) -> XSource,
     output: impl Fn(usize, usize) -> usize,
 ) -> Vec<MacRowPlan> {
+    let (groups, width) = (groups.max(1), width.max(1));
     let chunks = k.div_ceil(width);
     let blocks = items.div_ceil(groups);
     let mut rows = Vec::with_capacity(filters * blocks * chunks);
@@ -75,14 +76,13 @@ pub fn dense_rows(
     outputs: usize,
     batch: usize,
 ) -> usize {
-    outputs * batch.div_ceil(groups) * inputs.div_ceil(width)
+    outputs * batch.div_ceil(groups.max(1)) * inputs.div_ceil(width.max(1))
 }
 
 /// Convolution (`groups` channel groups) over `copies` inferences side by side (input `c`
 /// starts at `c * input_len`) in `mac_groups` input groups of `width` weights: items are
-/// (inference, output
-/// position) pairs, so a filter's weights serve every inference; taps in the padding read the
-/// constant zero.
+/// (inference, output position) pairs, so a filter's weights serve every inference; taps in
+/// the padding read the constant zero.
 pub fn conv(
     (mac_groups, width): (usize, usize),
     window: &Window,
@@ -121,7 +121,9 @@ pub fn conv_rows(
     copies: usize,
 ) -> usize {
     let k = window.input[0] / groups.max(1) * window.area();
-    out_channels * (window.positions() * copies.max(1)).div_ceil(mac_groups) * k.div_ceil(width)
+    out_channels
+        * (window.positions() * copies.max(1)).div_ceil(mac_groups.max(1))
+        * k.div_ceil(width.max(1))
 }
 
 #[cfg(test)]
