@@ -125,30 +125,14 @@ async fn verify_batch(
     let Some(v) = models.get(&name).cloned() else {
         return unknown(&name);
     };
-    let verdicts =
-        tokio::task::spawn_blocking(move || -> Result<Vec<Value>, String> {
-            let parts = split_batch(&body)?;
-            let decoded: Vec<Result<ProofBundle, VerifyError>> = parts
-                .iter()
-                .map(|p| ProofBundle::from_bytes(p).map_err(VerifyError::Bundle))
-                .collect();
-            let good: Vec<ProofBundle> = decoded
-                .iter()
-                .filter_map(|d| d.as_ref().ok())
-                .cloned()
-                .collect();
-            let mut checked = v.verify_many(&good).into_iter();
-            Ok(decoded
-                .into_iter()
-                .map(|d| match d {
-                    Err(e) => verdict(Err(e)),
-                    Ok(_) => verdict(checked.next().unwrap_or_else(|| {
-                        Err(VerifyError::InvalidProof("missing verdict".into()))
-                    })),
-                })
-                .collect())
-        })
-        .await;
+    let verdicts = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, String> {
+        let parts = split_batch(&body)?;
+        Ok(v.verify_many_bytes(&parts)
+            .into_iter()
+            .map(verdict)
+            .collect())
+    })
+    .await;
     match verdicts {
         Ok(Ok(v)) => Json(json!({ "verdicts": v })).into_response(),
         Ok(Err(e)) => error(StatusCode::BAD_REQUEST, e),

@@ -13,8 +13,7 @@ use zkinfer::core::circuit::Layout;
 use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::{
-    compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, ProofBundle,
-    Prover, Verifier,
+    compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, Prover, Verifier,
 };
 
 use progress::Bars;
@@ -204,7 +203,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let start = Instant::now();
             let verifier = Verifier::with_store(&spec, &store, &bars).map_err(bad)?;
             let keyed = Instant::now();
-            let verdicts = verify_files(&verifier, &files);
+            let verdicts = verifier.verify_many_bytes(&files);
             let done = Instant::now();
             eprintln!(
                 "verifying key rebuilt in {:.3} s; {} proof(s) checked in {:.3} s",
@@ -243,33 +242,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
             failure.map_or(Ok(()), Err)
         }
     }
-}
-
-/// One verdict per bundle file: unparsable bytes are rejected alone, the rest are verified
-/// together.
-fn verify_files(
-    verifier: &Verifier,
-    files: &[Vec<u8>],
-) -> Vec<Result<zkinfer::VerifiedOutput, zkinfer::VerifyError>> {
-    let parsed: Vec<Result<ProofBundle, zkinfer::VerifyError>> = files
-        .iter()
-        .map(|b| ProofBundle::from_bytes(b).map_err(zkinfer::VerifyError::Bundle))
-        .collect();
-    let bundles: Vec<ProofBundle> = parsed
-        .iter()
-        .filter_map(|b| b.as_ref().ok())
-        .cloned()
-        .collect();
-    let mut verdicts = verifier.verify_many(&bundles).into_iter();
-    parsed
-        .into_iter()
-        .map(|b| match b {
-            Err(e) => Err(e),
-            Ok(_) => verdicts
-                .next()
-                .unwrap_or_else(|| Err(zkinfer::VerifyError::InvalidProof("no verdict".into()))),
-        })
-        .collect()
 }
 
 fn print_summary(c: &CompiledModel) {

@@ -176,6 +176,33 @@ impl Verifier {
         self.verify(&bundle)
     }
 
+    /// Parses and verifies many bundles' bytes, one verdict each, in order: bytes that do not
+    /// parse are rejected alone, the rest are verified together ([`Verifier::verify_many`]).
+    pub fn verify_many_bytes<B: AsRef<[u8]>>(
+        &self,
+        files: &[B],
+    ) -> Vec<Result<VerifiedOutput, VerifyError>> {
+        let mut verdicts = Vec::with_capacity(files.len());
+        let mut bundles = Vec::with_capacity(files.len());
+        for f in files {
+            match ProofBundle::from_bytes(f.as_ref()) {
+                Ok(b) => {
+                    bundles.push(b);
+                    verdicts.push(None);
+                }
+                Err(e) => verdicts.push(Some(Err(VerifyError::Bundle(e)))),
+            }
+        }
+        let mut checked = self.verify_many(&bundles).into_iter();
+        verdicts
+            .into_iter()
+            .map(|v| {
+                v.or_else(|| checked.next())
+                    .unwrap_or_else(|| Err(VerifyError::InvalidProof("missing verdict".into())))
+            })
+            .collect()
+    }
+
     /// Verifies a bundle; on success returns the outputs and the weight commitment.
     pub fn verify(&self, bundle: &ProofBundle) -> Result<VerifiedOutput, VerifyError> {
         let publics = self.check(bundle)?;
