@@ -23,7 +23,7 @@ CASES = [
     ("cifar_resnet", 1, 1, None),
     ("lenet5", 2, 2, None),
 ]
-LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16"]
+LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16", "4x1", "4x3"]
 SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5"]
 
 

@@ -1,13 +1,16 @@
 //! Rescale fused with the activation: `acc + 2^(s-1) = (q - 128) 2^s + r0 + 256 r1`.
 //!
-//! Row layout (one row per neuron):
+//! Row layout (`R` lanes, each rescaling one neuron; the lanes of a row share the layer's
+//! constants):
 //!
-//! | acc | q | y | r0 | r1 || pow = 2^s | half = 2^(s-1) | tag | bits_lo | bits_hi |
+//! | acc | q | y | r0 | r1 | (× R) || pow = 2^s | half = 2^(s-1) | tag | bits_lo | bits_hi |
 //!
-//! Lookups into the shared table: `(tag, q, y)` (an activation's rows, or an 8-bit range check
-//! of `q` with `y = 0`), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with `bits_lo = min(s, 8)`,
-//! `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in `[0, 2^s)` exactly and `q`
-//! is the rounded quotient. Lookup inputs are plain columns: rows left empty read `(0, 0, 0)`.
+//! Lookups into the shared table, per lane: `(tag, q, y)` (an activation's rows, or an 8-bit
+//! range check of `q` with `y = 0`), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
+//! `bits_lo = min(s, 8)`, `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in
+//! `[0, 2^s)` exactly and `q` is the rounded quotient. Lookup inputs are plain columns: rows
+//! left empty read `(0, 0, 0)`. A layer's last row, when its lanes are not all needed, repeats
+//! the layer's last neuron in the spare lanes (a valid row whose result nothing reads).
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
@@ -19,19 +22,32 @@ use super::{value, Cell};
 use crate::eval::LayerTrace;
 use crate::{VALUE_BITS, VALUE_OFFSET};
 
-/// Columns and selector of the rescale chip.
-#[derive(Clone, Debug)]
-pub struct RescaleConfig {
-    /// Accumulator (copied from the dense chip).
+/// Advice columns of one rescale lane.
+#[derive(Clone, Copy, Debug)]
+pub struct RescaleLane {
+    /// Accumulator (copied from the MAC or pooling chip).
     pub acc: Column<Advice>,
     /// Offset quotient `q + 128`.
     pub q: Column<Advice>,
-    /// Offset ReLU output (ReLU layers) or 0.
+    /// Offset activation output (layers with an activation) or 0.
     pub y: Column<Advice>,
     /// Low remainder limb.
     pub r0: Column<Advice>,
     /// High remainder limb.
     pub r1: Column<Advice>,
+}
+
+/// Advice columns per rescale lane.
+pub const LANE_COLUMNS: usize = 5;
+
+/// Lookup arguments per rescale lane.
+pub const LANE_LOOKUPS: usize = 3;
+
+/// Columns and selector of the rescale chip.
+#[derive(Clone, Debug)]
+pub struct RescaleConfig {
+    /// The lanes.
+    pub lanes: Vec<RescaleLane>,
     /// `2^s`.
     pub pow: Column<Fixed>,
     /// `2^(s-1)` (0 when `s = 0`).
@@ -42,8 +58,13 @@ pub struct RescaleConfig {
     pub bits_lo: Column<Fixed>,
     /// Bits of `r1`.
     pub bits_hi: Column<Fixed>,
-    /// Enables the division gate.
+    /// Enables the division gate of every lane.
     pub sel: Selector,
+}
+
+/// Rows of a layer of `outputs` neurons over `lanes` lanes.
+pub fn rows(outputs: usize, lanes: usize) -> usize {
+    outputs.div_ceil(lanes.max(1))
 }
 
 /// What a layer's rescale needs to know.
@@ -99,48 +120,52 @@ pub fn witness_rows(
 }
 
 impl RescaleConfig {
-    /// Allocates columns, the division gate and the three lookups.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, table: TableConfig) -> Self {
-        let advice = [(); 5].map(|_| meta.advice_column());
-        let fixed = [(); 5].map(|_| meta.fixed_column());
-        let [acc, q, y, r0, r1] = advice;
-        let [pow, half, tag, bits_lo, bits_hi] = fixed;
-        for c in [acc, q, y] {
-            meta.enable_equality(c);
-        }
+    /// Allocates `lanes` lanes, the shared constants, each lane's division gate and its three
+    /// lookups.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, table: TableConfig, lanes: usize) -> Self {
+        let lanes: Vec<RescaleLane> = (0..lanes.max(1))
+            .map(|_| {
+                let [acc, q, y, r0, r1] = [(); LANE_COLUMNS].map(|_| meta.advice_column());
+                for c in [acc, q, y] {
+                    meta.enable_equality(c);
+                }
+                RescaleLane { acc, q, y, r0, r1 }
+            })
+            .collect();
+        let [pow, half, tag, bits_lo, bits_hi] = [(); 5].map(|_| meta.fixed_column());
         let sel = meta.selector();
-        meta.create_gate("rescale", |m| {
-            let s = m.query_selector(sel);
-            let mut cur = |c| m.query_advice(c, Rotation::cur());
-            let (acc, q, r0, r1) = (cur(acc), cur(q), cur(r0), cur(r1));
-            let pow = m.query_fixed(pow);
-            let half = m.query_fixed(half);
-            let off = Expression::Constant(Fp::from(VALUE_OFFSET as u64));
-            vec![s * (acc + half - (q - off) * pow - r0 - r1 * Expression::Constant(Fp::from(256)))]
-        });
-        let zero = || Expression::Constant(Fp::zero());
-        meta.lookup(|m| {
-            vec![
-                (m.query_fixed(tag), table.tag),
-                (m.query_advice(q, Rotation::cur()), table.a),
-                (m.query_advice(y, Rotation::cur()), table.b),
-            ]
-        });
-        for (bits, limb) in [(bits_lo, r0), (bits_hi, r1)] {
+        for l in &lanes {
+            let l = *l;
+            meta.create_gate("rescale", |m| {
+                let s = m.query_selector(sel);
+                let mut cur = |c| m.query_advice(c, Rotation::cur());
+                let (acc, q, r0, r1) = (cur(l.acc), cur(l.q), cur(l.r0), cur(l.r1));
+                let pow = m.query_fixed(pow);
+                let half = m.query_fixed(half);
+                let off = Expression::Constant(Fp::from(VALUE_OFFSET as u64));
+                let base = Expression::Constant(Fp::from(256));
+                vec![s * (acc + half - (q - off) * pow - r0 - r1 * base)]
+            });
+            let zero = || Expression::Constant(Fp::zero());
             meta.lookup(|m| {
                 vec![
-                    (m.query_fixed(bits), table.tag),
-                    (m.query_advice(limb, Rotation::cur()), table.a),
-                    (zero(), table.b),
+                    (m.query_fixed(tag), table.tag),
+                    (m.query_advice(l.q, Rotation::cur()), table.a),
+                    (m.query_advice(l.y, Rotation::cur()), table.b),
                 ]
             });
+            for (bits, limb) in [(bits_lo, l.r0), (bits_hi, l.r1)] {
+                meta.lookup(|m| {
+                    vec![
+                        (m.query_fixed(bits), table.tag),
+                        (m.query_advice(limb, Rotation::cur()), table.a),
+                        (zero(), table.b),
+                    ]
+                });
+            }
         }
         RescaleConfig {
-            acc,
-            q,
-            y,
-            r0,
-            r1,
+            lanes,
             pow,
             half,
             tag,
@@ -150,7 +175,8 @@ impl RescaleConfig {
         }
     }
 
-    /// Rescales the accumulators of one layer; returns the offset output cells.
+    /// Rescales the accumulators of one layer, neuron `j` in lane `j % R` of row `j / R`;
+    /// returns the offset output cells.
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -161,6 +187,9 @@ impl RescaleConfig {
         if rows.len() != acc.len() {
             return Err(Error::Synthesis);
         }
+        if acc.is_empty() {
+            return Ok(Vec::new());
+        }
         let s = layer.shift;
         let bits_lo = s.min(VALUE_BITS);
         let fixed = [
@@ -170,11 +199,13 @@ impl RescaleConfig {
             (self.bits_lo, bits_lo as u64),
             (self.bits_hi, (s - bits_lo) as u64),
         ];
+        let lanes = self.lanes.len();
+        let n_rows = self::rows(acc.len(), lanes);
         layouter.assign_region(
             || format!("rescale {}", layer.name),
             |mut region| {
                 let mut out = Vec::with_capacity(acc.len());
-                for (j, (a, row)) in acc.iter().zip(rows).enumerate() {
+                for j in 0..n_rows {
                     self.sel.enable(&mut region, j)?;
                     for (col, v) in fixed {
                         region.assign_fixed(
@@ -184,16 +215,23 @@ impl RescaleConfig {
                             || Value::known(Fp::from(v)),
                         )?;
                     }
-                    a.copy_advice(|| "acc", &mut region, self.acc, j)?;
-                    let q_cell = region.assign_advice(|| "q", self.q, j, || value(row.q))?;
-                    let y_cell = region.assign_advice(|| "y", self.y, j, || value(row.y))?;
-                    region.assign_advice(|| "r0", self.r0, j, || value(row.r0))?;
-                    region.assign_advice(|| "r1", self.r1, j, || value(row.r1))?;
-                    out.push(if layer.activation_tag.is_some() {
-                        y_cell
-                    } else {
-                        q_cell
-                    });
+                    for (t, lane) in self.lanes.iter().enumerate() {
+                        // Spare lanes of the last row repeat the last neuron.
+                        let n = (j * lanes + t).min(acc.len() - 1);
+                        let row = &rows[n];
+                        acc[n].copy_advice(|| "acc", &mut region, lane.acc, j)?;
+                        let q_cell = region.assign_advice(|| "q", lane.q, j, || value(row.q))?;
+                        let y_cell = region.assign_advice(|| "y", lane.y, j, || value(row.y))?;
+                        region.assign_advice(|| "r0", lane.r0, j, || value(row.r0))?;
+                        region.assign_advice(|| "r1", lane.r1, j, || value(row.r1))?;
+                        if j * lanes + t < acc.len() {
+                            out.push(if layer.activation_tag.is_some() {
+                                y_cell
+                            } else {
+                                q_cell
+                            });
+                        }
+                    }
                 }
                 Ok(out)
             },

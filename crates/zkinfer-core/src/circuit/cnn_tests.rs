@@ -197,3 +197,70 @@ mod residual {
         assert!(!passes_with(&m, &input, AddEdit::WrongSum));
     }
 }
+
+/// Four MAC input groups and two rescale lanes per row.
+mod four_groups {
+    use super::*;
+
+    fn model() -> (QuantModel, Vec<i64>) {
+        let (m, data) = quantized_cnn(3).unwrap();
+        let m = m.in_layout(Layout::new(4, 1)).unwrap();
+        let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+        (m, input)
+    }
+
+    #[derive(Clone, Debug, Default)]
+    enum Edit {
+        #[default]
+        None,
+        /// The fourth group's accumulator of a conv1 row off by one.
+        FourthGroupProduct,
+        /// A wrong remainder in the second lane of a conv1 rescale row.
+        SecondLaneRemainder,
+        /// A wrong quotient (and a remainder to match it) in the first lane of the second row.
+        FirstLaneQuotient,
+        /// The dense layer's last output, alone in its row, changed.
+        LastOutput,
+    }
+
+    impl WitnessEdit for Edit {
+        fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+            if let (Edit::FourthGroupProduct, 0) = (self, layer) {
+                rows[1].acc[3] = rows[1].acc[3].map(|a| a + 1);
+            }
+        }
+
+        fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
+            match (self, layer) {
+                (Edit::SecondLaneRemainder, 0) => rows[1].r0 = rows[1].r0.map(|r| r ^ 1),
+                (Edit::FirstLaneQuotient, 0) => {
+                    rows[2].q = rows[2].q.map(|q| q + 1);
+                    rows[2].y = rows[2].y.map(|y| y + 1);
+                }
+                (Edit::LastOutput, 4) => {
+                    let last = rows.last_mut().unwrap();
+                    last.q = last.q.map(|q| q + 1);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn four_group_layout_passes_and_rejects_corrupted_cells() {
+        let (m, input) = model();
+        let layout = CircuitPlan::from_spec(&m.spec).layout;
+        assert_eq!((layout.mac_groups, layout.rescale_lanes()), (4, 2));
+        // The dense layer's odd output count leaves a spare lane in its last row.
+        assert_eq!(m.spec.layers[4].outputs % 2, 1);
+        assert!(passes_with(&m, &input, Edit::None));
+        for edit in [
+            Edit::FourthGroupProduct,
+            Edit::SecondLaneRemainder,
+            Edit::FirstLaneQuotient,
+            Edit::LastOutput,
+        ] {
+            assert!(!passes_with(&m, &input, edit.clone()), "{edit:?}");
+        }
+    }
+}

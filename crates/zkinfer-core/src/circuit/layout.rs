@@ -9,6 +9,9 @@
 //! model hashes its weights in one lane, a large one needs six to keep `k` down; a model whose
 //! `k` is set by other chips than the MAC (activations, rescaling) takes half-width MAC rows,
 //! which halves the MAC's columns at the price of more rows and twice the hashed elements.
+//! Four input groups produce four convolution outputs per MAC row, so those layouts rescale
+//! two neurons per row ([`Layout::rescale_lanes`]): a CNN's MAC and rescale rows then both
+//! halve, and its `k` drops by one.
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,7 +39,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 8] = [
+pub const LAYOUTS: [Layout; 10] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -45,6 +48,8 @@ pub const LAYOUTS: [Layout; 8] = [
     Layout::new(2, 6),
     Layout::new(1, 1).with_width(HALF_MAC_WIDTH),
     Layout::new(1, 2).with_width(HALF_MAC_WIDTH),
+    Layout::new(4, 1),
+    Layout::new(4, 3),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -64,6 +69,16 @@ impl Layout {
     /// The same layout with `mac_width` weights per MAC row.
     pub const fn with_width(self, mac_width: usize) -> Self {
         Layout { mac_width, ..self }
+    }
+
+    /// Neurons rescaled per row: one per two MAC input groups (at least one), so the rescale
+    /// rows keep pace with the outputs the MAC rows produce.
+    pub const fn rescale_lanes(&self) -> usize {
+        if self.mac_groups > 2 {
+            self.mac_groups / 2
+        } else {
+            1
+        }
     }
 
     /// The layout a spec records.
@@ -198,6 +213,14 @@ macro_rules! with_shape {
                 type $S = $crate::circuit::Shaped<1, 2, 16>;
                 $body
             }
+            (4, 1, 31) => {
+                type $S = $crate::circuit::Shaped<4, 1, 31>;
+                $body
+            }
+            (4, 3, 31) => {
+                type $S = $crate::circuit::Shaped<4, 3, 31>;
+                $body
+            }
             _ => $unsupported,
         }
     }};
@@ -213,9 +236,12 @@ mod tests {
             let counts = with_shape!(l, S => {
                 let mut cs = ConstraintSystem::<Fp>::default();
                 let c = S::configure(&mut cs);
-                (c.mac.x.len(), c.sponge.lanes.len(), c.mac.digits.len())
+                (c.mac.x.len(), c.sponge.lanes.len(), c.mac.digits.len(), c.rescale.lanes.len())
             }, panic!("{l:?} has no type"));
-            assert_eq!(counts, (l.mac_groups, l.hash_lanes, l.mac_width));
+            assert_eq!(
+                counts,
+                (l.mac_groups, l.hash_lanes, l.mac_width, l.rescale_lanes())
+            );
             assert_eq!(l.to_string().parse::<Layout>(), Ok(l));
         }
         assert!(!Layout::new(3, 6).is_supported());

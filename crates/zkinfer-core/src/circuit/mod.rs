@@ -96,7 +96,7 @@ impl CircuitConfig {
             pool: PoolConfig::configure(meta, table),
             input,
             constants,
-            rescale: RescaleConfig::configure(meta, table),
+            rescale: RescaleConfig::configure(meta, table, layout.rescale_lanes()),
             sponge: SpongeConfig::configure(meta, layout.hash_lanes),
             table,
             instance,
@@ -229,7 +229,7 @@ pub fn column_counts(layout: Layout) -> ColumnCounts {
             + 2
             + 2
             + c.pool.a.len()
-            + 5
+            + c.rescale.lanes.len() * crate::chips::rescale::LANE_COLUMNS
             + 1
             + c.sponge.lanes.len() * lane,
         // rescale 5, pool 1 + multipliers, sponge c + o + cap, table 3, constants 1;
@@ -254,10 +254,10 @@ pub fn column_counts(layout: Layout) -> ColumnCounts {
             + 2
             + c.pool.a.len()
             + 2
-            + 3
+            + c.rescale.lanes.len() * 3
             + c.sponge.lanes.len() * 3
             + 3,
-        lookups: 3 + c.pool.a.len(),
+        lookups: c.rescale.lanes.len() * crate::chips::rescale::LANE_LOOKUPS + c.pool.a.len(),
         degree: cs.degree(),
         rows: 0,
     }

@@ -3,7 +3,7 @@
 use super::Layout;
 use crate::chips::sponge::SpongeConfig;
 use crate::chips::table::TableFunction;
-use crate::chips::{mac_plan, pool, table};
+use crate::chips::{mac_plan, pool, rescale, table};
 use crate::commit::message_len;
 use crate::spec::{Activation, LayerKind, ModelSpec, MAX_K, MIN_K};
 use crate::CoreError;
@@ -225,7 +225,7 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
-                .map(|l| l.outputs)
+                .map(|l| rescale::rows(l.outputs, self.layout.rescale_lanes()))
                 .sum::<usize>(),
             commitment: SpongeConfig::rows(message, self.layout.hash_lanes),
             table: table::rows(&self.functions).len(),
