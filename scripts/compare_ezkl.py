@@ -4,12 +4,17 @@ one run, alternating, and prints per model: prove wall time (median), peak RSS, 
 verify time, and the ratios.
 
 Usage (see scripts/compare_ezkl.sh, which sets up the virtualenv):
-    python3 scripts/compare_ezkl.py [--reps 3] [model_dir ...]     # default: circuits/mlp_digits circuits/lenet5
+    python3 scripts/compare_ezkl.py [--reps 3] [--ezkl-params fixed|hashed] [--ezkl-mem-gb N] [model_dir ...]
+    (default models: circuits/mlp_digits circuits/lenet5)
 
 Each prove and verify runs in its own process under /usr/bin/time, so peak RSS is the step's own.
-EZKL: gen_settings (defaults: weights fixed in the circuit), calibrate_settings (target
-"resources"), compile_circuit, gen_srs at the settings' logrows (generated locally: fine for
-timing, not for production), setup, gen_witness; then prove and verify are measured.
+EZKL: gen_settings (defaults: weights fixed in the circuit; `--ezkl-params hashed` makes them
+private advice hashed by Poseidon into a public value, the setting that matches zkinfer's),
+calibrate_settings (target "resources"), compile_circuit, gen_srs at the settings' logrows
+(generated locally: fine for timing, not for production), setup, gen_witness; then prove and
+verify are measured. Every EZKL step runs in its own process; `--ezkl-mem-gb` caps their
+address space, and a step that fails (or runs out of memory) is reported in the table in place
+of EZKL's figures instead of stopping the run.
 zkinfer: `zkinfer compile` once, then `zkinfer prove` and `zkinfer verify` are measured (verify
 includes rebuilding the verifying key from the spec; the proof check alone, as a service holding
 the key pays it, is read from what `zkinfer verify` reports on stderr). Likewise `zkinfer prove`
@@ -20,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,15 +35,34 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 ZKINFER = os.path.join(ROOT, "target", "release", "zkinfer")
 
 
-def timed(cmd, cwd=None):
-    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB, stderr)."""
+class StepFailed(Exception):
+    """A measured or preparatory step exited with an error."""
+
+
+def limit(mem_gb):
+    """A preexec_fn capping the child's address space at mem_gb GiB (None: no cap)."""
+    if not mem_gb:
+        return None
+    cap = int(mem_gb * (1 << 30))
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def timed(cmd, cwd=None, mem_gb=None):
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB, stderr, stdout)."""
     out = subprocess.run(
-        ["/usr/bin/time", "-f", "TIME %e %M"] + cmd, cwd=cwd, capture_output=True, text=True
+        ["/usr/bin/time", "-f", "TIME %e %M"] + cmd, cwd=cwd, capture_output=True, text=True,
+        preexec_fn=limit(mem_gb),
     )
-    if out.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
-    line = [l for l in out.stderr.splitlines() if l.startswith("TIME ")][-1]
-    _, wall, rss = line.split()
+    lines = [l for l in out.stderr.splitlines() if l.startswith("TIME ")]
+    if out.returncode != 0 or not lines:
+        said = [l for l in out.stderr.strip().splitlines() if l.strip() and not l.startswith("TIME ")]
+        used = ""
+        if lines:
+            _, wall, rss = lines[-1].split()
+            used = f" after {float(wall):.0f} s at {int(rss) / 1024.0:,.0f} MB peak RSS"
+        why = f": {said[-1].strip()[:100]}" if said else ""
+        raise StepFailed(f"exit {out.returncode}{used}{why}")
+    _, wall, rss = lines[-1].split()
     return float(wall), int(rss) / 1024.0, out.stderr, out.stdout
 
 
@@ -53,19 +78,6 @@ def check_seconds(stderr):
     return float(m.group(1)) if m else float("nan")
 
 
-def ezkl_call(fn, **kwargs):
-    """Calls an ezkl function in this process (setup steps), awaiting it if it is async."""
-    import asyncio
-    import inspect
-
-    import ezkl
-
-    result = getattr(ezkl, fn)(**kwargs)
-    if inspect.isawaitable(result):
-        result = asyncio.run(result)
-    return result
-
-
 def ezkl_step(fn, **kwargs):
     """The python command running one ezkl call in a fresh process."""
     code = (
@@ -77,24 +89,39 @@ def ezkl_step(fn, **kwargs):
     return [sys.executable, "-c", code]
 
 
-def prepare_ezkl(model_dir, work):
+def prepare_ezkl(model_dir, work, params, mem_gb):
     p = lambda f: os.path.join(work, f)
     model, data = os.path.join(model_dir, "model.onnx"), os.path.join(model_dir, "input.json")
-    import ezkl
     import onnx
 
     # Symbolic dimensions (a batch dimension) are fixed to 1, as zkinfer reads them.
     names = {d.dim_param for i in onnx.load(model).graph.input
              for d in i.type.tensor_type.shape.dim if d.dim_param}
-    run_args = ezkl.PyRunArgs()
-    run_args.variables = [(n, 1) for n in sorted(names)] or [("batch_size", 1)]
-    ezkl_call("gen_settings", model=model, output=p("settings.json"), py_run_args=run_args)
-    ezkl_call("calibrate_settings", data=data, model=model, settings=p("settings.json"), target="resources")
-    ezkl_call("compile_circuit", model=model, compiled_circuit=p("model.compiled"), settings_path=p("settings.json"))
+    variables = [(n, 1) for n in sorted(names)] or [("batch_size", 1)]
+    gen_settings = [sys.executable, "-c", (
+        "import ezkl\n"
+        "a = ezkl.PyRunArgs()\n"
+        f"a.variables = {variables!r}\n"
+        f"a.param_visibility = {params!r}\n"
+        f"assert ezkl.gen_settings(model={model!r}, output={p('settings.json')!r}, py_run_args=a)\n"
+    )]
+
+    def step(name, cmd):
+        try:
+            timed(cmd, mem_gb=mem_gb)
+        except StepFailed as e:
+            raise StepFailed(f"EZKL {name} failed ({e})") from None
+
+    step("gen_settings", gen_settings)
+    step("calibrate_settings", ezkl_step("calibrate_settings", data=data, model=model,
+                                         settings=p("settings.json"), target="resources"))
+    step("compile_circuit", ezkl_step("compile_circuit", model=model, compiled_circuit=p("model.compiled"),
+                                      settings_path=p("settings.json")))
     logrows = json.load(open(p("settings.json")))["run_args"]["logrows"]
-    ezkl_call("gen_srs", srs_path=p("kzg.srs"), logrows=logrows)
-    ezkl_call("setup", model=p("model.compiled"), vk_path=p("vk.key"), pk_path=p("pk.key"), srs_path=p("kzg.srs"))
-    ezkl_call("gen_witness", data=data, model=p("model.compiled"), output=p("witness.json"))
+    step("gen_srs", ezkl_step("gen_srs", srs_path=p("kzg.srs"), logrows=logrows))
+    step(f"setup (logrows {logrows})", ezkl_step("setup", model=p("model.compiled"), vk_path=p("vk.key"),
+                                                 pk_path=p("pk.key"), srs_path=p("kzg.srs")))
+    step("gen_witness", ezkl_step("gen_witness", data=data, model=p("model.compiled"), output=p("witness.json")))
     prove = ezkl_step("prove", witness=p("witness.json"), model=p("model.compiled"), pk_path=p("pk.key"),
                       proof_path=p("proof.json"), srs_path=p("kzg.srs"))
     verify = ezkl_step("verify", proof_path=p("proof.json"), settings_path=p("settings.json"),
@@ -128,36 +155,61 @@ def prepare_zkinfer(model_dir, work):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--ezkl-params", choices=["fixed", "hashed"], default="fixed",
+                    help="EZKL's param_visibility: fixed (its default) or hashed (private weights, public hash)")
+    ap.add_argument("--ezkl-mem-gb", type=float, default=None,
+                    help="address-space cap for each EZKL process, in GiB")
     ap.add_argument("models", nargs="*", default=["circuits/mlp_digits", "circuits/lenet5"])
     args = ap.parse_args()
     if not os.path.exists(ZKINFER):
         sys.exit("build first: cargo build --release -p zkinfer-cli")
+    params = "hashed/public" if args.ezkl_params == "hashed" else "fixed"
     rows = []
     for m in args.models:
         model_dir = os.path.join(ROOT, m)
         with tempfile.TemporaryDirectory() as ew, tempfile.TemporaryDirectory() as zw:
-            print(f"== {m}: preparing", flush=True)
-            e_rows, e_prove, e_verify, e_size = prepare_ezkl(model_dir, ew)
+            print(f"== {m}: preparing (EZKL params {params})", flush=True)
+            failed = None
+            try:
+                e_rows, e_prove, e_verify, e_size = prepare_ezkl(model_dir, ew, params, args.ezkl_mem_gb)
+            except StepFailed as e:
+                failed = str(e)
+                print(f"   {failed}", flush=True)
             z_k, z_prove, z_verify, z_size = prepare_zkinfer(model_dir, zw)
             e_p, z_p, e_v, z_v = [], [], [], []
             for r in range(args.reps):  # alternating
-                e_p.append(timed(e_prove))
+                if not failed:
+                    try:
+                        e_p.append(timed(e_prove, mem_gb=args.ezkl_mem_gb))
+                        e_v.append(timed(e_verify, mem_gb=args.ezkl_mem_gb))
+                    except StepFailed as e:
+                        failed = f"EZKL prove or verify failed ({e})"
+                        print(f"   {failed}", flush=True)
                 z_p.append(timed(z_prove))
-                e_v.append(timed(e_verify))
                 z_v.append(timed(z_verify))
-                print(f"   rep {r + 1}: ezkl prove {e_p[-1][0]:.2f} s, zkinfer prove {z_p[-1][0]:.2f} s", flush=True)
+                e_msg = f"ezkl prove {e_p[-1][0]:.2f} s" if e_p and not failed else "ezkl failed"
+                print(f"   rep {r + 1}: {e_msg}, zkinfer prove {z_p[-1][0]:.2f} s", flush=True)
             med = lambda xs, i: statistics.median(x[i] for x in xs)
-            z_check = statistics.median(check_seconds(x[2]) for x in z_v)
-            z_create = statistics.median(create_proof_seconds(x[3]) for x in z_p)
-            rows.append((m, e_rows, z_k, med(e_p, 0), med(z_p, 0), max(x[1] for x in e_p), max(x[1] for x in z_p),
-                         e_size(), z_size(), med(e_v, 0), med(z_v, 0), z_check, z_create))
+            z = dict(k=z_k, prove=med(z_p, 0), rss=max(x[1] for x in z_p), size=z_size(), verify=med(z_v, 0),
+                     check=statistics.median(check_seconds(x[2]) for x in z_v),
+                     create=statistics.median(create_proof_seconds(x[3]) for x in z_p))
+            e = None if failed else dict(rows=e_rows, prove=med(e_p, 0), rss=max(x[1] for x in e_p),
+                                         size=e_size(), verify=med(e_v, 0))
+            rows.append((m, e, z, failed))
     print()
+    print(f"EZKL param_visibility: {params}")
     print("| model | EZKL logrows | zkinfer k | EZKL prove | zkinfer prove | speed-up | zkinfer create_proof (key held) | EZKL peak RSS | zkinfer peak RSS | RSS ratio | EZKL proof | zkinfer bundle | EZKL verify | zkinfer verify | zkinfer proof check |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for (m, er, zk, ep, zp, erss, zrss, es, zs, ev, zv, zc, zcp) in rows:
-        print(f"| {os.path.basename(m)} | {er} | {zk} | {ep:.2f} s | {zp:.2f} s | {ep / zp:.1f}x | {zcp:.2f} s ({ep / zcp:.1f}x) | "
-              f"{erss:.0f} MB | {zrss:.0f} MB | "
-              f"{erss / zrss:.1f}x | {es} B | {zs} B | {ev:.2f} s | {zv:.2f} s | {zc:.3f} s |")
+    for (m, e, z, failed) in rows:
+        name = os.path.basename(m)
+        if e is None:
+            print(f"| {name} | {failed} | {z['k']} | - | {z['prove']:.2f} s | - | {z['create']:.2f} s | - | "
+                  f"{z['rss']:.0f} MB | - | - | {z['size']} B | - | {z['verify']:.2f} s | {z['check']:.3f} s |")
+            continue
+        print(f"| {name} | {e['rows']} | {z['k']} | {e['prove']:.2f} s | {z['prove']:.2f} s | "
+              f"{e['prove'] / z['prove']:.1f}x | {z['create']:.2f} s ({e['prove'] / z['create']:.1f}x) | "
+              f"{e['rss']:.0f} MB | {z['rss']:.0f} MB | {e['rss'] / z['rss']:.1f}x | {e['size']} B | "
+              f"{z['size']} B | {e['verify']:.2f} s | {z['verify']:.2f} s | {z['check']:.3f} s |")
 
 
 if __name__ == "__main__":
