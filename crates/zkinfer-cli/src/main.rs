@@ -265,7 +265,7 @@ fn print_summary(c: &CompiledModel) {
         rows.table
     );
     println!(
-        "columns    {} advice ({} with copies), {} fixed, {} instance, {} lookups; layout {} ({} MAC groups, {} hash lanes, {} weights per MAC row)",
+        "columns    {} advice ({} with copies), {} fixed, {} instance, {} lookups; layout {} ({} MAC groups, {} hash lanes, {} weights per MAC row, {} rescale lanes)",
         cs.advice,
         cs.equality,
         cs.fixed,
@@ -274,7 +274,8 @@ fn print_summary(c: &CompiledModel) {
         plan.layout,
         plan.layout.mac_groups,
         plan.layout.hash_lanes,
-        plan.layout.mac_width
+        plan.layout.mac_width,
+        plan.layout.rescale_lanes()
     );
     println!(
         "input      shape {:?}, scale 2^-{}",
