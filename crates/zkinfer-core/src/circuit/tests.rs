@@ -294,3 +294,39 @@ fn circuit_degree_is_at_most_five() {
         assert_eq!(cs.blinding_factors() + 1, plan::RESERVED_ROWS);
     }
 }
+
+/// One count of halo2's `CircuitCost` description (`field: value`).
+fn cost_count(description: &str, field: &str) -> usize {
+    let start = description
+        .find(&format!("{field}: "))
+        .unwrap_or_else(|| panic!("{field} missing from {description}"))
+        + field.len()
+        + 2;
+    description[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn column_counts_agree_with_halo2() {
+    let (m, _) = model();
+    for layout in LAYOUTS {
+        let m = in_layout(&m, layout);
+        let plan = CircuitPlan::from_spec(&m.spec);
+        let halo2 = crate::keys::cost_description(&plan);
+        let ours = column_counts(layout);
+        assert_eq!(
+            (ours.advice, ours.equality, ours.lookups, ours.degree),
+            (
+                cost_count(&halo2, "num_advice_columns"),
+                cost_count(&halo2, "permutation_cols"),
+                cost_count(&halo2, "lookups"),
+                cost_count(&halo2, "max_deg"),
+            ),
+            "{layout}"
+        );
+    }
+}
