@@ -18,16 +18,8 @@ pub struct Region {
 
 /// One count of halo2's `CircuitCost` (read from its `Debug` form: its fields are private).
 fn count(debug: &str, field: &str) -> usize {
-    let key = format!(" {field}: ");
-    let at = debug
-        .find(&key)
-        .unwrap_or_else(|| panic!("no {field} in {debug}"))
-        + key.len();
-    debug[at..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{field} is not a number"))
+    zkinfer::core::keys::cost_count(debug, field)
+        .unwrap_or_else(|| panic!("no number {field} in {debug}"))
 }
 
 /// The regions of a proof of `circuits` circuits of this plan, in transcript order (halo2

@@ -189,11 +189,8 @@ impl CostModel {
     /// holds them, or `None` if no `k` does.
     fn shaped(spec: &ModelSpec, layout: Layout, copies: usize) -> Option<ModelSpec> {
         let mut s = spec.clone();
-        s.circuit.mac_groups = layout.mac_groups;
-        s.circuit.mac_width = layout.mac_width;
-        s.circuit.hash_lanes = layout.hash_lanes;
         s.circuit.batch = copies;
-        s.circuit.k = CircuitPlan::from_spec(&s).rows(&s).k().ok()?;
+        layout.apply(&mut s).ok()?;
         Some(s)
     }
 

@@ -82,6 +82,17 @@ pub fn cost_description(plan: &CircuitPlan) -> String {
     }, String::new())
 }
 
+/// One count of a [`cost_description`] (`field: value`), or `None` if it has no such field.
+pub fn cost_count(description: &str, field: &str) -> Option<usize> {
+    let key = format!(" {field}: ");
+    let at = description.find(&key)? + key.len();
+    description[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// BLAKE2b-256 of the verifying key's pinned description (constraint system, fixed and
 /// permutation commitments), the same text halo2 hashes into every transcript.
 pub fn fingerprint(vk: &VerifyingKey<EqAffine>) -> [u8; 32] {

@@ -113,13 +113,7 @@ impl QuantModel {
                     crate::circuit::Layout::menu()
                 )))
             }
-            Some(l) => {
-                spec.circuit.mac_groups = l.mac_groups;
-                spec.circuit.mac_width = l.mac_width;
-                spec.circuit.hash_lanes = l.hash_lanes;
-                let plan = crate::circuit::CircuitPlan::from_spec(&spec);
-                spec.circuit.k = plan.rows(&spec).k()?;
-            }
+            Some(l) => l.apply(&mut spec)?,
         }
         let commitment = crate::commit::commitment(&spec, &weights);
         spec.weights_commitment = crate::digest::hex(&crate::field::to_bytes(&commitment));

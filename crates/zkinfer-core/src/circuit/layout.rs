@@ -21,8 +21,12 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
-use super::{synthesize::synthesize, CircuitConfig, ModelCircuit, NoEdit, WitnessEdit, MAC_WIDTH};
-use crate::spec::CircuitSpec;
+use super::{
+    synthesize::synthesize, CircuitConfig, CircuitPlan, ModelCircuit, NoEdit, WitnessEdit,
+    MAC_WIDTH,
+};
+use crate::spec::{CircuitSpec, ModelSpec};
+use crate::CoreError;
 
 /// A circuit's column layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +83,15 @@ impl Layout {
         } else {
             1
         }
+    }
+
+    /// Sets `spec` to this layout with the smallest `k` that holds its circuit.
+    pub fn apply(self, spec: &mut ModelSpec) -> Result<(), CoreError> {
+        spec.circuit.mac_groups = self.mac_groups;
+        spec.circuit.mac_width = self.mac_width;
+        spec.circuit.hash_lanes = self.hash_lanes;
+        spec.circuit.k = CircuitPlan::from_spec(spec).rows(spec).k()?;
+        Ok(())
     }
 
     /// The layout a spec records.
@@ -175,55 +188,26 @@ impl<const G: usize, const L: usize, const W: usize> Circuit<Fp> for Shaped<G, L
 }
 
 /// Evaluates `$body` with `$S` bound to the circuit type of `$layout` (a [`Layout`]); an
-/// unsupported layout evaluates `$unsupported` instead.
+/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W)` list is [`LAYOUTS`]
+/// (a test checks that they agree).
 #[macro_export]
 macro_rules! with_shape {
-    ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {{
+    (@menu $layout:expr, $S:ident => $body:expr, $unsupported:expr;
+        $(($g:literal, $l:literal, $w:literal))*) => {{
         let layout: $crate::circuit::Layout = $layout;
         match (layout.mac_groups, layout.hash_lanes, layout.mac_width) {
-            (1, 1, 31) => {
-                type $S = $crate::circuit::Shaped<1, 1, 31>;
+            $(($g, $l, $w) => {
+                type $S = $crate::circuit::Shaped<$g, $l, $w>;
                 $body
-            }
-            (1, 2, 31) => {
-                type $S = $crate::circuit::Shaped<1, 2, 31>;
-                $body
-            }
-            (1, 6, 31) => {
-                type $S = $crate::circuit::Shaped<1, 6, 31>;
-                $body
-            }
-            (2, 1, 31) => {
-                type $S = $crate::circuit::Shaped<2, 1, 31>;
-                $body
-            }
-            (2, 2, 31) => {
-                type $S = $crate::circuit::Shaped<2, 2, 31>;
-                $body
-            }
-            (2, 6, 31) => {
-                type $S = $crate::circuit::Shaped<2, 6, 31>;
-                $body
-            }
-            (1, 1, 16) => {
-                type $S = $crate::circuit::Shaped<1, 1, 16>;
-                $body
-            }
-            (1, 2, 16) => {
-                type $S = $crate::circuit::Shaped<1, 2, 16>;
-                $body
-            }
-            (4, 1, 31) => {
-                type $S = $crate::circuit::Shaped<4, 1, 31>;
-                $body
-            }
-            (4, 3, 31) => {
-                type $S = $crate::circuit::Shaped<4, 3, 31>;
-                $body
-            }
+            })*
             _ => $unsupported,
         }
     }};
+    ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {
+        $crate::with_shape!(@menu $layout, $S => $body, $unsupported;
+            (1, 1, 31) (1, 2, 31) (1, 6, 31) (2, 1, 31) (2, 2, 31) (2, 6, 31)
+            (1, 1, 16) (1, 2, 16) (4, 1, 31) (4, 3, 31))
+    };
 }
 
 #[cfg(test)]
