@@ -6,7 +6,9 @@
 //! [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) = 31, so the bytes fit a field element), one packed
 //! element `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
 //! element, layer by layer. The message is cut into the spec's `hash_lanes` equal runs of `2C`
-//! elements (zero-padded), each run is hashed, and the commitment is the hash of the lane digests.
+//! elements (zero-padded), each run is hashed, and the commitment is the hash of the lane digests
+//! followed by the model's secret [`Salt`]. The circuit enforces exactly this message: padding
+//! weight slots and padding message elements are constrained to their values here.
 
 use ff::Field;
 use halo2_proofs::pasta::Fp;
@@ -14,6 +16,7 @@ use halo2_proofs::pasta::Fp;
 use crate::field::fe;
 use crate::model::ModelWeights;
 use crate::poseidon::{PoseidonConstants, RATE};
+use crate::salt::Salt;
 use crate::spec::ModelSpec;
 use crate::VALUE_OFFSET;
 
@@ -75,13 +78,24 @@ pub fn lanes(message: &[Fp], lanes: usize) -> Vec<Vec<Fp>> {
         .collect()
 }
 
-/// The commitment of a message hashed in `lanes` lanes: the hash of the lane digests.
-pub fn commit_message(constants: &PoseidonConstants, message: &[Fp], lanes_n: usize) -> Fp {
+/// The message of the root sponge: the lane digests, then the salt.
+pub fn root_message(digests: &[Fp], salt: &Salt) -> Vec<Fp> {
+    digests.iter().copied().chain([salt.to_field()]).collect()
+}
+
+/// The commitment of a message hashed in `lanes` lanes: the hash of the lane digests and the
+/// salt.
+pub fn commit_message(
+    constants: &PoseidonConstants,
+    message: &[Fp],
+    lanes_n: usize,
+    salt: &Salt,
+) -> Fp {
     let digests: Vec<Fp> = lanes(message, lanes_n)
         .iter()
         .map(|m| constants.hash(m))
         .collect();
-    constants.hash(&digests)
+    constants.hash(&root_message(&digests, salt))
 }
 
 /// The commitment to a model's weights (hashed in the spec's `hash_lanes` lanes).
@@ -90,6 +104,7 @@ pub fn commitment(spec: &ModelSpec, weights: &ModelWeights) -> Fp {
         &PoseidonConstants::default(),
         &message(spec, weights),
         spec.circuit.hash_lanes,
+        &weights.salt,
     )
 }
 

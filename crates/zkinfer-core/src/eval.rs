@@ -149,6 +149,19 @@ pub fn evaluate(
     weights: &ModelWeights,
     input: &[i64],
 ) -> Result<Trace, CoreError> {
+    evaluate_patched(spec, weights, input, &|_, _| {})
+}
+
+/// [`evaluate`] with `patch(layer, acc)` changing each layer's values before rescaling; every
+/// later value is computed from the patched ones. Soundness tests build consistent forgeries
+/// with it (a changed accumulator and everything downstream recomputed, as a malicious prover
+/// would).
+pub fn evaluate_patched(
+    spec: &ModelSpec,
+    weights: &ModelWeights,
+    input: &[i64],
+    patch: &dyn Fn(usize, &mut Vec<i64>),
+) -> Result<Trace, CoreError> {
     if input.len() != spec.input.len() {
         return Err(CoreError::InputLength {
             expected: spec.input.len(),
@@ -184,7 +197,7 @@ pub fn evaluate(
             });
             continue;
         }
-        let acc = match &l.kind {
+        let mut acc: Vec<i64> = match &l.kind {
             LayerKind::Mul => x
                 .iter()
                 .zip(value(l.sources[1]))
@@ -206,6 +219,7 @@ pub fn evaluate(
             }
             _ => accumulate(l, w, x),
         };
+        patch(i, &mut acc);
         let q: Vec<i64> = match &l.kind {
             LayerKind::MaxPool { .. } => acc.clone(),
             _ => acc.iter().map(|a| rescale(*a, shift)).collect(),

@@ -9,7 +9,7 @@ use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use rand_core::Rng;
 
-use crate::circuit::{CircuitPlan, ModelCircuit};
+use crate::circuit::{CircuitPlan, ModelCircuit, NoEdit, WitnessEdit};
 use crate::digest::blake2b256;
 use crate::CoreError;
 
@@ -58,6 +58,21 @@ pub fn prove(
     publics: &[Vec<Fp>],
     rng: impl Rng,
 ) -> Result<Vec<u8>, CoreError> {
+    prove_edited(params, pk, plan, circuits, Arc::new(NoEdit), publics, rng)
+}
+
+/// [`prove`] with `edit` applied to every circuit's witness: what a malicious prover can
+/// submit (halo2's `create_proof` does not check the constraints). Soundness tests check that
+/// the verifier rejects such proofs.
+pub fn prove_edited(
+    params: &Params<EqAffine>,
+    pk: &ProvingKey<EqAffine>,
+    plan: &CircuitPlan,
+    circuits: &[ModelCircuit],
+    edit: Arc<dyn WitnessEdit>,
+    publics: &[Vec<Fp>],
+    rng: impl Rng,
+) -> Result<Vec<u8>, CoreError> {
     if circuits.iter().any(|c| c.plan.layout != plan.layout) || circuits.len() != publics.len() {
         return Err(CoreError::Unsupported(
             "circuits of different layouts, or without their public values, in one proof".into(),
@@ -67,7 +82,10 @@ pub fn prove(
     let instances: Vec<&[&[Fp]]> = instances.iter().map(|i| &i[..]).collect();
     let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<EqAffine>>::init(vec![]);
     crate::with_shape!(plan.layout, S => {
-        let shaped: Vec<S> = circuits.iter().cloned().map(S::new).collect();
+        let shaped: Vec<S> = circuits
+            .iter()
+            .map(|c| S { circuit: c.clone(), edit: edit.clone() })
+            .collect();
         create_proof(params, pk, &shaped, &instances, rng, &mut transcript)
             .map_err(CoreError::halo2("create_proof"))
     }, Err(unsupported(plan)))?;

@@ -28,6 +28,7 @@ pub mod params;
 pub mod poseidon;
 pub mod progress;
 pub mod quant;
+pub mod salt;
 pub mod spec;
 pub mod testing;
 

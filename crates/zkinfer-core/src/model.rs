@@ -22,6 +22,8 @@ pub const MAX_BIAS: i64 = 1 << 40;
 pub struct ModelWeights {
     /// One entry per layer of the spec.
     pub layers: Vec<LayerWeights>,
+    /// The commitment's secret salt.
+    pub salt: crate::salt::Salt,
 }
 
 impl ModelWeights {
@@ -79,8 +81,8 @@ pub struct QuantModel {
 
 impl QuantModel {
     /// Completes a calibrated model: the cost model picks the column layout (with the
-    /// smallest `k` it fits), then the weight commitment is computed. The verifying-key
-    /// fingerprint stays empty; key generation fills it in.
+    /// smallest `k` it fits), a fresh random salt is drawn, then the weight commitment is
+    /// computed. The verifying-key fingerprint stays empty; key generation fills it in.
     pub fn from_quantized(q: crate::quant::Quantized) -> Result<Self, CoreError> {
         Self::from_quantized_in(q, None)
     }
@@ -90,7 +92,18 @@ impl QuantModel {
         q: crate::quant::Quantized,
         layout: Option<crate::circuit::Layout>,
     ) -> Result<Self, CoreError> {
-        Self::complete(q.spec, q.weights, layout)
+        let mut weights = q.weights;
+        weights.salt = crate::salt::Salt::random();
+        Self::complete(q.spec, weights, layout)
+    }
+
+    /// The same model committed with another salt (`compile --salt` reproduces a commitment).
+    /// The verifying key does not depend on the salt, so its fingerprint stays.
+    pub fn with_salt(mut self, salt: crate::salt::Salt) -> Self {
+        self.weights.salt = salt;
+        let commitment = crate::commit::commitment(&self.spec, &self.weights);
+        self.spec.weights_commitment = crate::digest::hex(&crate::field::to_bytes(&commitment));
+        self
     }
 
     /// The same model in another (supported) layout: `k` and the weight commitment are

@@ -3,11 +3,12 @@
 //!
 //! Cache directory: `$ZKINFER_PARAMS_DIR`, else `$XDG_CACHE_HOME/zkinfer/params`, else
 //! `$HOME/.cache/zkinfer/params`, else `.zkinfer-params` in the working directory.
-//! Each file `ipa-vesta-k<K>.params` is checked at every load against a pinned BLAKE2b digest
-//! (k = 10..=13, the sizes of the reference models; parameters are deterministic, so every
-//! machine computes the same bytes) or, for other `k`, against the `.blake2b` sidecar written
-//! when the file was generated. A missing or mismatching file is regenerated, and a generated
-//! file must match its pinned digest.
+//! Each file `ipa-vesta-k<K>.params` is checked at every load against a BLAKE2b digest pinned
+//! in this source for every `k` a spec may have ([`MIN_K`]..=[`MAX_K`]; parameters are
+//! deterministic, so every machine computes the same bytes). The digest covers the whole file:
+//! the generators `g`, their Lagrange basis, `w` and `u`. A missing or mismatching file is
+//! regenerated, a generated file must match its pinned digest, and a `k` without a pinned
+//! digest is refused: nothing beside the file in the cache is trusted.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use halo2_proofs::poly::commitment::Params;
 
 use crate::digest::{blake2b256, hex};
 use crate::progress::{run_stage, Progress, Stage};
+use crate::spec::{MAX_K, MIN_K};
 use crate::CoreError;
 
 /// A directory of cached parameters.
@@ -50,8 +52,8 @@ impl Default for ParamsStore {
     }
 }
 
-/// Digests of the parameters for small `k`, as `Params::new(k).write` produces them with
-/// halo2_proofs 0.4.1.
+/// Digests of the parameters for every `k` from [`MIN_K`] to [`MAX_K`], as
+/// `Params::new(k).write` produces them with halo2_proofs 0.4.1.
 const PINNED: &[(u32, &str)] = &[
     (
         10,
@@ -96,12 +98,9 @@ impl ParamsStore {
     }
 
     fn try_read(&self, k: u32) -> Option<Params<EqAffine>> {
+        let expected = pinned(k)?;
         let bytes = fs::read(self.path(k)).ok()?;
-        let expected = match pinned(k) {
-            Some(d) => d.to_string(),
-            None => fs::read_to_string(self.path(k).with_extension("blake2b")).ok()?,
-        };
-        if expected.trim() != digest_of(&bytes) {
+        if expected != digest_of(&bytes) {
             return None;
         }
         let params = Params::<EqAffine>::read(&mut &bytes[..]).ok()?;
@@ -110,6 +109,12 @@ impl ParamsStore {
 
     /// Loads the parameters for `k`, generating and caching them if needed.
     pub fn load(&self, k: u32, progress: &dyn Progress) -> Result<Params<EqAffine>, CoreError> {
+        let Some(expected) = pinned(k) else {
+            return Err(CoreError::Format {
+                what: "IPA parameters",
+                detail: format!("k = {k} has no pinned digest (supported: {MIN_K} to {MAX_K})"),
+            });
+        };
         if let Some(p) = self.try_read(k) {
             return Ok(p);
         }
@@ -119,7 +124,7 @@ impl ParamsStore {
         let mut bytes = Vec::with_capacity(64 << k);
         params.write(&mut bytes).map_err(CoreError::io(&self.dir))?;
         let digest = digest_of(&bytes);
-        if let Some(expected) = pinned(k).filter(|d| *d != digest) {
+        if digest != expected {
             return Err(CoreError::Format {
                 what: "IPA parameters",
                 detail: format!(
@@ -132,8 +137,6 @@ impl ParamsStore {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         fs::write(&tmp, &bytes).map_err(CoreError::io(&tmp))?;
         fs::rename(&tmp, &path).map_err(CoreError::io(&path))?;
-        let sidecar = path.with_extension("blake2b");
-        fs::write(&sidecar, digest).map_err(CoreError::io(&sidecar))?;
         Ok(params)
     }
 }
@@ -149,7 +152,8 @@ mod tests {
         let store = ParamsStore::new(&dir);
         let p = store.load(10, &Silent).unwrap();
         assert_eq!(p.k(), 10);
-        // A corrupted file (with a matching sidecar) fails the pinned digest and is regenerated.
+        // A corrupted file (even with a sidecar digest beside it) fails the pinned digest and
+        // is regenerated.
         let mut bytes = fs::read(store.path(10)).unwrap();
         bytes[100] ^= 1;
         fs::write(store.path(10), &bytes).unwrap();
@@ -157,6 +161,29 @@ mod tests {
         assert!(store.try_read(10).is_none());
         assert_eq!(store.load(10, &Silent).unwrap().k(), 10);
         assert!(store.try_read(10).is_some());
+        // Every k a spec may have is pinned, and no other.
+        for k in MIN_K..=MAX_K {
+            assert!(pinned(k).is_some(), "k = {k}");
+        }
+        assert!(pinned(MAX_K + 1).is_none());
+        assert!(matches!(
+            store.load(MAX_K + 1, &Silent),
+            Err(CoreError::Format { .. })
+        ));
         fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Prints the digests of freshly generated parameters for `ZKINFER_PIN_K=lo-hi` (the
+    /// values [`PINNED`] holds).
+    #[test]
+    #[ignore = "generates parameters: minutes for k above 16"]
+    fn print_generated_digests() {
+        let range = std::env::var("ZKINFER_PIN_K").unwrap_or_else(|_| "10-10".into());
+        let (lo, hi) = range.split_once('-').unwrap();
+        for k in lo.parse::<u32>().unwrap()..=hi.parse().unwrap() {
+            let mut bytes = Vec::new();
+            Params::<EqAffine>::new(k).write(&mut bytes).unwrap();
+            println!("({k}, \"{}\"),", digest_of(&bytes));
+        }
     }
 }

@@ -8,23 +8,31 @@
 //!   every weight lies in `[-128, 127]` without a lookup;
 //! - every group multiplies the same `P` weights with its own `P` offset inputs: a dense row
 //!   uses group 0; a convolution row computes `G` output positions of one filter, so each
-//!   weight serves `G` products per row; zero padding copies one cell fixed to 128;
+//!   weight serves `G` products per row; every slot without an input (zero padding, the slots
+//!   past the end of a kernel, the groups past the last item) copies one cell fixed to 128, so
+//!   it adds nothing whatever its weight;
+//! - the slots past the end of a kernel hold the zero weight: a fixed column per slot
+//!   (`pad[i]`, 1 where slot `i` is past the kernel) enforces `pad[i] · (w_i + 128 - 128) = 0`,
+//!   so a row's packed element is the one [`pack_row`] computes from the real weights and a
+//!   commitment cannot hold anything else;
 //! - first chunk: `acc[g] = bias + Σ_i (x[g][i] - 128) w_i`; later chunks add to the previous
 //!   row's `acc[g]`;
 //! - `packed = Σ_i (w_i + 128) 256^i` (injective: every byte is range-checked). A filter's
 //!   first position block commits its packed weights; later blocks copy that packed cell (and
 //!   the bias), which pins their digits to the same weights.
 //!
-//! Degrees: MAC 3, digit range 5, packing 2.
+//! - a later chunk has no bias: its bias cell copies the fixed 128 cell (no gate reads it).
+//!
+//! Degrees: MAC 3, digit range 5, packing 2, padding 2.
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{
-    Advice, Column, ConstraintSystem, Error, Expression, Selector, VirtualCells,
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
 };
 use halo2_proofs::poly::Rotation;
 
-use super::{value, Cell};
+use super::{copy_to, value, Cell};
 use crate::commit::pack_row;
 use crate::VALUE_OFFSET;
 
@@ -50,6 +58,9 @@ pub struct MacConfig {
     pub q_next: Selector,
     /// Every MAC row (digit ranges and packing).
     pub q_row: Selector,
+    /// `pad[i - 1]` is 1 where weight slot `i` lies past the end of the kernel (slot 0 never
+    /// does): that weight must be 0.
+    pub pad: Vec<Column<Fixed>>,
 }
 
 /// Where an input slot's value comes from.
@@ -57,10 +68,9 @@ pub struct MacConfig {
 pub enum XSource {
     /// Input cell `i` of the layer.
     Input(usize),
-    /// Zero padding: the cell is constrained to the constant `0` (offset `128`).
+    /// No input (zero padding, past the end of the kernel, or a group past the last item):
+    /// the cell is a copy of the constant `0` (offset `128`).
     Zero,
-    /// Not used: its weight is 0 or its group's accumulator is not an output.
-    Unused,
 }
 
 /// The public shape of one MAC row.
@@ -78,6 +88,8 @@ pub struct MacRowPlan {
     pub filter: usize,
     /// Chunk of the filter's weights.
     pub chunk: usize,
+    /// Weight slots holding the kernel's weights (the rest hold the zero weight).
+    pub weights: usize,
 }
 
 /// Witness values of one MAC row (`None`: unknown, for key generation).
@@ -89,7 +101,7 @@ pub struct MacRow {
     pub x: Vec<Option<i64>>,
     /// Accumulators after this row.
     pub acc: Vec<Option<i64>>,
-    /// Bias of the filter.
+    /// The bias cell: the filter's bias on a first chunk, the offset zero (128) on later ones.
     pub bias: Option<i64>,
     /// Packed weights.
     pub packed: Value<Fp>,
@@ -133,6 +145,7 @@ impl MacConfig {
             q_first: meta.selector(),
             q_next: meta.selector(),
             q_row: meta.selector(),
+            pad: (1..width).map(|_| meta.fixed_column()).collect(),
         };
         let c = cfg.clone();
         meta.create_gate("mac digits and packing", move |m| {
@@ -150,6 +163,15 @@ impl MacConfig {
                 .fold(constant(0), |acc, w| acc * constant(256) + w.clone());
             out.push(q * (m.query_advice(c.packed, Rotation::cur()) - packed));
             out
+        });
+        let c = cfg.clone();
+        meta.create_gate("mac weight padding", move |m| {
+            let w_off = c.weights(m);
+            c.pad
+                .iter()
+                .zip(&w_off[1..])
+                .map(|(pad, w)| m.query_fixed(*pad) * (w.clone() - constant(VALUE_OFFSET as u64)))
+                .collect::<Vec<_>>()
         });
         let c = cfg.clone();
         meta.create_gate("mac first chunk", move |m| {
@@ -300,28 +322,28 @@ impl MacConfig {
                     self.q_row.enable(&mut region, r)?;
                     let sel = if p.first { self.q_first } else { self.q_next };
                     sel.enable(&mut region, r)?;
+                    if p.weights == 0 || p.weights > self.width() {
+                        return Err(Error::Synthesis);
+                    }
+                    for pad in self.pad.iter().skip(p.weights - 1) {
+                        region.assign_fixed(
+                            || "weight padding",
+                            *pad,
+                            r,
+                            || Value::known(Fp::one()),
+                        )?;
+                    }
                     for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {
                         let col = *self
                             .x
                             .get(s / self.width())
                             .and_then(|g| g.get(s % self.width()))
                             .ok_or(Error::Synthesis)?;
-                        match src {
-                            XSource::Input(i) => {
-                                inputs.get(*i).ok_or(Error::Synthesis)?.copy_advice(
-                                    || "x",
-                                    &mut region,
-                                    col,
-                                    r,
-                                )?;
-                            }
-                            XSource::Zero => {
-                                zero.copy_advice(|| "x pad", &mut region, col, r)?;
-                            }
-                            XSource::Unused => {
-                                region.assign_advice(|| "x unused", col, r, || value(*v))?;
-                            }
-                        }
+                        let source = match src {
+                            XSource::Input(i) => inputs.get(*i).ok_or(Error::Synthesis)?,
+                            XSource::Zero => zero,
+                        };
+                        copy_to(&mut region, source, col, r, value(*v))?;
                     }
                     for (i, ds) in row.digits.iter().enumerate() {
                         for (k, d) in ds.iter().enumerate() {
@@ -334,13 +356,11 @@ impl MacConfig {
                         .enumerate()
                         .map(|(g, a)| region.assign_advice(|| "acc", self.acc[g], r, || value(*a)))
                         .collect::<Result<Vec<_>, _>>()?;
-                    let bias_value = if p.first {
-                        row.bias
+                    let bias = if p.first {
+                        region.assign_advice(|| "bias", self.bias, r, || value(row.bias))?
                     } else {
-                        row.bias.map(|_| 0)
+                        copy_to(&mut region, zero, self.bias, r, value(row.bias))?
                     };
-                    let bias =
-                        region.assign_advice(|| "bias", self.bias, r, || value(bias_value))?;
                     let packed =
                         region.assign_advice(|| "packed", self.packed, r, || row.packed)?;
                     if let Some(master) = p.reuse {
@@ -394,11 +414,16 @@ pub fn witness_rows(
                     .collect()
             });
             let bias = weights.map(|w| w.bias[p.filter]);
+            let bias_cell = if p.first {
+                bias
+            } else {
+                weights.map(|_| VALUE_OFFSET)
+            };
             let xv: Vec<Option<i64>> =
                 p.x.iter()
                     .map(|s| match s {
                         XSource::Input(i) => x.map(|x| x[*i] + VALUE_OFFSET),
-                        XSource::Zero | XSource::Unused => x.map(|_| VALUE_OFFSET),
+                        XSource::Zero => x.map(|_| VALUE_OFFSET),
                     })
                     .collect();
             let acc: Vec<Option<i64>> = (0..groups)
@@ -421,7 +446,7 @@ pub fn witness_rows(
                     .collect(),
                 x: xv,
                 acc,
-                bias,
+                bias: bias_cell,
                 packed: ws
                     .map(|ws| Value::known(pack_row(&ws, width)))
                     .unwrap_or(Value::unknown()),

@@ -23,7 +23,7 @@ fn blocked(
         let filter_start = rows.len();
         for b in 0..blocks {
             for c in 0..chunks {
-                let mut x = vec![XSource::Unused; groups * width];
+                let mut x = vec![XSource::Zero; groups * width];
                 let mut outs = vec![None; groups];
                 for g in 0..groups {
                     let item = b * groups + g;
@@ -44,6 +44,7 @@ fn blocked(
                     outputs: outs,
                     filter: f,
                     chunk: c,
+                    weights: width.min(k - c * width),
                 });
             }
         }

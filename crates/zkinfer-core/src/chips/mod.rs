@@ -27,3 +27,19 @@ pub fn value(v: Option<i64>) -> Value<Fp> {
         None => Value::unknown(),
     }
 }
+
+/// Copies `src` into `(column, row)` of `region`: assigns the witness value `v` there and
+/// constrains the two cells equal. In an honest witness `v` is the source's value; keeping the
+/// destination's value in the witness (instead of `copy_advice`'s source value) lets soundness
+/// tests edit a copy's destination and see the equality constraint reject it.
+pub fn copy_to(
+    region: &mut halo2_proofs::circuit::Region<'_, Fp>,
+    src: &Cell,
+    column: halo2_proofs::plonk::Column<halo2_proofs::plonk::Advice>,
+    row: usize,
+    v: Value<Fp>,
+) -> Result<Cell, halo2_proofs::plonk::Error> {
+    let dst = region.assign_advice(|| "copy", column, row, || v)?;
+    region.constrain_equal(src.cell(), dst.cell())?;
+    Ok(dst)
+}

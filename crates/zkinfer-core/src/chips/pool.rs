@@ -13,6 +13,8 @@
 //!   (degree 4): elementwise products and dot products of two activations, two products per
 //!   row, chained through `carry` like sums.
 //! - constant rows: cells of every column holding public constants (`constrain_constant`).
+//! - cells no constraint reads (spare slots with multiplier 0, the carry of a chain's first
+//!   row and of max rows) copy the fixed 128 cell, so no advice cell of the chip is free.
 //!
 //! Inputs and max outputs are offset-encoded; sums are plain signed integers for the rescale.
 
@@ -22,7 +24,7 @@ use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, F
 use halo2_proofs::poly::Rotation;
 
 use super::table::TableConfig;
-use super::{value, Cell};
+use super::{copy_to, value, Cell};
 use crate::field::fe;
 use crate::{VALUE_BITS, VALUE_OFFSET};
 
@@ -184,6 +186,7 @@ impl PoolConfig {
         layouter: &mut impl Layouter<Fp>,
         name: &str,
         outputs: &[Vec<(Slot<'_>, Slot<'_>)>],
+        zero: &Cell,
     ) -> Result<Vec<Cell>, Error> {
         layouter.assign_region(
             || format!("products {name}"),
@@ -191,7 +194,7 @@ impl PoolConfig {
                 let mut row = 0;
                 outputs
                     .iter()
-                    .map(|pairs| self.dot_output(&mut region, &mut row, pairs))
+                    .map(|pairs| self.dot_output(&mut region, &mut row, pairs, zero))
                     .collect()
             },
         )
@@ -202,6 +205,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         pairs: &[(Slot<'_>, Slot<'_>)],
+        zero: &Cell,
     ) -> Result<Cell, Error> {
         let mut carry: Option<(Cell, Option<i64>)> = None;
         let chunks: Vec<&[(Slot<'_>, Slot<'_>)]> = if pairs.is_empty() {
@@ -211,24 +215,19 @@ impl PoolConfig {
         };
         for chunk in chunks {
             self.q_dot.enable(region, *row)?;
-            let mut sum = self.carry_in(region, *row, carry.as_ref(), Some(0))?;
+            let mut sum = self.carry_in(region, *row, carry.as_ref(), Some(0), zero)?;
             for p in 0..DOT_WIDTH {
                 let (ca, cb) = (self.a[2 * p], self.a[2 * p + 1]);
                 let m = match chunk.get(p) {
                     Some((x, y)) => {
-                        x.cell.copy_advice(|| "left", region, ca, *row)?;
-                        y.cell.copy_advice(|| "right", region, cb, *row)?;
+                        copy_to(region, x.cell, ca, *row, x.offset_value())?;
+                        copy_to(region, y.cell, cb, *row, y.offset_value())?;
                         sum = sum.and_then(|s| x.value.zip(y.value).map(|(u, v)| s + u * v));
                         1
                     }
                     None => {
                         for col in [ca, cb] {
-                            region.assign_advice(
-                                || "spare",
-                                col,
-                                *row,
-                                || Value::known(fe(VALUE_OFFSET)),
-                            )?;
+                            zero.copy_advice(|| "spare", region, col, *row)?;
                         }
                         0
                     }
@@ -261,6 +260,7 @@ impl PoolConfig {
         name: &str,
         max: bool,
         windows: &[Vec<Slot<'_>>],
+        zero: &Cell,
     ) -> Result<Vec<Cell>, Error> {
         layouter.assign_region(
             || format!("pool {name}"),
@@ -269,9 +269,9 @@ impl PoolConfig {
                 let mut outs = Vec::with_capacity(windows.len());
                 for w in windows {
                     let cell = if max {
-                        self.max_window(&mut region, &mut row, w)?
+                        self.max_window(&mut region, &mut row, w, zero)?
                     } else {
-                        self.sum_window(&mut region, &mut row, w)?
+                        self.sum_window(&mut region, &mut row, w, zero)?
                     };
                     outs.push(cell);
                 }
@@ -280,28 +280,24 @@ impl PoolConfig {
         )
     }
 
-    /// Assigns a row's carry: a copy of the previous row's result (carry multiplier 1), or 0
-    /// with multiplier 0 on a chain's first row; returns the value carried in (`start` on a
-    /// first row).
+    /// Assigns a row's carry: a copy of the previous row's result (carry multiplier 1), or a
+    /// copy of the fixed 128 cell with multiplier 0 on a chain's first row; returns the value
+    /// carried in (`start` on a first row).
     fn carry_in(
         &self,
         region: &mut Region<'_, Fp>,
         row: usize,
         carry: Option<&(Cell, Option<i64>)>,
         start: Option<i64>,
+        zero: &Cell,
     ) -> Result<Option<i64>, Error> {
         let value = match carry {
             Some((cell, v)) => {
-                cell.copy_advice(|| "carry", region, self.carry, row)?;
+                copy_to(region, cell, self.carry, row, value(*v))?;
                 *v
             }
             None => {
-                region.assign_advice(
-                    || "no carry",
-                    self.carry,
-                    row,
-                    || Value::known(Fp::zero()),
-                )?;
+                zero.copy_advice(|| "no carry", region, self.carry, row)?;
                 start
             }
         };
@@ -319,6 +315,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         w: &[Slot<'_>],
+        zero: &Cell,
     ) -> Result<Cell, Error> {
         let first = w.first().ok_or(Error::Synthesis)?;
         let val = |s: &Slot<'_>| s.value.map(|v| v + VALUE_OFFSET);
@@ -336,14 +333,13 @@ impl PoolConfig {
             let mut current: Vec<Option<i64>> = Vec::with_capacity(POOL_WIDTH);
             let mut slot = 0;
             if let Some((cell, v)) = &running {
-                cell.copy_advice(|| "running max", region, self.a[0], *row)?;
+                copy_to(region, cell, self.a[0], *row, value(*v))?;
                 current.push(*v);
                 slot = 1;
             }
             for k in slot..POOL_WIDTH {
                 let s = now.get(k - slot).unwrap_or(first);
-                s.cell
-                    .copy_advice(|| "window value", region, self.a[k], *row)?;
+                copy_to(region, s.cell, self.a[k], *row, s.offset_value())?;
                 current.push(val(s));
             }
             let m = current
@@ -351,7 +347,7 @@ impl PoolConfig {
                 .copied()
                 .try_fold(i64::MIN, |m, v| v.map(|v| m.max(v)));
             let out = region.assign_advice(|| "max", self.out, *row, || value(m))?;
-            region.assign_advice(|| "carry", self.carry, *row, || Value::known(Fp::zero()))?;
+            zero.copy_advice(|| "carry", region, self.carry, *row)?;
             *row += 1;
             running = Some((out, m));
             if later.is_empty() {
@@ -367,6 +363,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         w: &[Slot<'_>],
+        zero: &Cell,
     ) -> Result<Cell, Error> {
         let mut carry: Option<(Cell, Option<i64>)> = None;
         let chunks: Vec<&[Slot<'_>]> = if w.is_empty() {
@@ -377,12 +374,11 @@ impl PoolConfig {
         let known = w.iter().all(|s| s.value.is_some());
         for chunk in chunks {
             self.q_sum.enable(region, *row)?;
-            let mut sum = self.carry_in(region, *row, carry.as_ref(), known.then_some(0))?;
+            let mut sum = self.carry_in(region, *row, carry.as_ref(), known.then_some(0), zero)?;
             for k in 0..POOL_WIDTH {
                 match chunk.get(k) {
                     Some(s) => {
-                        s.cell
-                            .copy_advice(|| "window value", region, self.a[k], *row)?;
+                        copy_to(region, s.cell, self.a[k], *row, s.offset_value())?;
                         region.assign_fixed(
                             || "multiplier",
                             self.mult[k],
@@ -399,12 +395,7 @@ impl PoolConfig {
                             *row,
                             || Value::known(Fp::zero()),
                         )?;
-                        region.assign_advice(
-                            || "spare",
-                            self.a[k],
-                            *row,
-                            || Value::known(fe(VALUE_OFFSET)),
-                        )?;
+                        zero.copy_advice(|| "spare", region, self.a[k], *row)?;
                     }
                 }
             }
@@ -426,4 +417,11 @@ pub struct Slot<'a> {
     pub value: Option<i64>,
     /// Multiplier in a sum (ignored by max).
     pub weight: i64,
+}
+
+impl Slot<'_> {
+    /// The offset-encoded value its copy holds (unknown for key generation).
+    fn offset_value(&self) -> Value<Fp> {
+        value(self.value.map(|v| v + VALUE_OFFSET))
+    }
 }

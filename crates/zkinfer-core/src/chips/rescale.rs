@@ -18,7 +18,7 @@ use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, F
 use halo2_proofs::poly::Rotation;
 
 use super::table::TableConfig;
-use super::{value, Cell};
+use super::{copy_to, value, Cell};
 use crate::eval::LayerTrace;
 use crate::{VALUE_BITS, VALUE_OFFSET};
 
@@ -81,6 +81,8 @@ pub struct RescaleLayer<'a> {
 /// Witness values of one rescale row (offset-encoded `q` and `y`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RescaleRow {
+    /// The accumulator (a copy of the MAC or pooling chip's cell).
+    pub acc: Option<i64>,
     /// `q + 128`.
     pub q: Option<i64>,
     /// `act(q) + 128` for layers with an activation, else 0.
@@ -105,6 +107,7 @@ pub fn witness_rows(
             .map(|j| {
                 let r = t.acc[j] + half - (t.q[j] << s);
                 RescaleRow {
+                    acc: Some(t.acc[j]),
                     q: Some(t.q[j] + VALUE_OFFSET),
                     y: Some(if layer.activation_tag.is_some() {
                         t.out[j] + VALUE_OFFSET
@@ -219,7 +222,7 @@ impl RescaleConfig {
                         // Spare lanes of the last row repeat the last neuron.
                         let n = (j * lanes + t).min(acc.len() - 1);
                         let row = &rows[n];
-                        acc[n].copy_advice(|| "acc", &mut region, lane.acc, j)?;
+                        copy_to(&mut region, &acc[n], lane.acc, j, value(row.acc))?;
                         let q_cell = region.assign_advice(|| "q", lane.q, j, || value(row.q))?;
                         let y_cell = region.assign_advice(|| "y", lane.y, j, || value(row.y))?;
                         region.assign_advice(|| "r0", lane.r0, j, || value(row.r0))?;

@@ -9,6 +9,8 @@ mod batch_tests;
 #[cfg(test)]
 mod cnn_tests;
 mod edit;
+#[cfg(test)]
+mod forgery_tests;
 mod instance;
 mod layout;
 mod plan;
@@ -172,6 +174,7 @@ impl ModelCircuit {
             &crate::poseidon::PoseidonConstants::default(),
             &message,
             plan.layout.hash_lanes,
+            &model.weights.salt,
         );
         let weights = Arc::new(model.weights.clone());
         inputs
@@ -232,9 +235,10 @@ pub fn column_counts(layout: Layout) -> ColumnCounts {
             + c.rescale.lanes.len() * crate::chips::rescale::LANE_COLUMNS
             + 1
             + c.sponge.lanes.len() * lane,
-        // rescale 5, pool 1 + multipliers, sponge c + o + cap, table 3, constants 1;
-        // selectors: mac 3, pool 1, rescale 1, sponge 4.
-        fixed: 5
+        // mac padding masks, rescale 5, pool 1 + multipliers, sponge c + o + cap, table 3,
+        // constants 1; selectors: mac 3, pool 1, rescale 1, sponge 4.
+        fixed: c.mac.pad.len()
+            + 5
             + 1
             + c.pool.mult.len()
             + c.sponge.c.len()

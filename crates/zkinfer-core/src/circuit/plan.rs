@@ -220,7 +220,7 @@ impl CircuitPlan {
                     _ => 0,
                 })
                 .sum::<usize>(),
-            input: n * self.input_len + 1,
+            input: n * self.input_len + 2,
             rescale: n * self
                 .layers
                 .iter()

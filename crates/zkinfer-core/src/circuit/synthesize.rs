@@ -34,29 +34,10 @@ pub(super) fn synthesize(
         circuit.plan.output_len() * copies,
     );
     let n_in = circuit.plan.input_len * copies;
-    let (input_cells, zero): (Vec<Cell>, Cell) = layouter.assign_region(
-        || "inputs",
-        |mut region| {
-            let cells = (0..n_in)
-                .map(|i| {
-                    region.assign_advice_from_instance(
-                        || "input",
-                        config.instance,
-                        layout.first_input() + i,
-                        config.input,
-                        i,
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let zero = region.assign_advice_from_constant(
-                || "offset zero",
-                config.input,
-                n_in,
-                fe(VALUE_OFFSET),
-            )?;
-            Ok((cells, zero))
-        },
-    )?;
+    let (input_cells, zero, salt) = assign_inputs(config, &mut layouter, circuit, n_in)?;
+    for (i, cell) in input_cells.iter().enumerate() {
+        layouter.constrain_instance(cell.cell(), config.instance, layout.first_input() + i)?;
+    }
     // Cells of every value of every inference: the input, then each layer's output.
     let per_copy = circuit.plan.input_len;
     let mut values: Vec<Vec<Vec<Cell>>> = input_cells
@@ -143,7 +124,15 @@ pub(super) fn synthesize(
         }
         for (copy, copy_values) in values.iter_mut().enumerate() {
             let trace = w.map(|w| &w.traces[copy]);
-            let cells = layer_cells(config, &mut layouter, edit, i, l, trace, copy_values)?;
+            let cells = layer_cells(
+                config,
+                &mut layouter,
+                edit,
+                (i, l),
+                trace,
+                copy_values,
+                &zero,
+            )?;
             let out = match cells {
                 LayerCells::Final(out) => out,
                 LayerCells::ToRescale(acc) => rescale(&mut layouter, copy, &acc)?,
@@ -152,13 +141,14 @@ pub(super) fn synthesize(
         }
     }
     packed.extend(biases);
-    let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message));
+    let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message, &w.weights.salt));
     if let Some(sw) = sponge_witness.as_mut() {
         edit.sponge(sw);
     }
-    let commitment = config
-        .sponge
-        .commit(&mut layouter, &packed, sponge_witness.as_ref())?;
+    let commitment =
+        config
+            .sponge
+            .commit(&mut layouter, &packed, &salt, sponge_witness.as_ref())?;
     layouter.constrain_instance(commitment.cell(), config.instance, layout.commitment())?;
     let out_len = circuit.plan.output_len();
     for (copy, v) in values.iter().enumerate() {
@@ -171,6 +161,45 @@ pub(super) fn synthesize(
     Ok(())
 }
 
+/// The input column's cells: the model inputs of every inference (bound to the instance by
+/// the caller), the fixed offset zero (128) that padding and spare cells copy, and the salt.
+fn assign_inputs(
+    config: &CircuitConfig,
+    layouter: &mut impl Layouter<Fp>,
+    circuit: &ModelCircuit,
+    n_in: usize,
+) -> Result<(Vec<Cell>, Cell, Cell), Error> {
+    let w = circuit.witness.as_deref();
+    let per_copy = circuit.plan.input_len.max(1);
+    layouter.assign_region(
+        || "inputs",
+        |mut region| {
+            let cells = (0..n_in)
+                .map(|i| {
+                    let v = w.and_then(|w| w.traces.get(i / per_copy)?.input.get(i % per_copy));
+                    region.assign_advice(
+                        || "input",
+                        config.input,
+                        i,
+                        || crate::chips::value(v.map(|v| v + VALUE_OFFSET)),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let zero = region.assign_advice_from_constant(
+                || "offset zero",
+                config.input,
+                n_in,
+                fe(VALUE_OFFSET),
+            )?;
+            let salt_value = w
+                .map(|w| halo2_proofs::circuit::Value::known(w.weights.salt.to_field()))
+                .unwrap_or(halo2_proofs::circuit::Value::unknown());
+            let salt = region.assign_advice(|| "salt", config.input, n_in + 1, || salt_value)?;
+            Ok((cells, zero, salt))
+        },
+    )
+}
+
 /// What a layer (other than a MAC layer) leaves for one inference.
 enum LayerCells {
     /// Its output cells (maximum pools and gathers have no rescale).
@@ -180,15 +209,14 @@ enum LayerCells {
 }
 
 /// Lays out one inference's copy of a pooling, addition, product or gather layer.
-#[allow(clippy::too_many_arguments)] // the layer's place in the synthesis loop
 fn layer_cells(
     config: &CircuitConfig,
     layouter: &mut impl Layouter<Fp>,
     edit: &dyn WitnessEdit,
-    i: usize,
-    l: &super::LayerPlan,
+    (i, l): (usize, &super::LayerPlan),
     trace: Option<&crate::eval::Trace>,
     values: &[Vec<Cell>],
+    zero: &Cell,
 ) -> Result<LayerCells, Error> {
     let value_of = |v: usize| -> Option<&[i64]> { trace.map(|t| t.value(v)) };
     let src = l.sources.first().copied().ok_or(Error::Synthesis)?;
@@ -252,18 +280,22 @@ fn layer_cells(
                     .map(|j| vec![(slot(a_cells, a_vals, j), slot(b_cells, b_vals, j))])
                     .collect(),
             };
-            config.pool.dot(layouter, &l.name, &outputs)?
+            config.pool.dot(layouter, &l.name, &outputs, zero)?
         }
         LayerKind::SumPool { window } => {
             let windows: Vec<Vec<Slot<'_>>> =
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
-            config.pool.assign(layouter, &l.name, false, &windows)?
+            config
+                .pool
+                .assign(layouter, &l.name, false, &windows, zero)?
         }
         LayerKind::Dense | LayerKind::Conv2d { .. } => return Err(Error::Synthesis),
         LayerKind::MaxPool { window } => {
             let windows: Vec<Vec<Slot<'_>>> =
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
-            let out = config.pool.assign(layouter, &l.name, true, &windows)?;
+            let out = config
+                .pool
+                .assign(layouter, &l.name, true, &windows, zero)?;
             return Ok(LayerCells::Final(out));
         }
         LayerKind::AvgPool {
@@ -277,7 +309,9 @@ fn layer_cells(
                 .zip(m)
                 .map(|(ix, m)| slots(ix, m))
                 .collect();
-            config.pool.assign(layouter, &l.name, false, &windows)?
+            config
+                .pool
+                .assign(layouter, &l.name, false, &windows, zero)?
         }
         LayerKind::Add { subtract } => {
             let mut operands = Vec::with_capacity(l.sources.len());
@@ -308,7 +342,9 @@ fn layer_cells(
                         .collect()
                 })
                 .collect();
-            config.pool.assign(layouter, &l.name, false, &windows)?
+            config
+                .pool
+                .assign(layouter, &l.name, false, &windows, zero)?
         }
     };
     Ok(LayerCells::ToRescale(to_rescale))

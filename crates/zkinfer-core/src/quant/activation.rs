@@ -2,6 +2,11 @@
 //!
 //! For a function `f`, an input scale `s_in` and an output scale `s_out`, the table maps every
 //! 8-bit `q` to `clamp(round(f(q / 2^s_in) · 2^s_out), -128, 127)`.
+//!
+//! Tables are part of the verifying key, so every machine must compute the same entries:
+//! transcendental functions come from `libm` (a pure-Rust port of musl's, the same results on
+//! every platform) rather than the platform's math library; the rest is IEEE arithmetic and
+//! `sqrt`, which are correctly rounded everywhere.
 
 use crate::spec::{Function, Param};
 use crate::{VALUE_MAX, VALUE_MIN};
@@ -23,7 +28,7 @@ pub fn erf(x: f64) -> f64 {
         * (0.254_829_592
             + t * (-0.284_496_736
                 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let y = 1.0 - poly * (-x * x).exp();
+    let y = 1.0 - poly * libm::exp(-x * x);
     if x >= 0.0 {
         y
     } else {
@@ -34,14 +39,14 @@ pub fn erf(x: f64) -> f64 {
 /// `f(x)` in floating point.
 pub fn eval(f: Function, x: f64) -> f64 {
     match f {
-        Function::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Function::Tanh => x.tanh(),
-        Function::Exp => x.exp(),
+        Function::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
+        Function::Tanh => libm::tanh(x),
+        Function::Exp => libm::exp(x),
         Function::Erf => erf(x),
         Function::Gelu => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
         Function::GeluTanh => {
             let c = (2.0 / std::f64::consts::PI).sqrt();
-            0.5 * x * (1.0 + (c * (x + 0.044_715 * x * x * x)).tanh())
+            0.5 * x * (1.0 + libm::tanh(c * (x + 0.044_715 * x * x * x)))
         }
         Function::LeakyRelu { alpha } => {
             if x >= 0.0 {
@@ -52,7 +57,7 @@ pub fn eval(f: Function, x: f64) -> f64 {
         }
         Function::Clip { min, max } => x.max(param(min)).min(param(max)),
         Function::Reciprocal => 1.0 / x,
-        Function::Log => x.ln(),
+        Function::Log => libm::log(x),
         Function::Rsqrt { eps, count } => 1.0 / (x / count.max(1) as f64 + param(eps)).sqrt(),
     }
 }
@@ -118,4 +123,61 @@ mod tests {
         );
         assert!((range(Function::Exp, 2.0) - 2f64.exp()).abs() < 1e-9);
     }
+
+    /// Every function's tables at every pair of scales from 0 to 8, hashed: a change of any
+    /// entry (another math library, a changed formula) changes a verifying key, and shows here.
+    #[test]
+    fn table_entries_are_pinned() {
+        let functions = [
+            Function::Sigmoid,
+            Function::Tanh,
+            Function::Exp,
+            Function::Erf,
+            Function::Gelu,
+            Function::GeluTanh,
+            Function::LeakyRelu {
+                alpha: to_param(0.01),
+            },
+            Function::Clip {
+                min: 0,
+                max: to_param(6.0),
+            },
+            Function::Reciprocal,
+            Function::Log,
+            Function::Rsqrt {
+                eps: to_param(1e-5),
+                count: 64,
+            },
+        ];
+        let digests: Vec<String> = functions
+            .iter()
+            .map(|f| {
+                let mut bytes = Vec::new();
+                for s_in in 0..=8 {
+                    for s_out in 0..=8 {
+                        for q in VALUE_MIN..=VALUE_MAX {
+                            bytes.push(apply(*f, q, s_in, s_out) as i8 as u8);
+                        }
+                    }
+                }
+                crate::digest::hex(&crate::digest::blake2b256(b"zkinfer-table", &bytes))[..16]
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(digests, PINNED_TABLES, "{digests:?}");
+    }
+
+    const PINNED_TABLES: [&str; 11] = [
+        "600ee10bc2541132",
+        "33e69738e8f8f494",
+        "9f3fc10380f7fd44",
+        "313218f272011d50",
+        "9428533a9da3039f",
+        "e4fd526059f50019",
+        "4cfc4307103b3cde",
+        "82403e268bfe9b2f",
+        "8dc9e9fffb34a86e",
+        "dcdd91f4dd1297a1",
+        "2b3ab54cf665606d",
+    ];
 }

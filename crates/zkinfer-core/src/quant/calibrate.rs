@@ -443,7 +443,14 @@ fn build(
             conflicts.push((v, sc.caps[v]));
         }
     }
-    Ok((spec, ModelWeights { layers: weights }, conflicts))
+    Ok((
+        spec,
+        ModelWeights {
+            layers: weights,
+            salt: Default::default(),
+        },
+        conflicts,
+    ))
 }
 
 /// Number of scalars of layer value `v`.

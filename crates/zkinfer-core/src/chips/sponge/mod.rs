@@ -9,8 +9,13 @@
 //! are affine in the row's cells.
 //!
 //! The weight message runs through all lanes at once (lane `h` hashes its own run), then every
-//! lane hashes the lane digests (the same message in every lane), and lane 0's result is the
-//! commitment.
+//! lane hashes the lane digests and the salt (the same message in every lane), and lane 0's
+//! result is the commitment.
+//!
+//! Every message cell is a copy: of a committed cell (packed weights, a bias, a lane digest, the
+//! salt) or, for padding and the rows that absorb nothing, of the lane's first state cell,
+//! which the init gate pins to 0. So the circuit hashes exactly the zero-padded message that
+//! [`crate::commit`] hashes.
 
 pub mod schedule;
 
@@ -24,7 +29,7 @@ use halo2_proofs::poly::Rotation;
 
 pub use schedule::{LaneRow, RowKind, ROWS_PER_PERMUTATION};
 
-use super::Cell;
+use super::{copy_to, Cell};
 use crate::poseidon::{PoseidonConstants, RATE, WIDTH};
 use schedule::{
     row_constants, schedule, trace, PartialForms, AUX, FULL_PER_ROW, PARTIAL_PER_ROW, VARS,
@@ -261,6 +266,7 @@ impl SpongeConfig {
             return Err(Error::Synthesis);
         }
         let known = |f: Option<Fp>| f.map(Value::known).unwrap_or(Value::unknown());
+        let mut zero: Option<Cell> = None;
         let mut last = None;
         for i in 0..n {
             let row = rows.map(|r| r[i]);
@@ -270,6 +276,10 @@ impl SpongeConfig {
                 let cell =
                     region.assign_advice(|| "s", lane.s[k], at, || known(row.map(|r| r.s[k])))?;
                 s0.get_or_insert(cell);
+            }
+            // The init gate pins the first row's `s[0]` to 0.
+            if zero.is_none() {
+                zero.clone_from(&s0);
             }
             if i + 1 == n {
                 last = s0;
@@ -281,26 +291,18 @@ impl SpongeConfig {
             let absorb_slot =
                 (i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
             for k in 0..RATE {
-                match absorb_slot.and_then(|slot| msg_cells.get(slot + k).copied().flatten()) {
-                    Some(cell) => {
-                        cell.copy_advice(|| "m", region, lane.m[k], at)?;
-                    }
-                    None => {
-                        region.assign_advice(
-                            || "m",
-                            lane.m[k],
-                            at,
-                            || known(row.map(|r| r.m[k])),
-                        )?;
-                    }
-                }
+                let source = absorb_slot
+                    .and_then(|slot| msg_cells.get(slot + k).copied().flatten())
+                    .or(zero.as_ref())
+                    .ok_or(Error::Synthesis)?;
+                copy_to(region, source, lane.m[k], at, known(row.map(|r| r.m[k])))?;
             }
         }
         last.ok_or(Error::Synthesis)
     }
 
-    /// Witness rows for hashing `message` (the committed values, in order).
-    pub fn witness(&self, message: &[Fp]) -> SpongeWitness {
+    /// Witness rows for hashing `message` (the committed values, in order) and `salt`.
+    pub fn witness(&self, message: &[Fp], salt: &crate::salt::Salt) -> SpongeWitness {
         let c = &self.constants;
         let n = self.lanes.len();
         let lane_cap =
@@ -310,24 +312,26 @@ impl SpongeConfig {
             .map(|m| trace(c, lane_cap, m))
             .collect();
         let digests: Vec<Fp> = lanes.iter().map(|r| r[r.len() - 1].s[0]).collect();
-        let root = trace(c, PoseidonConstants::capacity(n), &digests);
+        let root_msg = crate::commit::root_message(&digests, salt);
+        let root = trace(c, PoseidonConstants::capacity(root_msg.len()), &root_msg);
         SpongeWitness { lanes, root }
     }
 
-    /// Hashes `message` (cells, in commitment order) and returns the commitment cell.
-    /// `witness` holds the rows when proving.
+    /// Hashes `message` (cells, in commitment order) and the `salt` cell; returns the
+    /// commitment cell. `witness` holds the rows when proving.
     pub fn commit(
         &self,
         layouter: &mut impl Layouter<Fp>,
         message: &[Cell],
+        salt: &Cell,
         witness: Option<&SpongeWitness>,
     ) -> Result<Cell, Error> {
         let n = self.lanes.len();
         let chunks = crate::commit::lane_chunks(message.len(), n);
         let per_lane = chunks * RATE;
-        let root_chunks = n.div_ceil(RATE);
+        let root_chunks = (n + 1).div_ceil(RATE);
         let lane_cap = PoseidonConstants::capacity(per_lane);
-        let root_cap = PoseidonConstants::capacity(n);
+        let root_cap = PoseidonConstants::capacity(n + 1);
         let root_start = sponge_rows(chunks);
         layouter.assign_region(
             || "weight commitment",
@@ -342,7 +346,8 @@ impl SpongeConfig {
                     let rows = witness.and_then(|w| w.lanes.get(h)).map(|r| &r[..]);
                     digests.push(self.assign_lane(&mut region, lane, 0, rows, chunks, &cells)?);
                 }
-                let digest_refs: Vec<Option<&Cell>> = digests.iter().map(Some).collect();
+                let digest_refs: Vec<Option<&Cell>> =
+                    digests.iter().chain([salt]).map(Some).collect();
                 let root_rows = witness.map(|w| &w.root[..]);
                 let mut root = None;
                 for lane in &self.lanes {
@@ -361,8 +366,10 @@ impl SpongeConfig {
         )
     }
 
-    /// Rows the commitment region takes for a message of `len` elements in `lanes` lanes.
+    /// Rows the commitment region takes for a message of `len` elements in `lanes` lanes (the
+    /// root absorbs the lane digests and the salt).
     pub fn rows(len: usize, lanes: usize) -> usize {
-        sponge_rows(crate::commit::lane_chunks(len, lanes)) + sponge_rows(lanes.div_ceil(RATE))
+        sponge_rows(crate::commit::lane_chunks(len, lanes))
+            + sponge_rows((lanes + 1).div_ceil(RATE))
     }
 }

@@ -1,0 +1,460 @@
+//! Consistent forgeries, as a malicious model owner would build them: one value changed and
+//! everything downstream recomputed (accumulators, rescales, later layers, outputs, packing, the
+//! commitment and the public values), so that only the constraint under test can catch it.
+//! Each test also checks that MockProver's failures are all of the expected kind: a forgery
+//! that some other constraint happened to catch would prove nothing about the one under test.
+//!
+//! Copies are checked at their destination: the chips assign a copy's value from the witness
+//! ([`crate::chips::copy_to`]), so editing it here is what a prover who skipped the copy could
+//! do, and only the equality constraint rejects it.
+
+use std::sync::Arc;
+
+use halo2_proofs::dev::VerifyFailure;
+use halo2_proofs::pasta::Fp;
+
+use super::*;
+use crate::chips::mac::{MacRow, DIGITS};
+use crate::chips::sponge::schedule::trace;
+use crate::chips::sponge::SpongeWitness;
+use crate::commit::{commit_message, lane_chunks, pack_row, root_message};
+use crate::eval::evaluate_patched;
+use crate::model::QuantModel;
+use crate::poseidon::{PoseidonConstants, RATE};
+use crate::quant::quantize_input;
+use crate::testing::{quantized_mlp, quantized_resnet};
+use crate::VALUE_OFFSET;
+
+/// Equality-constraint failures.
+const COPY: &str = "Equality constraint not satisfied";
+/// The MAC chip's padding-weight gate.
+const PADDING_GATE: &str = "mac weight padding";
+
+/// A 40-16-10 MLP: 40 inputs leave slots past the kernel in every row width (31 and 16).
+fn mlp() -> (QuantModel, Vec<i64>) {
+    let (m, data) = quantized_mlp(7, &[40, 16, 10]).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    (m, input)
+}
+
+/// A forged witness: traces of `input` with `patch` applied to layer values, the committed
+/// message changed by `message`, and the public values recomputed from both.
+fn forge(
+    m: &QuantModel,
+    input: &[i64],
+    patch: &dyn Fn(usize, &mut Vec<i64>),
+    message: &dyn Fn(&mut Vec<Fp>),
+) -> (ModelCircuit, Vec<Fp>) {
+    let trace = evaluate_patched(&m.spec, &m.weights, input, patch).unwrap();
+    let mut msg = crate::commit::message(&m.spec, &m.weights);
+    message(&mut msg);
+    let lanes = m.spec.circuit.hash_lanes;
+    let commitment = commit_message(&PoseidonConstants::default(), &msg, lanes, &m.weights.salt);
+    let public = instances(commitment, &trace.input, trace.output());
+    let circuit = ModelCircuit {
+        plan: Arc::new(CircuitPlan::from_spec(&m.spec)),
+        witness: Some(Arc::new(CircuitWitness {
+            traces: vec![trace],
+            weights: Arc::new(m.weights.clone()),
+            message: Arc::new(msg),
+        })),
+    };
+    (circuit, public)
+}
+
+/// MockProver's failures on the edited circuit (empty: accepted).
+fn failures<E: WitnessEdit + Clone>(
+    m: &QuantModel,
+    circuit: ModelCircuit,
+    public: Vec<Fp>,
+    edit: E,
+) -> Vec<String> {
+    let prover = EditedCircuit { circuit, edit }
+        .mock_prover(m.spec.circuit.k, public)
+        .unwrap();
+    prover
+        .verify()
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(VerifyFailure::to_string)
+        .collect()
+}
+
+/// Asserts that the forgery is rejected, and only by failures naming one of `expected`.
+fn assert_rejected_by(what: &str, failures: &[String], expected: &[&str]) {
+    assert!(!failures.is_empty(), "{what}: the forgery was accepted");
+    for f in failures {
+        assert!(
+            expected.iter().any(|e| f.contains(e)),
+            "{what}: unexpected failure {f}"
+        );
+    }
+}
+
+/// One quotient step (`±2^s`) of layer 0's neuron `j`, toward zero so that it stays in range.
+fn step_toward_zero(m: &QuantModel, input: &[i64], j: usize) -> i64 {
+    let q = crate::eval::evaluate(&m.spec, &m.weights, input)
+        .unwrap()
+        .layers[0]
+        .q[j];
+    let step = 1i64 << m.spec.layer_shift(0);
+    if q > 0 {
+        -step
+    } else {
+        step
+    }
+}
+
+/// Sets weight slot `slot` of a MAC row to `weight` and re-packs the row.
+fn set_weight(row: &mut MacRow, slot: usize, weight: i64) {
+    let w_off = weight + VALUE_OFFSET;
+    row.digits[slot] = std::array::from_fn(|k| Some((w_off >> (2 * k)) & 3));
+    let ws: Vec<i64> = row
+        .digits
+        .iter()
+        .map(|d| (0..DIGITS).rev().fold(0, |a, k| a * 4 + d[k].unwrap()) - VALUE_OFFSET)
+        .collect();
+    row.packed = halo2_proofs::circuit::Value::known(pack_row(&ws, ws.len()));
+}
+
+/// The padding attack on layer 0's first filter: the last chunk's first slot past the kernel
+/// gets `weight` and input `128 + dx`, and the accumulator moves by `dx · weight`.
+#[derive(Clone, Debug)]
+struct PaddingSlot {
+    row: usize,
+    slot: usize,
+    weight: i64,
+    dx: i64,
+}
+
+impl WitnessEdit for PaddingSlot {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer != 0 {
+            return;
+        }
+        let row = &mut rows[self.row];
+        set_weight(row, self.slot, self.weight);
+        row.x[self.slot] = Some(VALUE_OFFSET + self.dx);
+        row.acc[0] = row.acc[0].map(|a| a + self.dx * self.weight);
+    }
+}
+
+/// Runs the padding attack on `m` and returns MockProver's failures.
+fn padding_attack(m: &QuantModel, input: &[i64], weight: i64, dx: i64) -> Vec<String> {
+    let width = m.spec.circuit.mac_width;
+    let kernel = m.spec.layers[0].kernel_len();
+    let chunks = kernel.div_ceil(width);
+    let edit = PaddingSlot {
+        row: chunks - 1,
+        slot: kernel % width,
+        weight,
+        dx,
+    };
+    assert_ne!(edit.slot, 0, "the kernel must leave slots past its end");
+    let mut packed_weights = m.weights.layers[0].weights[(chunks - 1) * width..kernel].to_vec();
+    packed_weights.resize(width, 0);
+    packed_weights[edit.slot] = weight;
+    let forged_packed = pack_row(&packed_weights, width);
+    let (circuit, public) = forge(
+        m,
+        input,
+        &|l, acc| {
+            if l == 0 {
+                acc[0] += dx * weight;
+            }
+        },
+        &|msg| msg[chunks - 1] = forged_packed,
+    );
+    failures(m, circuit, public, edit)
+}
+
+#[test]
+fn padding_weight_backdoor_is_rejected_in_every_layout() {
+    let (m, input) = mlp();
+    for layout in LAYOUTS {
+        let m = m.clone().in_layout(layout).unwrap();
+        // Moves the first neuron's quotient by one: a different output for the same input.
+        let dx = step_toward_zero(&m, &input, 0);
+        let f = padding_attack(&m, &input, 1, dx);
+        assert_rejected_by(&format!("{layout}: backdoor"), &f, &[PADDING_GATE, COPY]);
+        assert!(f.iter().any(|f| f.contains(PADDING_GATE)), "{layout}");
+        assert!(f.iter().any(|f| f.contains(COPY)), "{layout}");
+        // A commitment with a non-zero padding weight (the input untouched, the outputs
+        // honest): only the padding gate stands between it and a second commitment.
+        let f = padding_attack(&m, &input, 1, 0);
+        assert_rejected_by(&format!("{layout}: padding weight"), &f, &[PADDING_GATE]);
+        // A free input in a padding slot (the weight honest, 0): only the copy of the zero
+        // cell rejects it.
+        let f = padding_attack(&m, &input, 0, dx);
+        assert_rejected_by(&format!("{layout}: padding input"), &f, &[COPY]);
+    }
+}
+
+/// Adds `dx` to input slot `slot` of group `group` in layer `layer`'s row `row`, and moves that
+/// group's accumulators from that row to the filter's last chunk by `dx · w`.
+#[derive(Clone, Debug)]
+struct InputSlot {
+    layer: usize,
+    row: usize,
+    group: usize,
+    slot: usize,
+    dx: i64,
+    chunks: usize,
+}
+
+impl WitnessEdit for InputSlot {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer != self.layer {
+            return;
+        }
+        let width = rows[self.row].digits.len();
+        let d = rows[self.row].digits[self.slot];
+        let w = (0..DIGITS).rev().fold(0, |a, k| a * 4 + d[k].unwrap()) - VALUE_OFFSET;
+        let s = self.group * width + self.slot;
+        rows[self.row].x[s] = rows[self.row].x[s].map(|x| x + self.dx);
+        let last = self.row - self.row % self.chunks + self.chunks;
+        for r in &mut rows[self.row..last] {
+            r.acc[self.group] = r.acc[self.group].map(|a| a + self.dx * w);
+        }
+    }
+}
+
+#[test]
+fn copied_mac_inputs_are_bound_at_their_destination() {
+    let (m, input) = mlp();
+    let m = m.in_layout(Layout::new(2, 1)).unwrap();
+    let width = m.spec.circuit.mac_width;
+    let chunks = m.spec.layers[0].kernel_len().div_ceil(width);
+    let w = m.weights.layers[0].weights[0];
+    assert_ne!(w, 0, "the first weight must count");
+    // An input copy of group 0: the accumulator and everything after it follow.
+    let edit = InputSlot {
+        layer: 0,
+        row: 0,
+        group: 0,
+        slot: 0,
+        dx: 1,
+        chunks,
+    };
+    let (circuit, public) = forge(
+        &m,
+        &input,
+        &|l, acc| {
+            if l == 0 {
+                acc[0] += w;
+            }
+        },
+        &|_| {},
+    );
+    let spare = InputSlot {
+        group: 1,
+        dx: 5,
+        ..edit.clone()
+    };
+    assert_rejected_by("input copy", &failures(&m, circuit, public, edit), &[COPY]);
+    // The spare second group (batch 1) copies the zero cell: its accumulator is read by
+    // nothing, but the cell is still bound.
+    let (circuit, public) = forge(&m, &input, &|_, _| {}, &|_| {});
+    assert_rejected_by(
+        "spare group",
+        &failures(&m, circuit, public, spare),
+        &[COPY],
+    );
+}
+
+/// Changes the bias cell of layer 0's second row (a later chunk: no gate reads it).
+#[derive(Clone, Debug)]
+struct LaterBias;
+
+impl WitnessEdit for LaterBias {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer == 0 {
+            rows[1].bias = rows[1].bias.map(|b| b + 1);
+        }
+    }
+}
+
+#[test]
+fn a_later_chunks_bias_cell_is_pinned() {
+    let (m, input) = mlp();
+    let m = m.in_layout(Layout::new(1, 1)).unwrap();
+    assert!(m.spec.layers[0].kernel_len() > m.spec.circuit.mac_width);
+    let (circuit, public) = forge(&m, &input, &|_, _| {}, &|_| {});
+    assert_rejected_by(
+        "later bias",
+        &failures(&m, circuit, public, LaterBias),
+        &[COPY],
+    );
+}
+
+#[test]
+fn rescaled_accumulators_are_bound_at_their_destination() {
+    let (m, input) = mlp();
+    let step = step_toward_zero(&m, &input, 1);
+    // The rescale reads an accumulator one quotient step higher; its quotient, remainder,
+    // activation and every later layer follow, the MAC chip's accumulator stays honest.
+    let (circuit, public) = forge(
+        &m,
+        &input,
+        &|l, acc| {
+            if l == 0 {
+                acc[1] += step;
+            }
+        },
+        &|_| {},
+    );
+    assert_rejected_by(
+        "rescale acc",
+        &failures(&m, circuit, public, NoEdit),
+        &[COPY],
+    );
+}
+
+#[test]
+fn the_commitment_hashes_exactly_the_packed_cells() {
+    let (m, input) = mlp();
+    // A different packing of the first row committed (the MAC rows keep the real weights).
+    let (circuit, public) = forge(&m, &input, &|_, _| {}, &|msg| msg[0] += Fp::one());
+    assert_rejected_by("packing", &failures(&m, circuit, public, NoEdit), &[COPY]);
+    // A different bias committed.
+    let n = crate::commit::message_len(&m.spec);
+    let (circuit, public) = forge(&m, &input, &|_, _| {}, &|msg| msg[n - 1] += Fp::one());
+    assert_rejected_by("bias", &failures(&m, circuit, public, NoEdit), &[COPY]);
+}
+
+/// Rehashes the commitment with non-zero padding: in a lane's last slot (`lane`) or in the
+/// root's last slot.
+#[derive(Clone, Debug)]
+struct Padding {
+    lane: Option<usize>,
+    message: Vec<Fp>,
+    salt: crate::salt::Salt,
+}
+
+impl Padding {
+    fn lanes(&self, n: usize) -> Vec<Vec<Fp>> {
+        let mut lanes = crate::commit::lanes(&self.message, n);
+        if let Some(h) = self.lane {
+            *lanes[h].last_mut().unwrap() = Fp::from(7);
+        }
+        lanes
+    }
+
+    fn root(&self, digests: &[Fp]) -> Vec<Fp> {
+        let mut root = root_message(digests, &self.salt);
+        if self.lane.is_none() {
+            root.push(Fp::from(7));
+        }
+        root
+    }
+
+    /// The commitment the forged witness computes (the root keeps the capacity of the lane
+    /// digests and the salt).
+    fn commitment(&self, n: usize) -> Fp {
+        let c = PoseidonConstants::default();
+        let digests: Vec<Fp> = self.lanes(n).iter().map(|m| c.hash(m)).collect();
+        let rows = trace(&c, PoseidonConstants::capacity(n + 1), &self.root(&digests));
+        rows[rows.len() - 1].s[0]
+    }
+}
+
+impl WitnessEdit for Padding {
+    fn sponge(&self, w: &mut SpongeWitness) {
+        let c = PoseidonConstants::default();
+        let n = w.lanes.len();
+        let cap = PoseidonConstants::capacity(lane_chunks(self.message.len(), n) * RATE);
+        w.lanes = self.lanes(n).iter().map(|m| trace(&c, cap, m)).collect();
+        let digests: Vec<Fp> = w.lanes.iter().map(|r| r[r.len() - 1].s[0]).collect();
+        // The root keeps its length (the padding fills its last slot).
+        let root = self.root(&digests);
+        w.root = trace(&c, PoseidonConstants::capacity(n + 1), &root);
+    }
+}
+
+#[test]
+fn sponge_padding_is_zero() {
+    let (m, input) = mlp();
+    // 1x6: the last lane has padding; 1x2: the root (two digests and the salt) has padding.
+    for (layout, lane) in [(Layout::new(1, 6), Some(5)), (Layout::new(1, 2), None)] {
+        let m = m.clone().in_layout(layout).unwrap();
+        let n = layout.hash_lanes;
+        let message = crate::commit::message(&m.spec, &m.weights);
+        let padded = lane_chunks(message.len(), n) * RATE * n;
+        assert!(
+            lane.is_none() || padded > message.len(),
+            "{layout}: no lane padding"
+        );
+        let edit = Padding {
+            lane,
+            message,
+            salt: m.weights.salt,
+        };
+        let (circuit, mut public) = forge(&m, &input, &|_, _| {}, &|_| {});
+        public[0] = edit.commitment(n);
+        assert_rejected_by(
+            &format!("{layout}"),
+            &failures(&m, circuit, public, edit),
+            &[COPY],
+        );
+    }
+}
+
+#[test]
+fn model_inputs_are_bound_to_the_instance() {
+    let (m, input) = mlp();
+    // The circuit computes on another input; the public values claim the honest one.
+    let mut other = input.clone();
+    other[0] = if other[0] > 0 {
+        other[0] - 1
+    } else {
+        other[0] + 1
+    };
+    let (circuit, mut public) = forge(&m, &other, &|_, _| {}, &|_| {});
+    let honest = instances(public[0], &input, &[]);
+    public[1..=input.len()].copy_from_slice(&honest[1..=input.len()]);
+    assert_rejected_by("input", &failures(&m, circuit, public, NoEdit), &[COPY]);
+}
+
+/// Adds 1 to the first operand of the residual addition's first element.
+#[derive(Clone, Debug)]
+struct AddOperand(usize);
+
+impl WitnessEdit for AddOperand {
+    fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
+        if layer == self.0 {
+            values[0] += 1;
+        }
+    }
+}
+
+#[test]
+fn pooled_values_are_bound_at_their_destination() {
+    let (m, data) = quantized_resnet(3).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let (i, l) = m
+        .spec
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| matches!(l.kind, crate::spec::LayerKind::Add { subtract: false }))
+        .expect("a residual addition");
+    let multiplier = 1i64 << (m.spec.layer_acc_scale(i) - m.spec.value_scale(l.sources[0]));
+    // The addition reads its first operand one step higher; the sum and everything after it
+    // follow.
+    let (circuit, public) = forge(
+        &m,
+        &input,
+        &|layer, acc| {
+            if layer == i {
+                acc[0] += multiplier;
+            }
+        },
+        &|_| {},
+    );
+    assert_rejected_by(
+        "add operand",
+        &failures(&m, circuit, public, AddOperand(i)),
+        &[COPY],
+    );
+}
