@@ -26,6 +26,7 @@ pub use zkinfer_verifier as verifier;
 pub use zkinfer_core::artifacts::{CompiledModel, ProofBundle};
 pub use zkinfer_core::params::ParamsStore;
 pub use zkinfer_core::progress::{Progress, Silent, Stage};
+pub use zkinfer_core::salt::Salt;
 pub use zkinfer_core::spec::ModelSpec;
 pub use zkinfer_core::CoreError;
 pub use zkinfer_prover::{compile, compile_batched, compile_with, Prover};

@@ -114,12 +114,15 @@ fn inferences_side_by_side_in_one_circuit() {
         let trace = evaluate(spec, &batched.model.weights, &q).unwrap();
         assert_eq!(&out.quantized_outputs[i * m..(i + 1) * m], trace.output());
     }
-    // The same weights commitment as the one-inference compilation.
+    // The same weights commitment as the one-inference compilation with the same salt (and
+    // a different one with its own fresh salt).
     let single = compiled("mlp_digits");
-    assert_eq!(
+    assert_ne!(
         spec.weights_commitment,
         single.model.spec.weights_commitment
     );
+    let resalted = single.model.clone().with_salt(batched.model.weights.salt);
+    assert_eq!(spec.weights_commitment, resalted.spec.weights_commitment);
     // The second inference's output changed, or three inferences' values only: rejected.
     let mut b = bundle.clone();
     b.outputs[m] += 1;

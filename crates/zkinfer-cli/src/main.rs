@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use zkinfer::core::circuit::Layout;
 use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
+use zkinfer::core::salt::Salt;
 use zkinfer::{
     compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, Prover, Verifier,
 };
@@ -59,6 +60,10 @@ enum Command {
         /// inferences per circuit (`--batch`) and the layout that prove them fastest.
         #[arg(long)]
         inferences: Option<usize>,
+        /// The commitment's secret salt (62 hex digits), to reproduce a commitment; default: a
+        /// fresh random salt. It is kept in the .zkm, never in the spec.
+        #[arg(long, value_parser = parse_salt)]
+        salt: Option<Salt>,
     },
     /// Prove one inference, or several in one proof.
     Prove {
@@ -130,6 +135,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             batch,
             layout,
             inferences,
+            salt,
         } => {
             let graph = onnx::load(&model).map_err(bad)?;
             let samples =
@@ -154,8 +160,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     (s.circuit.batch, Some(layout.unwrap_or(planned)))
                 }
             };
-            let compiled =
+            let mut compiled =
                 compile_with(&name, &graph, &samples, batch, layout, &store, &bars).map_err(bad)?;
+            if let Some(salt) = salt {
+                compiled.model = compiled.model.with_salt(salt);
+            }
             write(&out, &compiled.to_bytes())?;
             write(&spec, compiled.model.spec.to_json().as_bytes())?;
             print_summary(&compiled);
@@ -337,6 +346,11 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Parses a commitment salt from hex.
+fn parse_salt(s: &str) -> Result<Salt, String> {
+    Salt::from_hex(s).map_err(|e| e.to_string())
 }
 
 /// Parses a layout `GxL` (MAC input groups x Poseidon lanes) or `GxLwW` (`W` weights per

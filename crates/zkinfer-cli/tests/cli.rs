@@ -178,3 +178,65 @@ fn compile_prove_verify_and_exit_codes() {
     assert!(err.contains("Sin") && err.contains("wave"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn compile_salts_the_commitment_and_salt_reproduces_it() {
+    let dir = std::env::temp_dir().join(format!("zkinfer-cli-salt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let commitment = |tag: &str, salt: Option<&str>| -> String {
+        let spec = dir.join(format!("{tag}.spec.json")).display().to_string();
+        let zkm = dir.join(format!("{tag}.zkm")).display().to_string();
+        let model = circuits("mlp_digits/model.onnx");
+        let calibration = circuits("mlp_digits/calibration.json");
+        let mut args = vec![
+            "compile",
+            &model,
+            "--calibration",
+            &calibration,
+            "--out",
+            &zkm,
+            "--spec",
+            &spec,
+        ];
+        if let Some(s) = salt {
+            args.extend(["--salt", s]);
+        }
+        let out = zkinfer(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&spec).unwrap();
+        assert!(
+            !text.contains(salt.unwrap_or("salt")),
+            "the salt is not public"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["weights_commitment"].as_str().unwrap().to_string()
+    };
+    let salt = "ab".repeat(31);
+    let (a, b) = (commitment("a", Some(&salt)), commitment("b", Some(&salt)));
+    assert_eq!(a, b, "the same salt gives the same commitment");
+    assert_ne!(
+        a,
+        commitment("c", None),
+        "a fresh salt gives another commitment"
+    );
+    assert_ne!(commitment("d", None), commitment("e", None));
+    let bad = zkinfer(&[
+        "compile",
+        "x.onnx",
+        "--calibration",
+        "x",
+        "--out",
+        "x",
+        "--spec",
+        "x",
+        "--salt",
+        "00",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -11,9 +11,9 @@ use crate::spec::FORMAT_VERSION;
 use crate::CoreError;
 
 /// Magic bytes opening a `.zkm` file.
-pub const ZKM_MAGIC: &[u8; 8] = b"ZKINFZK2";
-/// Magic bytes of `.zkm` files of the earlier format (the spec in bincode).
-const OLD_ZKM_MAGIC: &[u8; 8] = b"ZKINFZKM";
+pub const ZKM_MAGIC: &[u8; 8] = b"ZKINFZK3";
+/// Magic bytes of `.zkm` files of earlier formats (the spec in bincode; no salt).
+const OLD_ZKM_MAGICS: [&[u8; 8]; 2] = [b"ZKINFZKM", b"ZKINFZK2"];
 /// Magic bytes opening a proof bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// Largest proof bundle accepted (bytes).
@@ -80,7 +80,7 @@ impl CompiledModel {
 
     /// Parses `.zkm` bytes and checks the weights against the spec.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CoreError> {
-        if bytes.starts_with(OLD_ZKM_MAGIC) {
+        if OLD_ZKM_MAGICS.iter().any(|m| bytes.starts_with(&m[..])) {
             return Err(CoreError::Format {
                 what: "compiled model",
                 detail: "a .zkm of an earlier format: compile the model again".into(),
@@ -167,9 +167,11 @@ mod tests {
 
     #[test]
     fn earlier_zkm_format_is_named() {
-        let mut bytes = OLD_ZKM_MAGIC.to_vec();
-        bytes.extend([0u8; 16]);
-        let err = CompiledModel::from_bytes(&bytes).unwrap_err().to_string();
-        assert!(err.contains("earlier format"), "{err}");
+        for magic in OLD_ZKM_MAGICS {
+            let mut bytes = magic.to_vec();
+            bytes.extend([0u8; 16]);
+            let err = CompiledModel::from_bytes(&bytes).unwrap_err().to_string();
+            assert!(err.contains("earlier format"), "{err}");
+        }
     }
 }

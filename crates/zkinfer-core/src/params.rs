@@ -71,6 +71,26 @@ const PINNED: &[(u32, &str)] = &[
         13,
         "0274b79774676a9bf641f3f82401eb50aaa54d1fe9b5fd1f2e1c1ecf31775841",
     ),
+    (
+        14,
+        "87e05a37223899e7a6720f34285dc5e2e31d59cc085ac1092b3ddc5bbacd24af",
+    ),
+    (
+        15,
+        "4b3afeba6b784feaf38e71bce865dfbdd10ed6bd1bba30d54cdfa73102cd1cb7",
+    ),
+    (
+        16,
+        "f12e21b69fe862ef523269c37297af825f9df8b6247e36fe9f50b29f3865b23f",
+    ),
+    (
+        17,
+        "4a652fd83093e4eb4635255e6a1ac0cc21e125f9b71371459b66313bdda4db73",
+    ),
+    (
+        18,
+        "42fe11b788ca23399f209d61576e2d3612beaadc97e00254823b805f958a9cb6",
+    ),
 ];
 
 fn pinned(k: u32) -> Option<&'static str> {

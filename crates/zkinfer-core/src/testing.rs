@@ -5,6 +5,8 @@ use crate::model::QuantModel;
 use crate::quant::calibrate;
 use crate::CoreError;
 
+pub mod forgery;
+
 /// A small xorshift generator (not for cryptography).
 #[derive(Clone, Debug)]
 pub struct XorShift(u64);

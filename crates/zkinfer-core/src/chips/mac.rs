@@ -2,7 +2,7 @@
 //!
 //! Row layout (`P` weights, the layout's `mac_width`; `G` input groups, its `mac_groups`):
 //!
-//! | x[g][i] for g < G, i < P | d[i][0..4] for i < P | acc[g] for g < G | bias | packed |
+//! | `x[g][i]` for g < G, i < P | `d[i][0..4]` for i < P | `acc[g]` for g < G | bias | packed |
 //!
 //! - weight `w_i = Σ_k 4^k d[i][k] - 128`, each digit in `{0,1,2,3}` (degree-4 check), so
 //!   every weight lies in `[-128, 127]` without a lookup;

@@ -8,8 +8,6 @@
 //! ([`crate::chips::copy_to`]), so editing it here is what a prover who skipped the copy could
 //! do, and only the equality constraint rejects it.
 
-use std::sync::Arc;
-
 use halo2_proofs::dev::VerifyFailure;
 use halo2_proofs::pasta::Fp;
 
@@ -17,11 +15,11 @@ use super::*;
 use crate::chips::mac::{MacRow, DIGITS};
 use crate::chips::sponge::schedule::trace;
 use crate::chips::sponge::SpongeWitness;
-use crate::commit::{commit_message, lane_chunks, pack_row, root_message};
-use crate::eval::evaluate_patched;
+use crate::commit::{lane_chunks, root_message};
 use crate::model::QuantModel;
 use crate::poseidon::{PoseidonConstants, RATE};
 use crate::quant::quantize_input;
+use crate::testing::forgery::{forge, padding_attack, step_toward_zero};
 use crate::testing::{quantized_mlp, quantized_resnet};
 use crate::VALUE_OFFSET;
 
@@ -35,31 +33,6 @@ fn mlp() -> (QuantModel, Vec<i64>) {
     let (m, data) = quantized_mlp(7, &[40, 16, 10]).unwrap();
     let input = quantize_input(&m.spec.input, &data[0]).unwrap();
     (m, input)
-}
-
-/// A forged witness: traces of `input` with `patch` applied to layer values, the committed
-/// message changed by `message`, and the public values recomputed from both.
-fn forge(
-    m: &QuantModel,
-    input: &[i64],
-    patch: &dyn Fn(usize, &mut Vec<i64>),
-    message: &dyn Fn(&mut Vec<Fp>),
-) -> (ModelCircuit, Vec<Fp>) {
-    let trace = evaluate_patched(&m.spec, &m.weights, input, patch).unwrap();
-    let mut msg = crate::commit::message(&m.spec, &m.weights);
-    message(&mut msg);
-    let lanes = m.spec.circuit.hash_lanes;
-    let commitment = commit_message(&PoseidonConstants::default(), &msg, lanes, &m.weights.salt);
-    let public = instances(commitment, &trace.input, trace.output());
-    let circuit = ModelCircuit {
-        plan: Arc::new(CircuitPlan::from_spec(&m.spec)),
-        witness: Some(Arc::new(CircuitWitness {
-            traces: vec![trace],
-            weights: Arc::new(m.weights.clone()),
-            message: Arc::new(msg),
-        })),
-    };
-    (circuit, public)
 }
 
 /// MockProver's failures on the edited circuit (empty: accepted).
@@ -92,80 +65,9 @@ fn assert_rejected_by(what: &str, failures: &[String], expected: &[&str]) {
     }
 }
 
-/// One quotient step (`±2^s`) of layer 0's neuron `j`, toward zero so that it stays in range.
-fn step_toward_zero(m: &QuantModel, input: &[i64], j: usize) -> i64 {
-    let q = crate::eval::evaluate(&m.spec, &m.weights, input)
-        .unwrap()
-        .layers[0]
-        .q[j];
-    let step = 1i64 << m.spec.layer_shift(0);
-    if q > 0 {
-        -step
-    } else {
-        step
-    }
-}
-
-/// Sets weight slot `slot` of a MAC row to `weight` and re-packs the row.
-fn set_weight(row: &mut MacRow, slot: usize, weight: i64) {
-    let w_off = weight + VALUE_OFFSET;
-    row.digits[slot] = std::array::from_fn(|k| Some((w_off >> (2 * k)) & 3));
-    let ws: Vec<i64> = row
-        .digits
-        .iter()
-        .map(|d| (0..DIGITS).rev().fold(0, |a, k| a * 4 + d[k].unwrap()) - VALUE_OFFSET)
-        .collect();
-    row.packed = halo2_proofs::circuit::Value::known(pack_row(&ws, ws.len()));
-}
-
-/// The padding attack on layer 0's first filter: the last chunk's first slot past the kernel
-/// gets `weight` and input `128 + dx`, and the accumulator moves by `dx · weight`.
-#[derive(Clone, Debug)]
-struct PaddingSlot {
-    row: usize,
-    slot: usize,
-    weight: i64,
-    dx: i64,
-}
-
-impl WitnessEdit for PaddingSlot {
-    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
-        if layer != 0 {
-            return;
-        }
-        let row = &mut rows[self.row];
-        set_weight(row, self.slot, self.weight);
-        row.x[self.slot] = Some(VALUE_OFFSET + self.dx);
-        row.acc[0] = row.acc[0].map(|a| a + self.dx * self.weight);
-    }
-}
-
-/// Runs the padding attack on `m` and returns MockProver's failures.
-fn padding_attack(m: &QuantModel, input: &[i64], weight: i64, dx: i64) -> Vec<String> {
-    let width = m.spec.circuit.mac_width;
-    let kernel = m.spec.layers[0].kernel_len();
-    let chunks = kernel.div_ceil(width);
-    let edit = PaddingSlot {
-        row: chunks - 1,
-        slot: kernel % width,
-        weight,
-        dx,
-    };
-    assert_ne!(edit.slot, 0, "the kernel must leave slots past its end");
-    let mut packed_weights = m.weights.layers[0].weights[(chunks - 1) * width..kernel].to_vec();
-    packed_weights.resize(width, 0);
-    packed_weights[edit.slot] = weight;
-    let forged_packed = pack_row(&packed_weights, width);
-    let (circuit, public) = forge(
-        m,
-        input,
-        &|l, acc| {
-            if l == 0 {
-                acc[0] += dx * weight;
-            }
-        },
-        &|msg| msg[chunks - 1] = forged_packed,
-    );
+/// MockProver's failures on the padding attack.
+fn attack(m: &QuantModel, input: &[i64], weight: i64, dx: i64) -> Vec<String> {
+    let (circuit, public, edit) = padding_attack(m, input, weight, dx);
     failures(m, circuit, public, edit)
 }
 
@@ -176,17 +78,17 @@ fn padding_weight_backdoor_is_rejected_in_every_layout() {
         let m = m.clone().in_layout(layout).unwrap();
         // Moves the first neuron's quotient by one: a different output for the same input.
         let dx = step_toward_zero(&m, &input, 0);
-        let f = padding_attack(&m, &input, 1, dx);
+        let f = attack(&m, &input, 1, dx);
         assert_rejected_by(&format!("{layout}: backdoor"), &f, &[PADDING_GATE, COPY]);
         assert!(f.iter().any(|f| f.contains(PADDING_GATE)), "{layout}");
         assert!(f.iter().any(|f| f.contains(COPY)), "{layout}");
         // A commitment with a non-zero padding weight (the input untouched, the outputs
         // honest): only the padding gate stands between it and a second commitment.
-        let f = padding_attack(&m, &input, 1, 0);
+        let f = attack(&m, &input, 1, 0);
         assert_rejected_by(&format!("{layout}: padding weight"), &f, &[PADDING_GATE]);
         // A free input in a padding slot (the weight honest, 0): only the copy of the zero
         // cell rejects it.
-        let f = padding_attack(&m, &input, 0, dx);
+        let f = attack(&m, &input, 0, dx);
         assert_rejected_by(&format!("{layout}: padding input"), &f, &[COPY]);
     }
 }

@@ -10,11 +10,11 @@ pub mod as_json;
 mod validate;
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Smallest `k` a spec may name (the lookup table needs 2^10 rows).
 pub const MIN_K: u32 = 10;
-/// Largest `k` a spec may name.
-pub const MAX_K: u32 = 22;
+/// Largest `k` a spec may name (the largest whose IPA parameters have a pinned digest).
+pub const MAX_K: u32 = 18;
 /// Largest tensor length a spec may name.
 pub const MAX_LEN: usize = 1 << 20;
 /// Largest number of layers a spec may name.

@@ -3,7 +3,7 @@
 //! Each lane owns 19 advice columns: state `s[3]`, helper cells `aux[14]` (`x⁴` and `x⁵` of
 //! each S-box of the row) and message cells `m[2]`. Lanes run in lockstep and share the fixed
 //! constants (`c[7]` for S-box inputs, `o[3]` for the row's output, `cap`) and the selectors.
-//! A row carries two full rounds or seven partial rounds ([`schedule`]), so a permutation takes
+//! A row carries two full rounds or seven partial rounds ([`mod@schedule`]), so a permutation takes
 //! 12 rows. The constraints of a row: `aux[2t] = x_t⁴` (degree 4 in cells), `aux[2t+1] =
 //! x_t · aux[2t]`, and the next row's state equals the row's output; every `x_t` and the output
 //! are affine in the row's cells.

@@ -1,0 +1,127 @@
+//! Consistent forgeries, as a malicious model owner would build them: a witness with one value
+//! changed and everything downstream recomputed (accumulators, rescales, later layers, outputs,
+//! packing, the commitment and the public values). Soundness tests check that the constraints
+//! reject them, under MockProver and as real proofs.
+
+use std::sync::Arc;
+
+use halo2_proofs::pasta::Fp;
+
+use crate::chips::mac::{MacRow, DIGITS};
+use crate::circuit::{instances, CircuitPlan, CircuitWitness, ModelCircuit, WitnessEdit};
+use crate::commit::{commit_message, pack_row};
+use crate::eval::evaluate_patched;
+use crate::model::QuantModel;
+use crate::poseidon::PoseidonConstants;
+use crate::VALUE_OFFSET;
+
+/// A forged witness: traces of `input` with `patch` applied to layer values, the committed
+/// message changed by `message`, and the public values recomputed from both.
+pub fn forge(
+    m: &QuantModel,
+    input: &[i64],
+    patch: &dyn Fn(usize, &mut Vec<i64>),
+    message: &dyn Fn(&mut Vec<Fp>),
+) -> (ModelCircuit, Vec<Fp>) {
+    let trace = evaluate_patched(&m.spec, &m.weights, input, patch).unwrap();
+    let mut msg = crate::commit::message(&m.spec, &m.weights);
+    message(&mut msg);
+    let lanes = m.spec.circuit.hash_lanes;
+    let commitment = commit_message(&PoseidonConstants::default(), &msg, lanes, &m.weights.salt);
+    let public = instances(commitment, &trace.input, trace.output());
+    let circuit = ModelCircuit {
+        plan: Arc::new(CircuitPlan::from_spec(&m.spec)),
+        witness: Some(Arc::new(CircuitWitness {
+            traces: vec![trace],
+            weights: Arc::new(m.weights.clone()),
+            message: Arc::new(msg),
+        })),
+    };
+    (circuit, public)
+}
+
+/// One quotient step (`±2^s`) of layer 0's neuron `j`, toward zero so that it stays in range.
+pub fn step_toward_zero(m: &QuantModel, input: &[i64], j: usize) -> i64 {
+    let q = crate::eval::evaluate(&m.spec, &m.weights, input)
+        .unwrap()
+        .layers[0]
+        .q[j];
+    let step = 1i64 << m.spec.layer_shift(0);
+    if q > 0 {
+        -step
+    } else {
+        step
+    }
+}
+
+/// Sets weight slot `slot` of a MAC row to `weight` and re-packs the row.
+pub fn set_weight(row: &mut MacRow, slot: usize, weight: i64) {
+    let w_off = weight + VALUE_OFFSET;
+    row.digits[slot] = std::array::from_fn(|k| Some((w_off >> (2 * k)) & 3));
+    let ws: Vec<i64> = row
+        .digits
+        .iter()
+        .map(|d| (0..DIGITS).rev().fold(0, |a, k| a * 4 + d[k].unwrap()) - VALUE_OFFSET)
+        .collect();
+    row.packed = halo2_proofs::circuit::Value::known(pack_row(&ws, ws.len()));
+}
+
+/// The padding attack on layer 0's first filter: the last chunk's first slot past the kernel
+/// gets `weight` and input `128 + dx`, and the accumulator moves by `dx · weight`.
+#[derive(Clone, Debug)]
+pub struct PaddingSlot {
+    /// The MAC row (layer 0).
+    pub row: usize,
+    /// The slot past the kernel.
+    pub slot: usize,
+    /// The weight committed in it.
+    pub weight: i64,
+    /// What its input cell holds above the offset zero.
+    pub dx: i64,
+}
+
+impl WitnessEdit for PaddingSlot {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer != 0 {
+            return;
+        }
+        let row = &mut rows[self.row];
+        set_weight(row, self.slot, self.weight);
+        row.x[self.slot] = Some(VALUE_OFFSET + self.dx);
+        row.acc[0] = row.acc[0].map(|a| a + self.dx * self.weight);
+    }
+}
+
+/// The padding attack on `m`: the forged circuit, its public values and the row edit.
+pub fn padding_attack(
+    m: &QuantModel,
+    input: &[i64],
+    weight: i64,
+    dx: i64,
+) -> (ModelCircuit, Vec<Fp>, PaddingSlot) {
+    let width = m.spec.circuit.mac_width;
+    let kernel = m.spec.layers[0].kernel_len();
+    let chunks = kernel.div_ceil(width);
+    let edit = PaddingSlot {
+        row: chunks - 1,
+        slot: kernel % width,
+        weight,
+        dx,
+    };
+    assert_ne!(edit.slot, 0, "the kernel must leave slots past its end");
+    let mut packed_weights = m.weights.layers[0].weights[(chunks - 1) * width..kernel].to_vec();
+    packed_weights.resize(width, 0);
+    packed_weights[edit.slot] = weight;
+    let forged_packed = pack_row(&packed_weights, width);
+    let (circuit, public) = forge(
+        m,
+        input,
+        &|l, acc| {
+            if l == 0 {
+                acc[0] += dx * weight;
+            }
+        },
+        &|msg| msg[chunks - 1] = forged_packed,
+    );
+    (circuit, public, edit)
+}
