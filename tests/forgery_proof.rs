@@ -14,7 +14,7 @@ use zkinfer::core::field::to_bytes;
 use zkinfer::core::keys;
 use zkinfer::core::quant::quantize_input;
 use zkinfer::core::spec::FORMAT_VERSION;
-use zkinfer::core::testing::forgery::{padding_attack, step_toward_zero};
+use zkinfer::core::testing::forgery::padding_attack;
 use zkinfer::core::testing::quantized_mlp;
 use zkinfer::{ParamsStore, ProofBundle, Prover, Silent, Verifier};
 
@@ -37,8 +37,14 @@ fn a_padding_slot_backdoor_proof_is_rejected() {
     let verifier = Verifier::new(&m.spec).unwrap();
     verifier.verify(&honest).unwrap();
 
-    // The backdoored commitment: padding weight +1, its input one quotient step away.
-    let dx = step_toward_zero(&m, &input, 0);
+    // The backdoored commitment: padding weight +1, its input whatever sets the first
+    // neuron's quotient to 60 (from wherever the honest input puts it).
+    let q0 = zkinfer::core::eval::evaluate(&m.spec, &m.weights, &input)
+        .unwrap()
+        .layers[0]
+        .q[0];
+    let target = if q0 == 60 { 90 } else { 60 };
+    let dx = (target - q0) << m.spec.layer_shift(0);
     let (circuit, public, edit) = padding_attack(&m, &input, 1, dx);
     let forged = circuit.witness.as_ref().unwrap().traces[0].clone();
     assert_ne!(
