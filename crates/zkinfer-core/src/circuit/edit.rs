@@ -1,5 +1,6 @@
 //! Witness edits: a seam for soundness tests, which corrupt chosen cells of an honest witness
-//! and check that the constraints reject them.
+//! and check that the constraints reject them. Copies take their destination's value from the
+//! witness rows, so an edit there tests the copy's equality constraint.
 
 use std::sync::Arc;
 
@@ -16,8 +17,9 @@ use crate::chips::sponge::SpongeWitness;
 pub trait WitnessEdit: std::fmt::Debug + Send + Sync + 'static {
     /// Edits the multiply-accumulate rows of layer `layer`.
     fn mac(&self, _layer: usize, _rows: &mut [MacRow]) {}
-    /// Edits the input values a pooling or addition layer computes its outputs from (the input
-    /// cells are copies and keep their values; for an addition, the first operand).
+    /// Edits the input values a pooling or addition layer computes its outputs from, which are
+    /// also the values its copies of the input cells hold (for an addition, the first
+    /// operand): the equality constraints to the source cells must reject them.
     fn pool_inputs(&self, _layer: usize, _values: &mut [i64]) {}
     /// Edits the witness values of a gather layer's constant cells (the constants stay).
     fn constants(&self, _layer: usize, _values: &mut [i64]) {}

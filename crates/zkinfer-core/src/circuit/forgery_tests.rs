@@ -93,6 +93,28 @@ fn padding_weight_backdoor_is_rejected_in_every_layout() {
     }
 }
 
+#[test]
+fn padding_weight_backdoor_is_rejected_on_a_cnn() {
+    // The first convolution's kernel (2 × 3 × 3 = 18) leaves slots past its end in every width;
+    // its filter's later position blocks reuse the forged weights.
+    let (m, data) = crate::testing::quantized_cnn(5).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    for layout in [
+        Layout::new(4, 3),
+        Layout::new(2, 1),
+        Layout::new(1, 1).with_width(16),
+    ] {
+        let m = m.clone().in_layout(layout).unwrap();
+        let dx = step_toward_zero(&m, &input, 0);
+        let f = attack(&m, &input, 1, dx);
+        assert_rejected_by(&format!("{layout}: backdoor"), &f, &[PADDING_GATE, COPY]);
+        let f = attack(&m, &input, -3, 0);
+        assert_rejected_by(&format!("{layout}: padding weight"), &f, &[PADDING_GATE]);
+        let f = attack(&m, &input, 0, dx);
+        assert_rejected_by(&format!("{layout}: padding input"), &f, &[COPY]);
+    }
+}
+
 /// Adds `dx` to input slot `slot` of group `group` in layer `layer`'s row `row`, and moves that
 /// group's accumulators from that row to the filter's last chunk by `dx · w`.
 #[derive(Clone, Debug)]

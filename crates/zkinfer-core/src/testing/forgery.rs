@@ -13,6 +13,7 @@ use crate::commit::{commit_message, pack_row};
 use crate::eval::evaluate_patched;
 use crate::model::QuantModel;
 use crate::poseidon::PoseidonConstants;
+use crate::spec::LayerKind;
 use crate::VALUE_OFFSET;
 
 /// A forged witness: traces of `input` with `patch` applied to layer values, the committed
@@ -67,11 +68,14 @@ pub fn set_weight(row: &mut MacRow, slot: usize, weight: i64) {
 }
 
 /// The padding attack on layer 0's first filter: the last chunk's first slot past the kernel
-/// gets `weight` and input `128 + dx`, and the accumulator moves by `dx · weight`.
+/// gets `weight` (in every block of the filter that reuses that chunk) and, in the first
+/// block, input `128 + dx`, so the first item's accumulator moves by `dx · weight`.
 #[derive(Clone, Debug)]
 pub struct PaddingSlot {
     /// The MAC row (layer 0).
     pub row: usize,
+    /// Later blocks' rows reusing that row's weights.
+    pub reusing: Vec<usize>,
     /// The slot past the kernel.
     pub slot: usize,
     /// The weight committed in it.
@@ -84,6 +88,9 @@ impl WitnessEdit for PaddingSlot {
     fn mac(&self, layer: usize, rows: &mut [MacRow]) {
         if layer != 0 {
             return;
+        }
+        for r in &self.reusing {
+            set_weight(&mut rows[*r], self.slot, self.weight);
         }
         let row = &mut rows[self.row];
         set_weight(row, self.slot, self.weight);
@@ -100,10 +107,17 @@ pub fn padding_attack(
     dx: i64,
 ) -> (ModelCircuit, Vec<Fp>, PaddingSlot) {
     let width = m.spec.circuit.mac_width;
-    let kernel = m.spec.layers[0].kernel_len();
+    let layer = &m.spec.layers[0];
+    let kernel = layer.kernel_len();
     let chunks = kernel.div_ceil(width);
+    let items = match &layer.kind {
+        LayerKind::Conv2d { window, .. } => window.positions(),
+        _ => layer.batch,
+    };
+    let blocks = items.div_ceil(m.spec.circuit.mac_groups.max(1));
     let edit = PaddingSlot {
         row: chunks - 1,
+        reusing: (1..blocks).map(|b| b * chunks + chunks - 1).collect(),
         slot: kernel % width,
         weight,
         dx,
