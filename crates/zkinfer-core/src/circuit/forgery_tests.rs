@@ -13,8 +13,10 @@ use halo2_proofs::pasta::Fp;
 
 use super::*;
 use crate::chips::mac::{MacRow, DIGITS};
-use crate::chips::sponge::schedule::trace;
+use crate::chips::rescale::RescaleRow;
+use crate::chips::sponge::schedule::{schedule, trace};
 use crate::chips::sponge::SpongeWitness;
+use crate::chips::sponge::{RowKind, ROWS_PER_PERMUTATION};
 use crate::commit::{lane_chunks, root_message};
 use crate::model::QuantModel;
 use crate::poseidon::{PoseidonConstants, RATE};
@@ -381,4 +383,91 @@ fn pooled_values_are_bound_at_their_destination() {
         &failures(&m, circuit, public, AddOperand(i)),
         &[COPY],
     );
+}
+
+/// Writes a value into the two helper cells a full-round row does not use (`aux[12]`,
+/// `aux[13]`: the lane's helper columns are sized for partial rounds), in every full-round row.
+#[derive(Clone, Debug)]
+struct FullRowSpareHelpers;
+
+impl WitnessEdit for FullRowSpareHelpers {
+    fn sponge(&self, w: &mut SpongeWitness) {
+        let kinds = schedule();
+        for sponge in w.lanes.iter_mut().chain([&mut w.root]) {
+            let permutation_rows = sponge.len() - 1;
+            for (i, row) in sponge[..permutation_rows].iter_mut().enumerate() {
+                if let RowKind::Full { .. } = kinds[i % ROWS_PER_PERMUTATION] {
+                    row.aux[12] = Fp::from(0xdead_beef);
+                    row.aux[13] = -Fp::from(7);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn full_round_rows_have_no_free_helper_cells() {
+    let (m, input) = mlp();
+    for layout in [Layout::new(1, 1), Layout::new(2, 6), Layout::new(4, 3)] {
+        let m = m.clone().in_layout(layout).unwrap();
+        let (circuit, public) = forge(&m, &input, &|_, _| {}, &|_| {});
+        let f = failures(&m, circuit, public, FullRowSpareHelpers);
+        assert_rejected_by(&format!("{layout}"), &f, &["poseidon full rounds"]);
+    }
+}
+
+/// Rescales an honest accumulator to a quotient one step off, the difference hidden in a
+/// wrapped (negative) remainder: all in `r0`, or split with a negative `r1`.
+#[derive(Clone, Debug)]
+struct WrappedRemainder {
+    neuron: usize,
+    step: i64,
+    split: bool,
+}
+
+impl WitnessEdit for WrappedRemainder {
+    fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
+        if layer != 0 {
+            return;
+        }
+        let row = &mut rows[self.neuron];
+        let r = row.r0.unwrap() + 256 * row.r1.unwrap() - self.step;
+        row.acc = row.acc.map(|a| a - self.step);
+        (row.r0, row.r1) = if self.split {
+            (Some(r.rem_euclid(256)), Some(r.div_euclid(256)))
+        } else {
+            (Some(r), Some(0))
+        };
+    }
+}
+
+#[test]
+fn a_rescale_cannot_wrap_its_remainder() {
+    let (m, input) = mlp();
+    for layout in [Layout::new(1, 1), Layout::new(4, 1)] {
+        let m = m.clone().in_layout(layout).unwrap();
+        for neuron in [0, 3] {
+            let step = step_toward_zero(&m, &input, neuron);
+            // The quotient (and everything after it) moves; the accumulator stays honest.
+            let (circuit, public) = forge(
+                &m,
+                &input,
+                &|l, acc| {
+                    if l == 0 {
+                        acc[neuron] += step;
+                    }
+                },
+                &|_| {},
+            );
+            for split in [false, true] {
+                let edit = WrappedRemainder {
+                    neuron,
+                    step,
+                    split,
+                };
+                let f = failures(&m, circuit.clone(), public.clone(), edit);
+                assert_rejected_by(&format!("{layout} {neuron} {split}"), &f, &["Lookup"]);
+            }
+        }
+    }
 }

@@ -192,6 +192,11 @@ impl SpongeConfig {
             for msg_k in msg {
                 out.push(q_still.clone() * msg_k);
             }
+            // A full-round row uses the first 2·3·2 helper cells; the rest (sized for partial
+            // rounds) are pinned to 0, so no cell of the row is free.
+            for spare in &aux[2 * WIDTH * FULL_PER_ROW..] {
+                out.push(q.clone() * spare.clone());
+            }
             out
         });
         let cfg = self.clone();
