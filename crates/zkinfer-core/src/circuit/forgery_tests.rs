@@ -471,3 +471,59 @@ fn a_rescale_cannot_wrap_its_remainder() {
         }
     }
 }
+
+/// Raises one window value of a pooling layer's copies by one.
+#[derive(Clone, Debug)]
+struct PoolValue {
+    layer: usize,
+    index: usize,
+}
+
+impl WitnessEdit for PoolValue {
+    fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
+        if layer == self.layer {
+            values[self.index] += 1;
+        }
+    }
+}
+
+#[test]
+fn max_pool_values_are_bound_at_their_destination() {
+    let (m, data) = crate::testing::quantized_cnn(5).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let trace = crate::eval::evaluate(&m.spec, &m.weights, &input).unwrap();
+    let (i, l) = m
+        .spec
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| matches!(l.kind, crate::spec::LayerKind::MaxPool { .. }))
+        .expect("a max pool");
+    let crate::spec::LayerKind::MaxPool { window } = &l.kind else {
+        unreachable!()
+    };
+    // A window whose maximum can grow: its largest value, raised by one in the pool's copy,
+    // makes a new maximum that every later layer follows (the windows do not overlap).
+    let x = trace.value(l.sources[0]);
+    let (w, index) = window
+        .windows()
+        .iter()
+        .enumerate()
+        .find_map(|(w, ix)| {
+            let top = *ix.iter().max_by_key(|j| x[**j])?;
+            (x[top] < crate::VALUE_MAX).then_some((w, top))
+        })
+        .expect("a window below the largest value");
+    let (circuit, public) = forge(
+        &m,
+        &input,
+        &|layer, acc| {
+            if layer == i {
+                acc[w] += 1;
+            }
+        },
+        &|_| {},
+    );
+    let f = failures(&m, circuit, public, PoolValue { layer: i, index });
+    assert_rejected_by("max pool value", &f, &[COPY]);
+}
