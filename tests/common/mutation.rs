@@ -1,8 +1,9 @@
 //! Witness mutations of a reference model: one corrupted cell of each kind the model's layers
 //! have (products and accumulators, weight digits, packed weights, biases, remainders,
 //! activations, pooled values, constants, hash state), each required to make MockProver
-//! report a failure. Values that are copies of other cells (layer inputs, absorbed packed
-//! weights) take their source's value, so they are changed at the source.
+//! report a failure; and, where the first layer's kernel leaves weight slots past the end of a
+//! MAC row, the padding-slot backdoor of a malicious model owner (a consistent forgery:
+//! `zkinfer_core::testing::forgery`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -12,6 +13,7 @@ use zkinfer::core::chips::sponge::SpongeWitness;
 
 use zkinfer::core::circuit::{CircuitPlan, EditedCircuit, ModelCircuit, WitnessEdit};
 use zkinfer::core::spec::{GatherEntry, LayerKind, ModelSpec};
+use zkinfer::core::testing::forgery;
 use zkinfer::core::{Fp, VALUE_MAX};
 use zkinfer::CompiledModel;
 
@@ -229,5 +231,30 @@ pub fn check_mutations(compiled: &CompiledModel, input: &[i64]) -> usize {
         "{}: mutations accepted: {accepted:?}",
         model.spec.name
     );
-    list.len()
+    list.len() + usize::from(check_padding_backdoor(compiled, input))
+}
+
+/// Runs the padding-slot backdoor on the first layer if its kernel leaves slots past the end of
+/// a MAC row (a padding weight +1 committed, its input one quotient step off) and requires
+/// MockProver to reject it; returns whether it ran.
+fn check_padding_backdoor(compiled: &CompiledModel, input: &[i64]) -> bool {
+    let model = &compiled.model;
+    let first = &model.spec.layers[0];
+    let mac = matches!(first.kind, LayerKind::Dense | LayerKind::Conv2d { .. });
+    if !mac || first.kernel_len() % model.spec.circuit.mac_width == 0 {
+        return false;
+    }
+    let step = forgery::step_toward_zero(model, input, 0);
+    let (circuit, public, edit) = forgery::padding_attack(model, input, 1, step);
+    let accepted = EditedCircuit { circuit, edit }
+        .mock_prover(model.spec.circuit.k, public)
+        .expect("MockProver runs")
+        .verify()
+        .is_ok();
+    assert!(
+        !accepted,
+        "{}: the padding backdoor was accepted",
+        model.spec.name
+    );
+    true
 }
