@@ -60,8 +60,9 @@ enum Command {
         /// inferences per circuit (`--batch`) and the layout that prove them fastest.
         #[arg(long)]
         inferences: Option<usize>,
-        /// The commitment's secret salt (62 hex digits), to reproduce a commitment; default: a
-        /// fresh random salt. It is kept in the .zkm, never in the spec.
+        /// The commitment's secret salt (a field element's 32 little-endian bytes, 64 hex
+        /// digits), to reproduce a commitment; default: a fresh random salt. It is kept in the
+        /// .zkm, never in the spec.
         #[arg(long, value_parser = parse_salt)]
         salt: Option<Salt>,
     },

@@ -216,7 +216,7 @@ fn compile_salts_the_commitment_and_salt_reproduces_it() {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         v["weights_commitment"].as_str().unwrap().to_string()
     };
-    let salt = "ab".repeat(31);
+    let salt = format!("{}00", "ab".repeat(31));
     let (a, b) = (commitment("a", Some(&salt)), commitment("b", Some(&salt)));
     assert_eq!(a, b, "the same salt gives the same commitment");
     assert_ne!(
@@ -225,6 +225,21 @@ fn compile_salts_the_commitment_and_salt_reproduces_it() {
         "a fresh salt gives another commitment"
     );
     assert_ne!(commitment("d", None), commitment("e", None));
+    // Not a field element (at or above the modulus).
+    let too_big = "ff".repeat(32);
+    let out = zkinfer(&[
+        "compile",
+        "x.onnx",
+        "--calibration",
+        "x",
+        "--out",
+        "x",
+        "--spec",
+        "x",
+        "--salt",
+        &too_big,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
     let bad = zkinfer(&[
         "compile",
         "x.onnx",

@@ -47,6 +47,9 @@ pub struct CostModel {
     pub keygen_equality_row_s: f64,
     /// Peak resident bytes per row of the domain (tables, shared polynomials).
     pub shared_row_bytes: f64,
+    /// Peak resident bytes per row per fixed column (its values, coefficients and
+    /// extended-domain copy in the proving key).
+    pub fixed_row_bytes: f64,
     /// Peak resident bytes per row per permutation column (keys).
     pub equality_row_bytes: f64,
     /// Peak resident bytes per row per circuit per advice column (witness polynomials).
@@ -84,7 +87,8 @@ impl CostInputs {
 
 impl Default for CostModel {
     /// Fitted on 2 cores (wall time, `asm` field arithmetic) on four reference models in
-    /// each of the six layouts, k = 10 to 15 (`scripts/fit_cost_model.py`).
+    /// each of the six layouts, k = 10 to 15 (`scripts/fit_cost_model.py`); the fixed
+    /// columns' memory share from the padding masks' measured cost.
     fn default() -> Self {
         CostModel {
             proof_base_s: 0.18,
@@ -95,7 +99,11 @@ impl Default for CostModel {
             keygen_base_s: 0.17,
             keygen_row_s: 43.5e-6,
             keygen_equality_row_s: 5.48e-6,
-            shared_row_bytes: 16.8e3,
+            // Fitted as 16.8 KB with the 34 fixed columns every layout had then; the fixed
+            // columns' share measured from 30 more (the weight-padding masks: +42 MB on
+            // LeNet-5 and +43 MB on mlp784 at k = 12).
+            shared_row_bytes: 16.8e3 - 34.0 * 342.0,
+            fixed_row_bytes: 342.0,
             equality_row_bytes: 358.0,
             advice_row_bytes: 367.0,
         }
@@ -159,6 +167,7 @@ impl CostModel {
         let n = (1u64 << x.k) as f64;
         let c = &x.columns;
         n * (self.shared_row_bytes
+            + self.fixed_row_bytes * c.fixed as f64
             + self.equality_row_bytes * c.equality as f64
             + x.circuits as f64 * self.advice_row_bytes * c.advice as f64)
     }

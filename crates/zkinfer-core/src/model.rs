@@ -27,8 +27,10 @@ pub struct ModelWeights {
 }
 
 impl ModelWeights {
-    /// Checks that the weights fit the spec's shapes and ranges.
+    /// Checks that the weights fit the spec's shapes and ranges, and that the salt is a field
+    /// element.
     pub fn check(&self, spec: &ModelSpec) -> Result<(), CoreError> {
+        self.salt.check()?;
         if self.layers.len() != spec.layers.len() {
             return Err(CoreError::ShapeMismatch {
                 context: "weights".into(),

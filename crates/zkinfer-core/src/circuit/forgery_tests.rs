@@ -527,3 +527,14 @@ fn max_pool_values_are_bound_at_their_destination() {
     let f = failures(&m, circuit, public, PoolValue { layer: i, index });
     assert_rejected_by("max pool value", &f, &[COPY]);
 }
+
+#[test]
+fn any_field_element_is_a_salt_and_the_commitment_reproduces() {
+    // The salt cell is free by design: whatever element a prover absorbs, `commit` computes
+    // the commitment the circuit enforces from the weights and that salt.
+    let (m, input) = mlp();
+    let m = m.with_salt(crate::salt::Salt::from_field(-Fp::one()));
+    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    assert_eq!(public[0], crate::commit::commitment(&m.spec, &m.weights));
+    assert!(failures(&m, circuit, public, NoEdit).is_empty());
+}
