@@ -3,6 +3,7 @@
 //! Exit codes: 0 success / valid proof, 1 invalid proof, 2 bad input.
 
 mod progress;
+mod prove;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::core::salt::Salt;
 use zkinfer::{
-    compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, Prover, Verifier,
+    compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, Verifier,
 };
 
 use progress::Bars;
@@ -66,15 +67,18 @@ enum Command {
         #[arg(long, value_parser = parse_salt)]
         salt: Option<Salt>,
     },
-    /// Prove one inference, or several in one proof.
+    /// Prove one inference, several in one proof, or one proof per input file with the
+    /// proving key built once.
     Prove {
         /// The compiled model (.zkm).
         model: PathBuf,
-        /// Input (EZKL input JSON); an array holding several inputs back to back proves all
-        /// of those inferences in one proof.
-        #[arg(long)]
-        input: PathBuf,
-        /// Output proof bundle.
+        /// Input files (EZKL input JSON), or directories of them (their `*.json` files, in
+        /// name order). Each file is proved on its own; an array holding several inputs back to
+        /// back proves all of those inferences in one proof.
+        #[arg(long, num_args = 1.., required = true)]
+        input: Vec<PathBuf>,
+        /// Output proof bundle; with several input files (or a directory), a directory that
+        /// receives one bundle per input file, `NAME.bin`.
         #[arg(long)]
         out: PathBuf,
     },
@@ -171,38 +175,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print_summary(&compiled);
             Ok(())
         }
-        Command::Prove { model, input, out } => {
-            let compiled = CompiledModel::from_bytes(&read(&model)?)
-                .map_err(|e| bad(format!("{}: {e}", model.display())))?;
-            let xs = split_samples(&one_input(&input)?, compiled.model.spec.input.len())
-                .map_err(|e| bad(format!("{}: {e}", input.display())))?;
-            let prover = Prover::new(compiled.model, &store, &bars).map_err(bad)?;
-            let start = Instant::now();
-            let (bundle, _) = prover.prove_batch(&xs, &bars).map_err(bad)?;
-            let elapsed = start.elapsed();
-            write(&out, &bundle.to_bytes())?;
-            let outputs =
-                zkinfer::core::quant::dequantize(&bundle.outputs, prover.spec().output.scale);
-            for y in outputs.chunks(prover.spec().output.len().max(1)) {
-                println!("outputs: {y:?}");
-            }
-            let copies = prover.spec().circuit.batch.max(1);
-            let p = CostModel::default().predict(prover.spec(), xs.len().div_ceil(copies));
-            println!(
-                "predicted: create_proof {:.2} s, prove {:.2} s, peak RSS {:.0} MB",
-                p.create_proof_s,
-                p.prove_s(),
-                p.peak_rss_bytes / 1e6
-            );
-            println!(
-                "proof: {} inference(s), {} bytes in {:.2} s -> {}",
-                xs.len(),
-                bundle.proof.len(),
-                elapsed.as_secs_f64(),
-                out.display()
-            );
-            Ok(())
-        }
+        Command::Prove { model, input, out } => prove::run(&model, &input, &out, &store, &bars),
         Command::Verify { spec, proofs } => {
             let spec = ModelSpec::from_json(&read(&spec)?)
                 .map_err(|e| bad(format!("{}: {e}", spec.display())))?;

@@ -255,3 +255,93 @@ fn compile_salts_the_commitment_and_salt_reproduces_it() {
     assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn prove_many_input_files_with_one_key() {
+    let dir = std::env::temp_dir().join(format!("zkinfer-cli-many-{}", std::process::id()));
+    let inputs = dir.join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let out = zkinfer(&[
+        "compile",
+        &circuits("mlp_digits/model.onnx"),
+        "--calibration",
+        &circuits("mlp_digits/calibration.json"),
+        "--out",
+        &p("m.zkm"),
+        "--spec",
+        &p("m.spec.json"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Two input files from the calibration samples (64 values each).
+    let cal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(circuits("mlp_digits/calibration.json")).unwrap())
+            .unwrap();
+    let values = cal["input_data"][0].as_array().unwrap();
+    for (name, at) in [("a", 0), ("b", 64)] {
+        let sample = serde_json::json!({ "input_data": [values[at..at + 64].to_vec()] });
+        std::fs::write(inputs.join(format!("{name}.json")), sample.to_string()).unwrap();
+    }
+    let inputs = inputs.display().to_string();
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &inputs,
+        "--out",
+        &p("proofs"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 proofs; proving key built once"), "{text}");
+    let (a, b) = (p("proofs/a.bin"), p("proofs/b.bin"));
+    let out = zkinfer(&["verify", &p("m.spec.json"), &a, &b]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_ne!(lines[0], lines[1], "two inputs, two different proofs");
+    // Two files of one name would overwrite each other's proof: refused before proving.
+    let twice = format!("{inputs}/a.json");
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &twice,
+        &twice,
+        "--out",
+        &p("again"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    // A bad file among several is named, before any key is built.
+    std::fs::write(dir.join("bad.json"), "{}").unwrap();
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &twice,
+        &p("bad.json"),
+        "--out",
+        &p("x"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
+    std::fs::remove_dir_all(&dir).ok();
+}
