@@ -9,6 +9,7 @@
 mod attrs;
 mod context;
 mod error;
+mod external;
 mod ops;
 mod registry;
 mod tensor;
@@ -41,15 +42,26 @@ pub fn load(path: impl AsRef<Path>) -> Result<Graph, OnnxError> {
             "{len} bytes exceeds the {MAX_MODEL_BYTES}-byte limit"
         )));
     }
-    load_bytes(&std::fs::read(path).map_err(io)?)
+    let bytes = std::fs::read(path).map_err(io)?;
+    let mut proto = parse(&bytes)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    external::inline(&mut proto, dir)?;
+    lower_model(&proto)
 }
 
-/// Lowers an ONNX model held in memory.
-pub fn load_bytes(bytes: &[u8]) -> Result<Graph, OnnxError> {
-    let proto = tract_onnx::onnx()
+fn parse(bytes: &[u8]) -> Result<ModelProto, OnnxError> {
+    tract_onnx::onnx()
         .proto_model_for_read(&mut &bytes[..])
-        .map_err(|e| OnnxError::Parse(format!("{e:#}")))?;
-    lower_model(&proto)
+        .map_err(|e| OnnxError::Parse(format!("{e:#}")))
+}
+
+/// Lowers an ONNX model held in memory (tensors in side files need [`load`], which knows the
+/// model's folder).
+pub fn load_bytes(bytes: &[u8]) -> Result<Graph, OnnxError> {
+    lower_model(&parse(bytes)?)
 }
 
 /// Lowers a parsed ONNX model.

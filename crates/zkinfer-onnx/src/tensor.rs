@@ -80,8 +80,12 @@ pub fn read(t: &TensorProto) -> Result<Const, String> {
         .map(|d| usize::try_from(*d).map_err(|_| format!("negative dimension {d}")))
         .collect::<Result<Vec<usize>, String>>()?;
     let len: usize = shape.iter().product();
-    if t.data_location == Some(1) {
-        return Err("external tensor data is not supported".into());
+    if crate::external::is_external(t) {
+        return Err(
+            "its data is in a side file: load the model from its file (by path), so the side \
+             file next to it can be read"
+                .into(),
+        );
     }
     let raw = &t.raw_data;
     let bad_raw = || {
