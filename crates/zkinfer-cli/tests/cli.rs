@@ -18,29 +18,37 @@ fn circuits(rel: &str) -> String {
         .to_string()
 }
 
+/// Compiles the reference digit MLP to `zkm` and `spec` with `extra` arguments; requires
+/// success and returns the command's standard output.
+fn compile_digits(zkm: &str, spec: &str, extra: &[&str]) -> String {
+    let (model, calibration) = (
+        circuits("mlp_digits/model.onnx"),
+        circuits("mlp_digits/calibration.json"),
+    );
+    let mut args = vec![
+        "compile",
+        &model,
+        "--calibration",
+        &calibration,
+        "--out",
+        zkm,
+        "--spec",
+        spec,
+    ];
+    args.extend(extra);
+    let out = zkinfer(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn compile_prove_verify_and_exit_codes() {
     let dir = std::env::temp_dir().join(format!("zkinfer-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = |f: &str| dir.join(f).display().to_string();
 
-    let out = zkinfer(&[
-        "compile",
-        &circuits("mlp_digits/model.onnx"),
-        "--calibration",
-        &circuits("mlp_digits/calibration.json"),
-        "--out",
-        &p("m.zkm"),
-        "--spec",
-        &p("m.spec.json"),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary = String::from_utf8_lossy(&out.stdout);
+    let summary = compile_digits(&p("m.zkm"), &p("m.spec.json"), &[]);
     assert!(
         summary.contains("commitment") && summary.contains("calibration"),
         "{summary}"
@@ -186,28 +194,8 @@ fn compile_salts_the_commitment_and_salt_reproduces_it() {
     let commitment = |tag: &str, salt: Option<&str>| -> String {
         let spec = dir.join(format!("{tag}.spec.json")).display().to_string();
         let zkm = dir.join(format!("{tag}.zkm")).display().to_string();
-        let model = circuits("mlp_digits/model.onnx");
-        let calibration = circuits("mlp_digits/calibration.json");
-        let mut args = vec![
-            "compile",
-            &model,
-            "--calibration",
-            &calibration,
-            "--out",
-            &zkm,
-            "--spec",
-            &spec,
-        ];
-        if let Some(s) = salt {
-            args.extend(["--salt", s]);
-        }
-        let out = zkinfer(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let extra: Vec<&str> = salt.map(|s| vec!["--salt", s]).unwrap_or_default();
+        compile_digits(&zkm, &spec, &extra);
         let text = std::fs::read_to_string(&spec).unwrap();
         assert!(
             !text.contains(salt.unwrap_or("salt")),
@@ -262,22 +250,7 @@ fn prove_many_input_files_with_one_key() {
     let inputs = dir.join("inputs");
     std::fs::create_dir_all(&inputs).unwrap();
     let p = |f: &str| dir.join(f).display().to_string();
-    let out = zkinfer(&[
-        "compile",
-        &circuits("mlp_digits/model.onnx"),
-        "--calibration",
-        &circuits("mlp_digits/calibration.json"),
-        "--out",
-        &p("m.zkm"),
-        "--spec",
-        &p("m.spec.json"),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    compile_digits(&p("m.zkm"), &p("m.spec.json"), &[]);
     // Two input files from the calibration samples (64 values each).
     let cal: serde_json::Value =
         serde_json::from_slice(&std::fs::read(circuits("mlp_digits/calibration.json")).unwrap())
