@@ -538,3 +538,38 @@ fn any_field_element_is_a_salt_and_the_commitment_reproduces() {
     assert_eq!(public[0], crate::commit::commitment(&m.spec, &m.weights));
     assert!(failures(&m, circuit, public, NoEdit).is_empty());
 }
+
+#[test]
+fn product_operands_are_bound_at_their_destination() {
+    // A product of two activations (attention scores): the first operand's first value one
+    // step higher in every product row that copies it, each output it feeds recomputed.
+    let (m, data) = crate::testing::quantized_attention(3).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let trace = crate::eval::evaluate(&m.spec, &m.weights, &input).unwrap();
+    let (i, l) = m
+        .spec
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| matches!(l.kind, crate::spec::LayerKind::MatMul { .. }))
+        .expect("a product of activations");
+    let crate::spec::LayerKind::MatMul { n, .. } = l.kind else {
+        unreachable!()
+    };
+    let b = trace.value(l.sources[1]).to_vec();
+    // a[0] is row 0, column 0 of the first matrix: it feeds outputs (0, c) by b[0][c].
+    let (circuit, public) = forge(
+        &m,
+        &input,
+        &|layer, acc| {
+            if layer == i {
+                for c in 0..n {
+                    acc[c] += b[c];
+                }
+            }
+        },
+        &|_| {},
+    );
+    let f = failures(&m, circuit, public, PoolValue { layer: i, index: 0 });
+    assert_rejected_by("product operand", &f, &[COPY]);
+}
