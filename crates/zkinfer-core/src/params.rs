@@ -196,7 +196,7 @@ mod tests {
     /// Prints the digests of freshly generated parameters for `ZKINFER_PIN_K=lo-hi` (the
     /// values [`PINNED`] holds).
     #[test]
-    #[ignore = "generates parameters: minutes for k above 16"]
+    #[ignore = "a generator for PINNED, run on demand: k = 17 and 18 take minutes each"]
     fn print_generated_digests() {
         let range = std::env::var("ZKINFER_PIN_K").unwrap_or_else(|_| "10-10".into());
         let (lo, hi) = range.split_once('-').unwrap();

@@ -51,20 +51,25 @@ impl Salt {
 
     /// Parses the hex of a canonical field element's 32 little-endian bytes.
     pub fn from_hex(s: &str) -> Result<Self, CoreError> {
-        let bad = |detail: String| CoreError::Format {
-            what: "salt",
-            detail,
-        };
         let bytes = crate::digest::parse_hex::<SALT_BYTES>(s.trim())
             .ok_or_else(|| bad(format!("expected {} hex digits", 2 * SALT_BYTES)))?;
-        Option::<Fp>::from(Fp::from_repr(bytes))
-            .map(Salt::from_field)
-            .ok_or_else(|| bad("not a field element (at or above the modulus)".into()))
+        let salt = Salt(bytes);
+        salt.check()?;
+        Ok(salt)
     }
 
     /// Checks that a deserialized salt encodes a field element.
     pub fn check(&self) -> Result<(), CoreError> {
-        Self::from_hex(&self.to_hex()).map(|_| ())
+        Option::<Fp>::from(Fp::from_repr(self.0))
+            .map(|_| ())
+            .ok_or_else(|| bad("not a field element (at or above the modulus)".into()))
+    }
+}
+
+fn bad(detail: String) -> CoreError {
+    CoreError::Format {
+        what: "salt",
+        detail,
     }
 }
 

@@ -21,6 +21,7 @@ use crate::commit::{lane_chunks, root_message};
 use crate::model::QuantModel;
 use crate::poseidon::{PoseidonConstants, RATE};
 use crate::quant::quantize_input;
+use crate::spec::{LayerKind, LayerSpec};
 use crate::testing::forgery::{forge, padding_attack, step_toward_zero};
 use crate::testing::{quantized_mlp, quantized_resnet};
 use crate::VALUE_OFFSET;
@@ -32,9 +33,30 @@ const PADDING_GATE: &str = "mac weight padding";
 
 /// A 40-16-10 MLP: 40 inputs leave slots past the kernel in every row width (31 and 16).
 fn mlp() -> (QuantModel, Vec<i64>) {
-    let (m, data) = quantized_mlp(7, &[40, 16, 10]).unwrap();
+    with_first_input(quantized_mlp(7, &[40, 16, 10]))
+}
+
+/// A test model with its first sample, quantized.
+fn with_first_input(
+    built: Result<(QuantModel, Vec<Vec<f32>>), crate::CoreError>,
+) -> (QuantModel, Vec<i64>) {
+    let (m, data) = built.unwrap();
     let input = quantize_input(&m.spec.input, &data[0]).unwrap();
     (m, input)
+}
+
+/// The index and spec of the model's first layer whose kind `is` accepts.
+fn first_layer<'m>(
+    m: &'m QuantModel,
+    what: &str,
+    is: impl Fn(&LayerKind) -> bool,
+) -> (usize, &'m LayerSpec) {
+    m.spec
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| is(&l.kind))
+        .unwrap_or_else(|| panic!("the model has no {what}"))
 }
 
 /// MockProver's failures on the edited circuit (empty: accepted).
@@ -99,8 +121,7 @@ fn padding_weight_backdoor_is_rejected_in_every_layout() {
 fn padding_weight_backdoor_is_rejected_on_a_cnn() {
     // The first convolution's kernel (2 × 3 × 3 = 18) leaves slots past its end in every width;
     // its filter's later position blocks reuse the forged weights.
-    let (m, data) = crate::testing::quantized_cnn(5).unwrap();
-    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let (m, input) = with_first_input(crate::testing::quantized_cnn(5));
     for layout in [
         Layout::new(4, 3),
         Layout::new(2, 1),
@@ -342,29 +363,27 @@ fn model_inputs_are_bound_to_the_instance() {
     assert_rejected_by("input", &failures(&m, circuit, public, NoEdit), &[COPY]);
 }
 
-/// Adds 1 to the first operand of the residual addition's first element.
+/// Raises one input value of a pooling, addition or product layer's copies by one.
 #[derive(Clone, Debug)]
-struct AddOperand(usize);
+struct PoolValue {
+    layer: usize,
+    index: usize,
+}
 
-impl WitnessEdit for AddOperand {
+impl WitnessEdit for PoolValue {
     fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
-        if layer == self.0 {
-            values[0] += 1;
+        if layer == self.layer {
+            values[self.index] += 1;
         }
     }
 }
 
 #[test]
 fn pooled_values_are_bound_at_their_destination() {
-    let (m, data) = quantized_resnet(3).unwrap();
-    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
-    let (i, l) = m
-        .spec
-        .layers
-        .iter()
-        .enumerate()
-        .find(|(_, l)| matches!(l.kind, crate::spec::LayerKind::Add { subtract: false }))
-        .expect("a residual addition");
+    let (m, input) = with_first_input(quantized_resnet(3));
+    let (i, l) = first_layer(&m, "residual addition", |k| {
+        matches!(k, LayerKind::Add { subtract: false })
+    });
     let multiplier = 1i64 << (m.spec.layer_acc_scale(i) - m.spec.value_scale(l.sources[0]));
     // The addition reads its first operand one step higher; the sum and everything after it
     // follow.
@@ -380,7 +399,7 @@ fn pooled_values_are_bound_at_their_destination() {
     );
     assert_rejected_by(
         "add operand",
-        &failures(&m, circuit, public, AddOperand(i)),
+        &failures(&m, circuit, public, PoolValue { layer: i, index: 0 }),
         &[COPY],
     );
 }
@@ -472,34 +491,12 @@ fn a_rescale_cannot_wrap_its_remainder() {
     }
 }
 
-/// Raises one window value of a pooling layer's copies by one.
-#[derive(Clone, Debug)]
-struct PoolValue {
-    layer: usize,
-    index: usize,
-}
-
-impl WitnessEdit for PoolValue {
-    fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
-        if layer == self.layer {
-            values[self.index] += 1;
-        }
-    }
-}
-
 #[test]
 fn max_pool_values_are_bound_at_their_destination() {
-    let (m, data) = crate::testing::quantized_cnn(5).unwrap();
-    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let (m, input) = with_first_input(crate::testing::quantized_cnn(5));
     let trace = crate::eval::evaluate(&m.spec, &m.weights, &input).unwrap();
-    let (i, l) = m
-        .spec
-        .layers
-        .iter()
-        .enumerate()
-        .find(|(_, l)| matches!(l.kind, crate::spec::LayerKind::MaxPool { .. }))
-        .expect("a max pool");
-    let crate::spec::LayerKind::MaxPool { window } = &l.kind else {
+    let (i, l) = first_layer(&m, "max pool", |k| matches!(k, LayerKind::MaxPool { .. }));
+    let LayerKind::MaxPool { window } = &l.kind else {
         unreachable!()
     };
     // A window whose maximum can grow: its largest value, raised by one in the pool's copy,
@@ -543,17 +540,12 @@ fn any_field_element_is_a_salt_and_the_commitment_reproduces() {
 fn product_operands_are_bound_at_their_destination() {
     // A product of two activations (attention scores): the first operand's first value one
     // step higher in every product row that copies it, each output it feeds recomputed.
-    let (m, data) = crate::testing::quantized_attention(3).unwrap();
-    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let (m, input) = with_first_input(crate::testing::quantized_attention(3));
     let trace = crate::eval::evaluate(&m.spec, &m.weights, &input).unwrap();
-    let (i, l) = m
-        .spec
-        .layers
-        .iter()
-        .enumerate()
-        .find(|(_, l)| matches!(l.kind, crate::spec::LayerKind::MatMul { .. }))
-        .expect("a product of activations");
-    let crate::spec::LayerKind::MatMul { n, .. } = l.kind else {
+    let (i, l) = first_layer(&m, "product of activations", |k| {
+        matches!(k, LayerKind::MatMul { .. })
+    });
+    let LayerKind::MatMul { n, .. } = l.kind else {
         unreachable!()
     };
     let b = trace.value(l.sources[1]).to_vec();
