@@ -565,3 +565,32 @@ fn product_operands_are_bound_at_their_destination() {
     let f = failures(&m, circuit, public, PoolValue { layer: i, index: 0 });
     assert_rejected_by("product operand", &f, &[COPY]);
 }
+
+/// Hashes another salt in the root sponge than the salt cell holds.
+#[derive(Clone, Debug)]
+struct RootSalt(Fp);
+
+impl WitnessEdit for RootSalt {
+    fn sponge(&self, w: &mut SpongeWitness) {
+        let digests: Vec<Fp> = w.lanes.iter().map(|r| r[r.len() - 1].s[0]).collect();
+        let root = root_message(&digests, &crate::salt::Salt::from_field(self.0));
+        let cap = PoseidonConstants::capacity(root.len());
+        w.root = trace(&PoseidonConstants::default(), cap, &root);
+    }
+}
+
+#[test]
+fn the_root_absorbs_the_salt_cell() {
+    // The root sponge hashes a salt other than the one its salt cell holds, the commitment
+    // recomputed from it: only the salt's copies into the root reject it.
+    let (m, input) = mlp();
+    for layout in [Layout::new(1, 1), Layout::new(1, 6)] {
+        let m = m.clone().in_layout(layout).unwrap();
+        let other = m.weights.salt.to_field() + Fp::one();
+        let (circuit, mut public) = forge(&m, &input, &|_, _| {}, &|_| {});
+        let resalted = m.clone().with_salt(crate::salt::Salt::from_field(other));
+        public[0] = crate::commit::commitment(&resalted.spec, &resalted.weights);
+        let f = failures(&m, circuit, public, RootSalt(other));
+        assert_rejected_by(&format!("{layout}: root salt"), &f, &[COPY]);
+    }
+}
