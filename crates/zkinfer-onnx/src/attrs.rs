@@ -51,6 +51,26 @@ impl<'a> Attrs<'a> {
             .unwrap_or_else(|| default.to_string())
     }
 
+    /// Whether the attribute is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The node's op type.
+    pub fn op_type(&self) -> &'a str {
+        &self.node.op_type
+    }
+
+    /// Number of outputs the node names.
+    pub fn outputs(&self) -> usize {
+        self.node.output.len()
+    }
+
+    /// A float-list attribute, or `None` when absent.
+    pub fn floats(&self, name: &str) -> Option<&'a [f32]> {
+        self.get(name).map(|a| &a.floats[..])
+    }
+
     /// A tensor attribute.
     pub fn tensor(&self, name: &str) -> Option<&'a TensorProto> {
         self.get(name).and_then(|a| a.t.as_ref())

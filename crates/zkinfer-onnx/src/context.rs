@@ -100,12 +100,30 @@ impl Context {
         inputs: Vec<usize>,
         shape: Vec<usize>,
     ) -> Result<(), OnnxError> {
-        let out = self.output(node)?.clone();
-        self.nodes.push(Node {
-            name: display_name(node),
-            op,
-            inputs,
-        });
+        self.push_output(node, 0, op, inputs, shape)
+    }
+
+    /// Appends an IR node reading `inputs` and producing `node`'s output `idx` with `shape`.
+    pub fn push_output(
+        &mut self,
+        node: &NodeProto,
+        idx: usize,
+        op: Op,
+        inputs: Vec<usize>,
+        shape: Vec<usize>,
+    ) -> Result<(), OnnxError> {
+        let out = match idx {
+            0 => self.output(node)?.clone(),
+            _ => node.output.get(idx).cloned().unwrap_or_default(),
+        };
+        if out.is_empty() {
+            return Ok(());
+        }
+        let name = match idx {
+            0 => display_name(node),
+            _ => format!("{}/{out}", display_name(node)),
+        };
+        self.nodes.push(Node { name, op, inputs });
         self.shapes.push(shape);
         self.values.insert(out, self.nodes.len());
         Ok(())

@@ -10,7 +10,10 @@ mod attrs;
 mod context;
 mod error;
 mod external;
+mod fold;
+mod layout;
 mod ops;
+mod prune;
 mod registry;
 mod tensor;
 
@@ -119,21 +122,7 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
     };
     for node in &graph.node {
         if node.op_type == "Constant" {
-            let t = attrs_of(node)
-                .tensor("value")
-                .ok_or_else(|| OnnxError::Unsupported {
-                    op_type: node.op_type.clone(),
-                    node: display_name(node),
-                    detail: "only the tensor-valued form (attribute `value`) is supported".into(),
-                })?;
-            let c = tensor::read(t).map_err(|detail| OnnxError::Tensor {
-                node: display_name(node),
-                tensor: node.output.first().cloned().unwrap_or_default(),
-                detail,
-            })?;
-            if let Some(out) = node.output.first() {
-                cx.consts.insert(out.clone(), c);
-            }
+            fold::constant(&mut cx, node)?;
             continue;
         }
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
@@ -141,6 +130,9 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
                 op_type: format!("{}::{}", node.domain, node.op_type),
                 node: display_name(node),
             });
+        }
+        if fold::fold(&mut cx, node)? {
+            continue;
         }
         let lower = registry::lowering(&node.op_type).ok_or_else(|| OnnxError::UnsupportedOp {
             op_type: node.op_type.clone(),
@@ -162,17 +154,13 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
             )))
         }
     };
-    let graph = Graph {
+    let graph = prune::prune(Graph {
         input_shape,
         nodes: cx.nodes,
         output,
-    };
+    });
     graph.shapes()?;
     Ok(graph)
-}
-
-fn attrs_of(node: &pb::NodeProto) -> attrs::Attrs<'_> {
-    attrs::Attrs::new(node)
 }
 
 fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {

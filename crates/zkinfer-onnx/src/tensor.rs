@@ -34,11 +34,12 @@ const UINT16: i32 = 4;
 const INT16: i32 = 5;
 const UINT32: i32 = 12;
 const UINT64: i32 = 13;
+const BOOL: i32 = 9;
 
 /// Little-endian integers of a small integer type.
 fn small_ints(data_type: i32, raw: &[u8]) -> Option<Vec<i64>> {
     Some(match data_type {
-        UINT8 => raw.iter().map(|b| *b as i64).collect(),
+        UINT8 | BOOL => raw.iter().map(|b| *b as i64).collect(),
         INT8 => raw.iter().map(|b| *b as i8 as i64).collect(),
         UINT16 => le_chunks::<2>(raw)?
             .into_iter()
@@ -132,12 +133,14 @@ pub fn read(t: &TensorProto) -> Result<Const, String> {
                 .collect(),
         ),
         INT32 => (vec![], t.int32_data.iter().map(|v| *v as i64).collect()),
-        UINT8 | INT8 | UINT16 | INT16 | UINT32 | UINT64 if !raw.is_empty() => {
+        UINT8 | INT8 | UINT16 | INT16 | UINT32 | UINT64 | BOOL if !raw.is_empty() => {
             (vec![], small_ints(t.data_type, raw).ok_or_else(bad_raw)?)
         }
         // Small integer types are stored widened in int32_data, unsigned 32/64-bit ones in
         // uint64_data.
-        UINT8 | INT8 | UINT16 | INT16 => (vec![], t.int32_data.iter().map(|v| *v as i64).collect()),
+        UINT8 | INT8 | UINT16 | INT16 | BOOL => {
+            (vec![], t.int32_data.iter().map(|v| *v as i64).collect())
+        }
         UINT32 | UINT64 => (
             vec![],
             t.uint64_data

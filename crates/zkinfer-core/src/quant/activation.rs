@@ -59,6 +59,47 @@ pub fn eval(f: Function, x: f64) -> f64 {
         Function::Reciprocal => 1.0 / x,
         Function::Log => libm::log(x),
         Function::Rsqrt { eps, count } => 1.0 / (x / count.max(1) as f64 + param(eps)).sqrt(),
+        Function::Sqrt => x.sqrt(),
+        Function::Abs => x.abs(),
+        Function::Neg => -x,
+        Function::Sign => sign(x),
+        Function::Floor => x.floor(),
+        Function::Ceil => x.ceil(),
+        Function::Round => x.round_ties_even(),
+        Function::Sin => libm::sin(x),
+        Function::Cos => libm::cos(x),
+        Function::Softplus => softplus(x),
+        Function::Softsign => x / (1.0 + x.abs()),
+        Function::Mish => x * libm::tanh(softplus(x)),
+        Function::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+        Function::HardSigmoid { alpha, beta } => (param(alpha) * x + param(beta)).clamp(0.0, 1.0),
+        Function::Elu { alpha } if x < 0.0 => param(alpha) * libm::expm1(x),
+        Function::Celu { alpha } if x < 0.0 => param(alpha) * libm::expm1(x / param(alpha)),
+        Function::Elu { .. } | Function::Celu { .. } => x,
+        Function::Selu { alpha, gamma } if x <= 0.0 => param(gamma) * param(alpha) * libm::expm1(x),
+        Function::Selu { gamma, .. } => param(gamma) * x,
+        Function::ThresholdedRelu { alpha } if x > param(alpha) => x,
+        Function::ThresholdedRelu { .. } => 0.0,
+        Function::Positive => f64::from(x > 0.0),
+        Function::NotPositive => f64::from(x <= 0.0),
+        Function::IsZero => f64::from(x == 0.0),
+        Function::Pow { exponent } => libm::pow(x, param(exponent)),
+    }
+}
+
+/// `ln(1 + e^x)`, without overflow.
+fn softplus(x: f64) -> f64 {
+    libm::log1p(libm::exp(-x.abs())) + x.max(0.0)
+}
+
+/// -1, 0 or 1.
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
 }
 

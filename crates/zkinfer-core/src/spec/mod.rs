@@ -106,6 +106,72 @@ pub enum Function {
         /// Number of values the sum of squares covers.
         count: u32,
     },
+    /// `sqrt(x)`.
+    Sqrt,
+    /// `|x|`.
+    Abs,
+    /// `-x`.
+    Neg,
+    /// The sign of `x` (-1, 0 or 1).
+    Sign,
+    /// `floor(x)`.
+    Floor,
+    /// `ceil(x)`.
+    Ceil,
+    /// `x` rounded to the nearest integer, halves to even.
+    Round,
+    /// `sin(x)`.
+    Sin,
+    /// `cos(x)`.
+    Cos,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x tanh(ln(1 + e^x))`.
+    Mish,
+    /// `x max(0, min(1, x / 6 + 1/2))`.
+    HardSwish,
+    /// `max(0, min(1, alpha x + beta))`.
+    HardSigmoid {
+        /// Slope · 2^20.
+        alpha: Param,
+        /// Offset · 2^20.
+        beta: Param,
+    },
+    /// `x` if `x ≥ 0`, else `alpha (e^x - 1)`.
+    Elu {
+        /// Scale of the negative part · 2^20.
+        alpha: Param,
+    },
+    /// `max(0, x) + min(0, alpha (e^(x / alpha) - 1))`.
+    Celu {
+        /// Scale · 2^20.
+        alpha: Param,
+    },
+    /// `gamma x` if `x > 0`, else `gamma alpha (e^x - 1)`.
+    Selu {
+        /// Scale of the negative part · 2^20.
+        alpha: Param,
+        /// Overall scale · 2^20.
+        gamma: Param,
+    },
+    /// `x` if `x > alpha`, else 0.
+    ThresholdedRelu {
+        /// Threshold · 2^20.
+        alpha: Param,
+    },
+    /// 1 if `x > 0`, else 0 (comparisons: `a > b` is `Positive(a − b)`).
+    Positive,
+    /// 1 if `x ≤ 0`, else 0.
+    NotPositive,
+    /// 1 if `x = 0`, else 0 (equality, logical not).
+    IsZero,
+    /// `x^exponent` for a constant exponent.
+    Pow {
+        /// Exponent · 2^20.
+        exponent: Param,
+    },
 }
 
 /// One output value of a gather: a value of one of the layer's sources, or a public constant

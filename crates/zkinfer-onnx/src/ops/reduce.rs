@@ -1,13 +1,30 @@
 //! `ReduceSum`, `ReduceMean`, `ReduceMax`: the reduced axes are moved last by a gather (when
 //! they are not already), then one pooling window per remaining position.
 
+use ndarray::{ArrayD, Dimension, IxDyn};
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Op, Pool, PoolKind};
+use zkinfer_core::ir::gather::strides;
+use zkinfer_core::ir::{Entry, Gather, Op, Pool, PoolKind};
 
 use super::broadcast::axis;
 use crate::attrs::Attrs;
 use crate::context::{display_name, Context};
 use crate::OnnxError;
+
+/// The positions of a tensor of `shape` read in the axis order `order` (a permutation).
+fn moved(shape: &[usize], order: &[usize]) -> Vec<Entry> {
+    let st = strides(shape);
+    let at = ArrayD::from_shape_fn(IxDyn(shape), |i| {
+        i.slice().iter().zip(&st).map(|(a, s)| a * s).sum::<usize>()
+    });
+    at.permuted_axes(IxDyn(order))
+        .iter()
+        .map(|index| Entry::Value {
+            input: 0,
+            index: *index,
+        })
+        .collect()
+}
 
 /// Reduces value `v` over `axes` (sorted, distinct); returns the value holding the result with
 /// the reduced axes kept as size 1.
@@ -23,9 +40,10 @@ pub fn reduce(cx: &mut Context, name: &str, v: usize, axes: &[usize], kind: Pool
         Op::Reshape(grouped.clone())
     } else {
         let order: Vec<usize> = outer_axes.iter().chain(axes).copied().collect();
-        let mut gather = super::transpose::permute(&shape, &order);
-        gather.shape = grouped.clone();
-        Op::Gather(gather)
+        Op::Gather(Gather {
+            entries: moved(&shape, &order),
+            shape: grouped.clone(),
+        })
     };
     let g = cx.push_value(format!("{name}/group"), op, vec![v], grouped);
     let pooled = cx.push_value(
