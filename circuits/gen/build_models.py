@@ -290,11 +290,11 @@ def cifar_resnet():
 
 
 def unsupported_op():
-    """A model with an op zkinfer refuses (Sin), for the error-path tests."""
+    """A model with an op zkinfer refuses (Hardmax), for the error-path tests."""
     w = np.ones((4, 3), dtype=np.float32)
     nodes = [
         helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul"),
-        helper.make_node("Sin", ["y"], ["z"], name="wave"),
+        helper.make_node("Hardmax", ["y"], ["z"], name="wave"),
     ]
     graph = helper.make_graph(
         nodes,

@@ -183,7 +183,7 @@ fn compile_prove_verify_and_exit_codes() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Sin") && err.contains("wave"), "{err}");
+    assert!(err.contains("Hardmax") && err.contains("wave"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

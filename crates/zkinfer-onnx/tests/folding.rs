@@ -1,0 +1,243 @@
+//! Graphs as exporters write them: shape arithmetic around a reshape, a mask built from
+//! `Range` and `Less`, casts, `Constant` in its scalar and list forms, a split whose second
+//! part is unused. Everything computed from constants is folded away before the circuit sees
+//! it; what is left evaluates like the graph.
+
+use tract_onnx::pb::{
+    tensor_shape_proto::{dimension, Dimension},
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+use zkinfer_core::ir::Op;
+use zkinfer_onnx::{lower_model, OnnxError};
+
+fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|d| Dimension {
+            value: Some(dimension::Value::DimValue(*d)),
+            ..Default::default()
+        })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: 1,
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn node(op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name: format!("/{op}_{}", outputs[0]),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
+        attribute: attrs,
+        ..Default::default()
+    }
+}
+
+fn ints(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        ints: v.to_vec(),
+        r#type: 7,
+        ..Default::default()
+    }
+}
+
+fn int(name: &str, i: i64) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        i,
+        r#type: 2,
+        ..Default::default()
+    }
+}
+
+fn int_tensor(name: &str, dims: &[i64], v: Vec<i64>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: 7,
+        int64_data: v,
+        ..Default::default()
+    }
+}
+
+fn tensor_attr(t: TensorProto) -> AttributeProto {
+    AttributeProto {
+        name: "value".into(),
+        t: Some(t),
+        r#type: 4,
+        ..Default::default()
+    }
+}
+
+fn model(nodes: Vec<NodeProto>, weights: Vec<TensorProto>, input: &[i64], out: &str) -> ModelProto {
+    ModelProto {
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(GraphProto {
+            node: nodes,
+            initializer: weights,
+            input: vec![value("x", input)],
+            output: vec![value(out, &[])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn weights() -> Vec<TensorProto> {
+    vec![
+        TensorProto {
+            name: "w".into(),
+            dims: vec![8, 3],
+            data_type: 1,
+            float_data: (0..24).map(|i| (i as f32 - 11.0) / 16.0).collect(),
+            ..Default::default()
+        },
+        TensorProto {
+            name: "b".into(),
+            dims: vec![3],
+            data_type: 1,
+            float_data: vec![0.25, -0.5, 0.125],
+            ..Default::default()
+        },
+    ]
+}
+
+/// `x.view(x.size(0), -1) @ w + b`, masked to its first two outputs, as TorchScript writes it.
+fn torch_style() -> ModelProto {
+    let nodes = vec![
+        node("Shape", &["x"], &["s"], vec![]),
+        node(
+            "Constant",
+            &[],
+            &["zero"],
+            vec![tensor_attr(int_tensor("", &[], vec![0]))],
+        ),
+        node("Gather", &["s", "zero"], &["batch"], vec![int("axis", 0)]),
+        node("Constant", &[], &["axes"], vec![ints("value_ints", &[0])]),
+        node("Unsqueeze", &["batch", "axes"], &["batch1"], vec![]),
+        node("Constant", &[], &["rest"], vec![ints("value_ints", &[-1])]),
+        node(
+            "Concat",
+            &["batch1", "rest"],
+            &["shape"],
+            vec![int("axis", 0)],
+        ),
+        node("Reshape", &["x", "shape"], &["flat"], vec![]),
+        node("MatMul", &["flat", "w"], &["mm"], vec![]),
+        node("Add", &["mm", "b"], &["y"], vec![]),
+        node("Constant", &[], &["start"], vec![int("value_int", 0)]),
+        node("Constant", &[], &["limit"], vec![int("value_int", 3)]),
+        node("Constant", &[], &["step"], vec![int("value_int", 1)]),
+        node("Range", &["start", "limit", "step"], &["positions"], vec![]),
+        node("Constant", &[], &["two"], vec![int("value_int", 2)]),
+        node("Less", &["positions", "two"], &["keep"], vec![]),
+        node("Constant", &[], &["zero_i"], vec![int("value_int", 0)]),
+        node("Cast", &["zero_i"], &["fill"], vec![int("to", 1)]),
+        node("Where", &["keep", "y", "fill"], &["out"], vec![]),
+    ];
+    model(nodes, weights(), &[1, 2, 4], "out")
+}
+
+fn reference(x: &[f32]) -> Vec<f32> {
+    let w: Vec<f32> = (0..24).map(|i| (i as f32 - 11.0) / 16.0).collect();
+    let b = [0.25, -0.5, 0.125];
+    let mut y: Vec<f32> = (0..3)
+        .map(|j| b[j] + (0..8).map(|i| x[i] * w[i * 3 + j]).sum::<f32>())
+        .collect();
+    y[2] = 0.0;
+    y
+}
+
+#[test]
+fn shape_arithmetic_masks_and_casts_fold_away() {
+    let g = lower_model(&torch_style()).unwrap();
+    let kinds: Vec<&str> = g.nodes.iter().map(|n| n.op.kind()).collect();
+    assert!(
+        kinds
+            .iter()
+            .all(|k| ["Reshape", "Dense", "Gather"].contains(k)),
+        "left after folding: {kinds:?}"
+    );
+    let x: Vec<f32> = (0..8).map(|i| (i as f32 - 3.5) / 4.0).collect();
+    let out = g.eval_f32(&x).unwrap();
+    for (a, b) in out.iter().zip(reference(&x)) {
+        assert!((a - b).abs() < 1e-5, "{out:?}");
+    }
+}
+
+#[test]
+fn a_split_keeps_the_parts_that_are_read() {
+    let nodes = vec![
+        node(
+            "Constant",
+            &[],
+            &["sizes"],
+            vec![ints("value_ints", &[2, 4])],
+        ),
+        node("Split", &["x", "sizes"], &["a", "b"], vec![int("axis", 1)]),
+        node("Neg", &["b"], &["out"], vec![]),
+    ];
+    let g = lower_model(&model(nodes, vec![], &[1, 6], "out")).unwrap();
+    assert_eq!(g.nodes.len(), 2, "{:?}", g.nodes);
+    let out = g.eval_f32(&[0.5, 1.0, 1.5, 2.0, 2.5, 3.0]).unwrap();
+    assert_eq!(out, vec![-1.5, -2.0, -2.5, -3.0]);
+    assert!(matches!(g.nodes[0].op, Op::Gather(_)));
+}
+
+#[test]
+fn a_bad_constant_computation_names_the_op_and_node() {
+    let nodes = vec![
+        node("Shape", &["x"], &["s"], vec![]),
+        node("Constant", &[], &["far"], vec![int("value_int", 5)]),
+        node("Gather", &["s", "far"], &["d"], vec![int("axis", 0)]),
+        node("Relu", &["x"], &["out"], vec![]),
+    ];
+    match lower_model(&model(nodes, vec![], &[1, 6], "out")) {
+        Err(OnnxError::Unsupported {
+            op_type,
+            node,
+            detail,
+        }) => {
+            assert_eq!((op_type.as_str(), node.as_str()), ("Gather", "/Gather_d"));
+            assert!(detail.contains("index 5 out of range"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_attribute_a_fold_does_not_read_is_refused() {
+    let nodes = vec![
+        node("Constant", &[], &["c"], vec![ints("value_ints", &[1, 2])]),
+        node(
+            "Concat",
+            &["c", "c"],
+            &["cc"],
+            vec![int("axis", 0), int("new_axis", 1)],
+        ),
+        node("Relu", &["x"], &["out"], vec![]),
+    ];
+    match lower_model(&model(nodes, vec![], &[1, 6], "out")) {
+        Err(OnnxError::Unsupported {
+            op_type, detail, ..
+        }) => {
+            assert_eq!(op_type, "Concat");
+            assert!(detail.contains("new_axis"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
