@@ -399,6 +399,65 @@ def attention():
     save("attention", model, flat[1400], flat[:32], {"test.json": test})
 
 
+def two_inputs():
+    """Digits seen as two inputs (the top and bottom halves, 32 pixels each) and two outputs
+    (logits and probabilities), joined by Concat and flattened by the shape arithmetic
+    TorchScript writes for `x.view(x.size(0), -1)`: a trained one-hidden-layer MLP."""
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=600, random_state=0).fit(x[:1400], y[:1400])
+    print("two_inputs: float test accuracy", clf.score(x[1400:], y[1400:]))
+    (w1, w2), (b1, b2) = clf.coefs_, clf.intercepts_
+    inits = [
+        numpy_helper.from_array(w1.T.astype(np.float32), "fc1.weight"),
+        numpy_helper.from_array(b1.astype(np.float32), "fc1.bias"),
+        numpy_helper.from_array(w2.T.astype(np.float32), "fc2.weight"),
+        numpy_helper.from_array(b2.astype(np.float32), "fc2.bias"),
+    ]
+    n = helper.make_node
+    nodes = [
+        n("Concat", ["top", "bottom"], ["joined"], name="/Concat", axis=1),
+        n("Shape", ["joined"], ["/Shape_output_0"], name="/Shape"),
+        n("Constant", [], ["/Constant_output_0"], name="/Constant", value=numpy_helper.from_array(np.array(0, dtype=np.int64))),
+        n("Gather", ["/Shape_output_0", "/Constant_output_0"], ["/Gather_output_0"], name="/Gather", axis=0),
+        n("Constant", [], ["/Constant_1_output_0"], name="/Constant_1", value=numpy_helper.from_array(np.array([0], dtype=np.int64))),
+        n("Unsqueeze", ["/Gather_output_0", "/Constant_1_output_0"], ["/Unsqueeze_output_0"], name="/Unsqueeze"),
+        n("Constant", [], ["/Constant_2_output_0"], name="/Constant_2", value=numpy_helper.from_array(np.array([-1], dtype=np.int64))),
+        n("Concat", ["/Unsqueeze_output_0", "/Constant_2_output_0"], ["/Concat_1_output_0"], name="/Concat_1", axis=0),
+        n("Reshape", ["joined", "/Concat_1_output_0"], ["flat"], name="/Reshape"),
+        n("Gemm", ["flat", "fc1.weight", "fc1.bias"], ["h"], name="/fc1/Gemm", transB=1),
+        n("Relu", ["h"], ["h_relu"], name="/Relu"),
+        n("Gemm", ["h_relu", "fc2.weight", "fc2.bias"], ["logits"], name="/fc2/Gemm", transB=1),
+        n("Softmax", ["logits"], ["probs"], name="/Softmax", axis=1),
+    ]
+    batch = "batch_size"
+    graph = helper.make_graph(
+        nodes,
+        "two_inputs",
+        [helper.make_tensor_value_info(v, TensorProto.FLOAT, [batch, 32]) for v in ("top", "bottom")],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 10]),
+         helper.make_tensor_value_info("probs", TensorProto.FLOAT, [batch, 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = os.path.join(ROOT, "two_inputs")
+    os.makedirs(path, exist_ok=True)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(path, "model.onnx"))
+    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    halves = lambda rows: [rows[:, :32].reshape(-1).astype(float).round(6).tolist(), rows[:, 32:].reshape(-1).astype(float).round(6).tolist()]
+    sample = x[1400:1401]
+    logits, probs = sess.run(None, {"top": sample[:, :32], "bottom": sample[:, 32:]})
+    dump = lambda obj, f: json.dump(obj, open(os.path.join(path, f), "w"))
+    dump({"input_data": halves(sample)}, "input.json")
+    dump({"input_data": halves(x[:32])}, "calibration.json")
+    dump({"output_data": [np.concatenate([logits, probs], axis=1).reshape(-1).astype(float).tolist()]}, "expected.json")
+    test = x[1400:1464]
+    dump({"input_data": halves(test), "labels": y[1400:1464].tolist()}, "test.json")
+
+
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
@@ -407,3 +466,4 @@ if __name__ == "__main__":
     cifar_resnet()
     unsupported_op()
     attention()
+    two_inputs()

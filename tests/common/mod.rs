@@ -10,7 +10,9 @@ pub mod tamper;
 use zkinfer::core::eval::evaluate;
 use zkinfer::core::ir::Graph;
 use zkinfer::core::quant::{dequantize, quantize_input, split_samples};
-use zkinfer::{compile_batched, onnx, read_input_json, CompiledModel, ParamsStore, Silent};
+use zkinfer::{
+    compile_batched, join_inputs, onnx, read_input_json, CompiledModel, ParamsStore, Silent,
+};
 
 /// Folder of a reference model.
 pub fn dir(name: &str) -> PathBuf {
@@ -19,10 +21,17 @@ pub fn dir(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Float vectors of an input JSON file in a model folder.
+/// Float vectors of an input JSON file in a model folder (the arrays of a model with several
+/// inputs joined sample by sample).
 pub fn json_input(name: &str, file: &str) -> Vec<f32> {
     let bytes = std::fs::read(dir(name).join(file)).unwrap();
-    read_input_json(&bytes).unwrap().remove(0)
+    let arrays = read_input_json(&bytes).unwrap();
+    let len = if arrays.len() > 1 {
+        graph(name).input_len()
+    } else {
+        0
+    };
+    join_inputs(arrays, len).unwrap()
 }
 
 /// Expected float outputs (onnxruntime) for `input.json`.

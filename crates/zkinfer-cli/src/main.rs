@@ -15,7 +15,8 @@ use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::core::salt::Salt;
 use zkinfer::{
-    compile_with, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore, Verifier,
+    compile_with, join_inputs, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore,
+    Verifier,
 };
 
 use progress::Bars;
@@ -115,17 +116,11 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::write(path, bytes).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
-fn one_input(path: &Path) -> Result<Vec<f32>, Failure> {
-    let mut inputs =
+/// The values of an input file (one array per model input) as one flat array of samples.
+fn input_values(path: &Path, input_len: usize) -> Result<Vec<f32>, Failure> {
+    let arrays =
         read_input_json(&read(path)?).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-    if inputs.len() != 1 {
-        return Err(bad(format!(
-            "{}: {} input arrays; the model has one input",
-            path.display(),
-            inputs.len()
-        )));
-    }
-    Ok(inputs.remove(0))
+    join_inputs(arrays, input_len).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -143,8 +138,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             salt,
         } => {
             let graph = onnx::load(&model).map_err(bad)?;
-            let samples =
-                split_samples(&one_input(&calibration)?, graph.input_len()).map_err(bad)?;
+            let samples = split_samples(
+                &input_values(&calibration, graph.input_len())?,
+                graph.input_len(),
+            )
+            .map_err(bad)?;
             let name = model
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

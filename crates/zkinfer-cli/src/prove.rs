@@ -8,7 +8,7 @@ use zkinfer::core::quant::{dequantize, split_samples};
 use zkinfer::{CompiledModel, ParamsStore, Prover};
 
 use crate::progress::Bars;
-use crate::{bad, one_input, read, write, Failure};
+use crate::{bad, input_values, read, write, Failure};
 
 /// One input file and where its proof goes.
 struct Job {
@@ -85,7 +85,7 @@ pub fn run(
     let jobs = plan(files, out, single)?
         .into_iter()
         .map(|(input, out)| {
-            let samples = split_samples(&one_input(&input)?, input_len)
+            let samples = split_samples(&input_values(&input, input_len)?, input_len)
                 .map_err(|e| bad(format!("{}: {e}", input.display())))?;
             Ok(Job {
                 input,

@@ -305,3 +305,49 @@ fn prove_many_input_files_with_one_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_model_with_two_inputs_reads_one_array_per_input() {
+    let dir = std::env::temp_dir().join(format!("zkinfer-cli-two-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let (model, calibration, input) = (
+        circuits("two_inputs/model.onnx"),
+        circuits("two_inputs/calibration.json"),
+        circuits("two_inputs/input.json"),
+    );
+    let (zkm, spec, proof) = (p("m.zkm"), p("m.spec.json"), p("proof.bin"));
+    let ok = |args: &[&str]| {
+        let out = zkinfer(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        out
+    };
+    ok(&[
+        "compile",
+        &model,
+        "--calibration",
+        &calibration,
+        "--out",
+        &zkm,
+        "--spec",
+        &spec,
+    ]);
+    ok(&["prove", &zkm, "--input", &input, "--out", &proof]);
+    let out = ok(&["verify", &spec, &proof]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Logits and probabilities, concatenated.
+    assert_eq!(json["outputs"][0].as_array().unwrap().len(), 20);
+    // One array where the model has two inputs: a clear error.
+    std::fs::write(p("one.json"), r#"{"input_data": [[0.5, 0.5, 0.5]]}"#).unwrap();
+    let out = zkinfer(&[
+        "prove",
+        &zkm,
+        "--input",
+        &p("one.json"),
+        "--out",
+        &p("x.bin"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}

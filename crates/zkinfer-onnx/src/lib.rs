@@ -1,10 +1,12 @@
-//! ONNX frontend: reads an ONNX file (through `tract-onnx`'s protobuf types) and lowers its
-//! nodes, one registered lowering per op type, into the zkinfer float IR.
+//! ONNX frontend: reads an ONNX file (through `tract-onnx`'s protobuf types), folds what is
+//! computed from constants (shape arithmetic, casts, masks) and lowers the rest,
+//! one registered lowering per op type, into the zkinfer float IR.
 //!
-//! Supported: float32 models with one input and one output, batch 1, built from Gemm,
-//! MatMul + Add (constant), Relu, Flatten, Reshape and Identity; constants come from
-//! initializers or `Constant` nodes. Anything else is an [`OnnxError::UnsupportedOp`] naming
-//! the op type and the node.
+//! A graph with several inputs reads one model input, their concatenation in the graph's
+//! order (input files hold one array per input, as EZKL's do); several outputs are returned
+//! concatenated, in the graph's order. Weights may sit in a side file next to the model.
+//! The supported op types are [`SUPPORTED`]; anything else is an
+//! [`OnnxError::UnsupportedOp`] naming the op type and the node.
 
 mod attrs;
 mod context;
@@ -88,16 +90,14 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         .iter()
         .filter(|i| !init_names.contains(i.name.as_str()))
         .collect();
-    let input = match inputs.as_slice() {
-        [one] => *one,
-        other => {
-            return Err(OnnxError::Model(format!(
-                "{} graph inputs; exactly one is supported",
-                other.len()
-            )))
-        }
-    };
-    let input_shape = input_shape(input)?;
+    if inputs.is_empty() {
+        return Err(OnnxError::Model("the graph has no input".into()));
+    }
+    let shapes = inputs
+        .iter()
+        .map(|i| input_shape(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let input_shape = joined_shape(&shapes)?;
     let mut uses: HashMap<String, usize> = HashMap::new();
     for name in graph
         .node
@@ -109,7 +109,7 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
     }
     let mut cx = Context {
         consts,
-        values: HashMap::from([(input.name.clone(), 0)]),
+        values: HashMap::new(),
         shapes: vec![input_shape.clone()],
         nodes: Vec::new(),
         uses,
@@ -120,6 +120,7 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
             .map(|o| o.version)
             .unwrap_or(13),
     };
+    bind_inputs(&mut cx, &inputs, &shapes)?;
     for node in &graph.node {
         if node.op_type == "Constant" {
             fold::constant(&mut cx, node)?;
@@ -140,20 +141,7 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         })?;
         lower(&mut cx, node)?;
     }
-    let output = match graph.output.as_slice() {
-        [out] => *cx.values.get(&out.name).ok_or_else(|| {
-            OnnxError::Model(format!(
-                "graph output {} is not computed by the graph",
-                out.name
-            ))
-        })?,
-        other => {
-            return Err(OnnxError::Model(format!(
-                "{} graph outputs; exactly one is supported",
-                other.len()
-            )))
-        }
-    };
+    let output = join_outputs(&mut cx, &graph.output)?;
     let graph = prune::prune(Graph {
         input_shape,
         nodes: cx.nodes,
@@ -212,4 +200,85 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
                 ))),
             }
         })
+}
+
+/// The model input: the one graph input's shape, or the concatenation of several (flat).
+fn joined_shape(shapes: &[Vec<usize>]) -> Result<Vec<usize>, OnnxError> {
+    if let [one] = shapes {
+        return Ok(one.clone());
+    }
+    let total: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+    if total > zkinfer_core::spec::MAX_LEN {
+        return Err(OnnxError::Model(format!(
+            "the graph inputs hold {total} values together, more than {}",
+            zkinfer_core::spec::MAX_LEN
+        )));
+    }
+    Ok(vec![total])
+}
+
+/// Names the graph inputs: the model input itself, or (several inputs) each one's slice of
+/// the concatenated model input, in the graph's order.
+fn bind_inputs(
+    cx: &mut Context,
+    inputs: &[&pb::ValueInfoProto],
+    shapes: &[Vec<usize>],
+) -> Result<(), OnnxError> {
+    if let [one] = inputs {
+        cx.values.insert(one.name.clone(), 0);
+        return Ok(());
+    }
+    let total: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+    let mut offset = 0;
+    for (input, shape) in inputs.iter().zip(shapes) {
+        let n: usize = shape.iter().product();
+        let picked = layout::from_vec(shape, (offset as i64..(offset + n) as i64).collect())
+            .map_err(|e| OnnxError::Model(format!("input {}: {e}", input.name)))?;
+        offset += n;
+        let op = ops::rearrange::op_of(&picked, total);
+        let v = cx.push_value(input.name.clone(), op, vec![0], shape.clone());
+        cx.values.insert(input.name.clone(), v);
+    }
+    Ok(())
+}
+
+/// The model output: the one graph output, or the concatenation of several (flat, in the
+/// graph's order).
+fn join_outputs(cx: &mut Context, outputs: &[pb::ValueInfoProto]) -> Result<usize, OnnxError> {
+    let values = outputs
+        .iter()
+        .map(|o| {
+            cx.values.get(&o.name).copied().ok_or_else(|| {
+                OnnxError::Model(format!(
+                    "graph output {} is not computed by the graph",
+                    o.name
+                ))
+            })
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    match values.as_slice() {
+        [] => Err(OnnxError::Model("the graph has no output".into())),
+        [one] => Ok(*one),
+        _ => {
+            let entries: Vec<zkinfer_core::ir::Entry> = values
+                .iter()
+                .enumerate()
+                .flat_map(|(input, v)| {
+                    let n: usize = cx.shape(*v).iter().product();
+                    (0..n).map(move |index| zkinfer_core::ir::Entry::Value { input, index })
+                })
+                .collect();
+            let len = entries.len();
+            let gather = zkinfer_core::ir::Gather {
+                entries,
+                shape: vec![len],
+            };
+            Ok(cx.push_value(
+                "outputs".into(),
+                zkinfer_core::ir::Op::Gather(gather),
+                values,
+                vec![len],
+            ))
+        }
+    }
 }

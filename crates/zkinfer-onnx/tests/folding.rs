@@ -241,3 +241,34 @@ fn an_attribute_a_fold_does_not_read_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Tokens and positions, two outputs: `y = relu(a + b)`, `z = a · b`.
+fn two_in_two_out() -> ModelProto {
+    let mut m = model(
+        vec![
+            node("Add", &["a", "b"], &["s"], vec![]),
+            node("Relu", &["s"], &["y"], vec![]),
+            node("Mul", &["a", "b"], &["z"], vec![]),
+        ],
+        vec![],
+        &[1, 3],
+        "y",
+    );
+    let g = m.graph.as_mut().unwrap();
+    g.input = vec![value("a", &[1, 3]), value("b", &[1, 3])];
+    g.output = vec![value("y", &[1, 3]), value("z", &[1, 3])];
+    m
+}
+
+#[test]
+fn several_inputs_are_one_concatenated_input_and_outputs_concatenate() {
+    let g = lower_model(&two_in_two_out()).unwrap();
+    assert_eq!(g.input_shape, vec![6]);
+    let a = [1.0, -2.0, 0.5];
+    let b = [0.25, 1.0, -1.0];
+    let x: Vec<f32> = a.iter().chain(&b).copied().collect();
+    let out = g.eval_f32(&x).unwrap();
+    let y = a.iter().zip(&b).map(|(p, q)| (p + q).max(0.0));
+    let z = a.iter().zip(&b).map(|(p, q)| p * q);
+    assert_eq!(out, y.chain(z).collect::<Vec<f32>>());
+}
