@@ -458,6 +458,142 @@ def two_inputs():
     dump({"input_data": halves(test), "labels": y[1400:1464].tolist()}, "test.json")
 
 
+def nanogpt(folder="nanogpt", layers=2, block=16, width=32, heads=2, vocab=32, seed=0):
+    """A nanoGPT-shaped decoder written as torch.onnx writes one (opset 17): token Gather
+    embedding, positional embedding gathered by a Range, fused QKV MatMul + Split, heads by
+    Reshape/Transpose, causal mask by Where(Equal(tril buffer, 0), -inf, att), Softmax,
+    tanh GELU spelled out with Pow/Tanh (nanoGPT's NewGELU), LayerNormalization, residuals,
+    and an untied LM head. Weights are random, scaled (0.5/sqrt(fan_in)) so the residual
+    stream stays within the range 8-bit activations hold."""
+    rng = np.random.default_rng(seed)
+    t, d, h = block, width, heads
+    hd = d // h
+    inits, nodes = [], []
+    n = lambda *a, **k: nodes.append(helper.make_node(*a, **k))
+
+    def weight(name, shape, fan_in=None, scale=1.0):
+        std = scale / np.sqrt(fan_in) if fan_in else scale
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) * std).astype(np.float32), name))
+        return name
+
+    def const(name, value):
+        n("Constant", [], [name], name=name, value=numpy_helper.from_array(np.array(value)))
+        return name
+
+    def layer_norm(x, prefix):
+        g = prefix + ".weight"
+        b = prefix + ".bias"
+        inits.append(numpy_helper.from_array((1.0 + 0.1 * rng.standard_normal(d)).astype(np.float32), g))
+        inits.append(numpy_helper.from_array((0.1 * rng.standard_normal(d)).astype(np.float32), b))
+        out = f"/{prefix}/LayerNormalization_output_0"
+        n("LayerNormalization", [x, g, b], [out], name=f"/{prefix}/LayerNormalization", axis=-1, epsilon=1e-5)
+        return out
+
+    def linear(x, prefix, fan_in, fan_out, bias=True):
+        w = weight(prefix + ".weight", (fan_in, fan_out), fan_in, 0.5)
+        out = f"/{prefix}/MatMul_output_0"
+        n("MatMul", [x, w], [out], name=f"/{prefix}/MatMul")
+        if not bias:
+            return out
+        b = weight(prefix + ".bias", (fan_out,), None, 0.02)
+        added = f"/{prefix}/Add_output_0"
+        n("Add", [b, out], [added], name=f"/{prefix}/Add")
+        return added
+
+    weight("transformer.wte.weight", (vocab, d), None, 0.5)
+    weight("transformer.wpe.weight", (t, d), None, 0.25)
+    n("Shape", ["idx"], ["/Shape_output_0"], name="/Shape")
+    n("Gather", ["/Shape_output_0", const("/Constant_output_0", np.int64(1))], ["/Gather_output_0"], name="/Gather", axis=0)
+    n("Range", [const("/Constant_1_output_0", np.int64(0)), "/Gather_output_0", const("/Constant_2_output_0", np.int64(1))], ["/Range_output_0"], name="/Range")
+    n("Gather", ["transformer.wte.weight", "idx"], ["/transformer/wte/Gather_output_0"], name="/transformer/wte/Gather")
+    n("Gather", ["transformer.wpe.weight", "/Range_output_0"], ["/transformer/wpe/Gather_output_0"], name="/transformer/wpe/Gather")
+    n("Add", ["/transformer/wte/Gather_output_0", "/transformer/wpe/Gather_output_0"], ["/transformer/Add_output_0"], name="/transformer/Add")
+    x = "/transformer/Add_output_0"
+    tril = np.tril(np.ones((t, t), dtype=np.float32)).reshape(1, 1, t, t)
+    inits.append(numpy_helper.from_array(tril, "bias_buffer"))
+    for i in range(layers):
+        p = f"transformer.h.{i}"
+        a = layer_norm(x, f"{p}.ln_1")
+        qkv = linear(a, f"{p}.attn.c_attn", d, 3 * d)
+        parts = [f"/{p}/attn/Split_output_{j}" for j in range(3)]
+        n("Split", [qkv, const(f"/{p}/attn/Constant_output_0", np.array([d, d, d], dtype=np.int64))], parts, name=f"/{p}/attn/Split", axis=2)
+        heads_shape = const(f"/{p}/attn/Constant_1_output_0", np.array([1, t, h, hd], dtype=np.int64))
+        qkvh = []
+        for j, part in enumerate(parts):
+            r = f"/{p}/attn/Reshape_{j}_output_0"
+            n("Reshape", [part, heads_shape], [r], name=f"/{p}/attn/Reshape_{j}")
+            tr = f"/{p}/attn/Transpose_{j}_output_0"
+            n("Transpose", [r], [tr], name=f"/{p}/attn/Transpose_{j}", perm=[0, 2, 1, 3])
+            qkvh.append(tr)
+        q, k, v = qkvh
+        kt = f"/{p}/attn/Transpose_3_output_0"
+        n("Transpose", [k], [kt], name=f"/{p}/attn/Transpose_3", perm=[0, 1, 3, 2])
+        att = f"/{p}/attn/MatMul_output_0"
+        n("MatMul", [q, kt], [att], name=f"/{p}/attn/MatMul")
+        scaled = f"/{p}/attn/Mul_output_0"
+        n("Mul", [att, const(f"/{p}/attn/Constant_2_output_0", np.float32(1.0 / np.sqrt(hd)))], [scaled], name=f"/{p}/attn/Mul")
+        sl = f"/{p}/attn/Slice_output_0"
+        n("Slice", ["bias_buffer", const(f"/{p}/attn/Constant_3_output_0", np.array([0, 0], dtype=np.int64)),
+                    const(f"/{p}/attn/Constant_4_output_0", np.array([t, t], dtype=np.int64)),
+                    const(f"/{p}/attn/Constant_5_output_0", np.array([2, 3], dtype=np.int64))], [sl], name=f"/{p}/attn/Slice")
+        eq = f"/{p}/attn/Equal_output_0"
+        n("Equal", [sl, const(f"/{p}/attn/Constant_6_output_0", np.float32(0.0))], [eq], name=f"/{p}/attn/Equal")
+        masked = f"/{p}/attn/Where_output_0"
+        n("Where", [eq, const(f"/{p}/attn/Constant_7_output_0", np.float32(-np.inf)), scaled], [masked], name=f"/{p}/attn/Where")
+        sm = f"/{p}/attn/Softmax_output_0"
+        n("Softmax", [masked], [sm], name=f"/{p}/attn/Softmax", axis=-1)
+        y = f"/{p}/attn/MatMul_1_output_0"
+        n("MatMul", [sm, v], [y], name=f"/{p}/attn/MatMul_1")
+        yt = f"/{p}/attn/Transpose_4_output_0"
+        n("Transpose", [y], [yt], name=f"/{p}/attn/Transpose_4", perm=[0, 2, 1, 3])
+        yr = f"/{p}/attn/Reshape_3_output_0"
+        n("Reshape", [yt, const(f"/{p}/attn/Constant_8_output_0", np.array([1, t, d], dtype=np.int64))], [yr], name=f"/{p}/attn/Reshape_3")
+        proj = linear(yr, f"{p}.attn.c_proj", d, d)
+        res = f"/{p}/Add_output_0"
+        n("Add", [x, proj], [res], name=f"/{p}/Add")
+        m = layer_norm(res, f"{p}.ln_2")
+        fc = linear(m, f"{p}.mlp.c_fc", d, 4 * d)
+        g = f"/{p}/mlp/gelu"
+        n("Pow", [fc, const(g + "/Constant_output_0", np.float32(3.0))], [g + "/Pow_output_0"], name=g + "/Pow")
+        n("Mul", [const(g + "/Constant_1_output_0", np.float32(0.044715)), g + "/Pow_output_0"], [g + "/Mul_output_0"], name=g + "/Mul")
+        n("Add", [fc, g + "/Mul_output_0"], [g + "/Add_output_0"], name=g + "/Add")
+        n("Mul", [const(g + "/Constant_2_output_0", np.float32(np.sqrt(2.0 / np.pi))), g + "/Add_output_0"], [g + "/Mul_1_output_0"], name=g + "/Mul_1")
+        n("Tanh", [g + "/Mul_1_output_0"], [g + "/Tanh_output_0"], name=g + "/Tanh")
+        n("Add", [const(g + "/Constant_3_output_0", np.float32(1.0)), g + "/Tanh_output_0"], [g + "/Add_1_output_0"], name=g + "/Add_1")
+        n("Mul", [const(g + "/Constant_4_output_0", np.float32(0.5)), fc], [g + "/Mul_2_output_0"], name=g + "/Mul_2")
+        n("Mul", [g + "/Mul_2_output_0", g + "/Add_1_output_0"], [g + "/Mul_3_output_0"], name=g + "/Mul_3")
+        out = linear(g + "/Mul_3_output_0", f"{p}.mlp.c_proj", 4 * d, d)
+        x2 = f"/{p}/Add_1_output_0"
+        n("Add", [res, out], [x2], name=f"/{p}/Add_1")
+        x = x2
+    f = layer_norm(x, "transformer.ln_f")
+    w = weight("lm_head.weight", (d, vocab), d, 1.0)
+    n("MatMul", [f, w], ["logits"], name="/lm_head/MatMul")
+    graph = helper.make_graph(
+        nodes,
+        folder,
+        [helper.make_tensor_value_info("idx", TensorProto.INT64, [1, t])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, t, vocab])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = os.path.join(ROOT, folder)
+    os.makedirs(path, exist_ok=True)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(path, "model.onnx"))
+    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    tokens = rng.integers(0, vocab, size=(48, t))
+    logits = sess.run(None, {"idx": tokens[:1]})[0]
+    dump = lambda obj, f: json.dump(obj, open(os.path.join(path, f), "w"))
+    dump({"input_data": [tokens[0].astype(float).tolist()]}, "input.json")
+    dump({"input_data": [tokens[:16].reshape(-1).astype(float).tolist()]}, "calibration.json")
+    dump({"output_data": [logits.reshape(-1).astype(float).tolist()]}, "expected.json")
+    test_logits = np.concatenate([sess.run(None, {"idx": tokens[i:i + 1]})[0] for i in range(16, 48)])
+    dump({"input_data": [tokens[16:48].reshape(-1).astype(float).tolist()],
+          "top1": test_logits.argmax(-1).reshape(-1).tolist()}, "test.json")
+
+
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
@@ -467,3 +603,4 @@ if __name__ == "__main__":
     unsupported_op()
     attention()
     two_inputs()
+    nanogpt()

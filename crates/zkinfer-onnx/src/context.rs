@@ -22,9 +22,18 @@ pub struct Context {
     pub nodes: Vec<Node>,
     /// How many times each value name is read by a node or is the graph output.
     pub uses: HashMap<String, usize>,
+    /// The op types (or "graph output") reading each value name.
+    pub readers: HashMap<String, Vec<String>>,
+    /// Values holding masked entries (an attention mask of `-inf` or a huge negative
+    /// constant), with which entries are masked; only a `Softmax` may read them, and it
+    /// excludes those entries.
+    pub masks: HashMap<usize, Vec<bool>>,
     /// Version of the default ONNX operator set the model imports.
     pub opset: i64,
 }
+
+/// Constants at or below this are attention masks (softmax weight 0), not values.
+pub const MASK_BELOW: f32 = -1e4;
 
 impl Context {
     /// Input `idx` of `node` as an activation: its IR value id.
@@ -127,6 +136,14 @@ impl Context {
         self.shapes.push(shape);
         self.values.insert(out, self.nodes.len());
         Ok(())
+    }
+
+    /// Whether every reader of `node`'s first output is a `Softmax`.
+    pub fn only_softmax_reads(&self, node: &NodeProto) -> bool {
+        node.output
+            .first()
+            .and_then(|o| self.readers.get(o))
+            .is_some_and(|r| !r.is_empty() && r.iter().all(|op| op == "Softmax"))
     }
 
     /// Appends an IR node that produces an intermediate value (part of a node's lowering);

@@ -99,13 +99,22 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         .collect::<Result<Vec<_>, _>>()?;
     let input_shape = joined_shape(&shapes)?;
     let mut uses: HashMap<String, usize> = HashMap::new();
-    for name in graph
-        .node
-        .iter()
-        .flat_map(|n| &n.input)
-        .chain(graph.output.iter().map(|o| &o.name))
-    {
-        *uses.entry(name.clone()).or_default() += 1;
+    let mut readers: HashMap<String, Vec<String>> = HashMap::new();
+    for node in &graph.node {
+        for name in &node.input {
+            *uses.entry(name.clone()).or_default() += 1;
+            readers
+                .entry(name.clone())
+                .or_default()
+                .push(node.op_type.clone());
+        }
+    }
+    for out in &graph.output {
+        *uses.entry(out.name.clone()).or_default() += 1;
+        readers
+            .entry(out.name.clone())
+            .or_default()
+            .push("graph output".into());
     }
     let mut cx = Context {
         consts,
@@ -113,6 +122,8 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         shapes: vec![input_shape.clone()],
         nodes: Vec::new(),
         uses,
+        readers,
+        masks: HashMap::new(),
         opset: model
             .opset_import
             .iter()

@@ -214,6 +214,7 @@ impl CircuitPlan {
                             .map(|w| pool::rows_for(w.len(), max))
                             .sum()
                     }
+                    LayerKind::Add { .. } => l.outputs * pool::rows_for(l.sources.len(), false),
                     LayerKind::Mul => pool::dot_rows(l.outputs, 1),
                     LayerKind::MatMul { k, .. } => pool::dot_rows(l.outputs, *k),
                     LayerKind::Gather { entries } => pool::constant_rows(const_count(entries)),

@@ -6,9 +6,10 @@
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
 
-use super::broadcast::operands;
+use super::broadcast::{broadcast_to, constant_to, operands};
 use crate::attrs::Attrs;
-use crate::context::Context;
+use crate::context::{display_name, Context, MASK_BELOW};
+use crate::tensor::Const;
 use crate::OnnxError;
 use zkinfer_core::ir::gather::{broadcast_indices, broadcast_shape};
 
@@ -25,6 +26,9 @@ pub fn lower_sub(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
 fn lower_signed(cx: &mut Context, node: &NodeProto, subtract: bool) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
+    if !subtract && masked_add(cx, node, &attrs)? {
+        return Ok(());
+    }
     if fold_into_bias(cx, node, subtract)? {
         return Ok(());
     }
@@ -81,5 +85,54 @@ fn fold_into_bias(cx: &mut Context, node: &NodeProto, subtract: bool) -> Result<
         *b += a.unwrap_or(0.0);
     }
     cx.alias(node, v)?;
+    Ok(true)
+}
+
+/// `scores + mask` with a constant mask holding `-inf` or huge negative entries (an additive
+/// attention mask): the masked entries are recorded for the `Softmax` that reads the sum
+/// (the only reader allowed), the others added; returns whether it was one.
+fn masked_add(cx: &mut Context, node: &NodeProto, attrs: &Attrs<'_>) -> Result<bool, OnnxError> {
+    let (act, ci) = match (cx.is_activation(node, 0), cx.is_activation(node, 1)) {
+        (true, false) => (0, 1),
+        (false, true) => (1, 0),
+        _ => return Ok(false),
+    };
+    let c = cx.constant(node, ci)?.clone();
+    let values = c.values();
+    if !values.iter().any(|v| *v <= MASK_BELOW) {
+        return Ok(false);
+    }
+    if !cx.only_softmax_reads(node) {
+        return Err(attrs.unsupported(format!(
+            "a mask (constants at or below {MASK_BELOW}) must be read by a Softmax alone"
+        )));
+    }
+    let v = cx.activation(node, act)?;
+    let shape = cx.shape(v).to_vec();
+    let out = broadcast_shape(&shape, &c.shape).ok_or_else(|| {
+        attrs.unsupported(format!(
+            "shapes {shape:?} and {:?} do not broadcast",
+            c.shape
+        ))
+    })?;
+    super::check_len(attrs, &out)?;
+    let full: Vec<f32> = broadcast_indices(&c.shape, &out)
+        .into_iter()
+        .map(|i| values[i])
+        .collect();
+    let mask: Vec<bool> = full.iter().map(|v| *v <= MASK_BELOW).collect();
+    let kept = Const {
+        shape: out.clone(),
+        floats: full
+            .iter()
+            .map(|v| if *v <= MASK_BELOW { 0.0 } else { *v })
+            .collect(),
+        ints: vec![],
+    };
+    let name = display_name(node);
+    let a = broadcast_to(cx, &name, v, &out);
+    let b = constant_to(cx, &name, &kept, &out);
+    cx.push(node, Op::Add, vec![a, b], out)?;
+    cx.masks.insert(cx.nodes.len(), mask);
     Ok(true)
 }

@@ -7,7 +7,7 @@ use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Entry, Gather, Op};
 
 use crate::attrs::Attrs;
-use crate::context::Context;
+use crate::context::{Context, MASK_BELOW};
 use crate::fold::tensor::{broadcast, broadcast_shape, Tensor};
 use crate::layout::from_vec;
 use crate::OnnxError;
@@ -37,14 +37,49 @@ fn branch(
     }
     let c = cx.constant(node, idx).map_err(|e| e.to_string())?;
     let values: ArrayD<f32> = broadcast(&Tensor::from_const(c)?.floats(), shape)?;
-    if values.iter().any(|v| !v.is_finite() || v.abs() > 1e6) {
-        return Err(
-            "a branch holds an infinite or huge constant (an additive mask); masks before a \
-             softmax are not supported"
-                .into(),
-        );
+    if values
+        .iter()
+        .any(|v| v.is_nan() || (v.abs() > 1e6 && *v > MASK_BELOW))
+    {
+        return Err("a branch holds a NaN or a huge positive constant".into());
     }
-    Ok(values.iter().map(|v| Entry::Const(*v)).collect())
+    Ok(values
+        .iter()
+        .map(|v| {
+            if *v <= MASK_BELOW {
+                Entry::Const(f32::NEG_INFINITY)
+            } else {
+                Entry::Const(*v)
+            }
+        })
+        .collect())
+}
+
+/// Replaces the mask entries (`-inf` constants) of `entries` by 0 and records which they
+/// were, for the `Softmax` that reads the result (the only reader a mask may have).
+fn take_mask(
+    cx: &Context,
+    node: &NodeProto,
+    entries: &mut [Entry],
+) -> Result<Option<Vec<bool>>, String> {
+    let masked: Vec<bool> = entries
+        .iter()
+        .map(|e| matches!(e, Entry::Const(v) if *v == f32::NEG_INFINITY))
+        .collect();
+    if !masked.contains(&true) {
+        return Ok(None);
+    }
+    if !cx.only_softmax_reads(node) {
+        return Err(format!(
+            "a mask (constants at or below {MASK_BELOW}) must be read by a Softmax alone"
+        ));
+    }
+    for (e, m) in entries.iter_mut().zip(&masked) {
+        if *m {
+            *e = Entry::Const(0.0);
+        }
+    }
+    Ok(Some(masked))
 }
 
 /// Lowers `Where`.
@@ -71,11 +106,12 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let mut pick = |i| branch(cx, node, i, &shape, &mut sources).map_err(|e| attrs.unsupported(e));
     let (x, y) = (pick(1)?, pick(2)?);
     let c = broadcast(&cond.ints(), &shape).map_err(|e| attrs.unsupported(e))?;
-    let entries = c
+    let mut entries: Vec<Entry> = c
         .iter()
         .zip(x.into_iter().zip(y))
         .map(|(k, (a, b))| if *k != 0 { a } else { b })
         .collect();
+    let mask = take_mask(cx, node, &mut entries).map_err(|e| attrs.unsupported(e))?;
     let gather = Gather {
         entries,
         shape: shape.clone(),
@@ -84,7 +120,11 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if sources.is_empty() {
         sources.push(0);
     }
-    cx.push(node, Op::Gather(gather), sources, shape)
+    cx.push(node, Op::Gather(gather), sources, shape)?;
+    if let Some(mask) = mask {
+        cx.masks.insert(cx.nodes.len(), mask);
+    }
+    Ok(())
 }
 
 /// `Where` with an activation condition holding 0 or 1: `y + c · (x − y)`.

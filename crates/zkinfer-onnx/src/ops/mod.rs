@@ -10,6 +10,7 @@ pub mod compare;
 pub mod concat;
 pub mod conv;
 pub mod div;
+pub mod embedding;
 pub mod extremum;
 pub mod gemm;
 pub mod identity;

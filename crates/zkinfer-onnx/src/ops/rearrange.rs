@@ -40,6 +40,9 @@ pub fn op_of(picked: &ArrayD<i64>, len: usize) -> Op {
 
 /// Lowers a layout op whose input 0 is an activation and whose other inputs are constants.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    if node.op_type == "Gather" && !cx.is_activation(node, 0) && cx.is_activation(node, 1) {
+        return super::embedding::lower(cx, node);
+    }
     let attrs = Attrs::new(node);
     attrs.reject_unknown(crate::fold::known_attributes(&node.op_type))?;
     let v = cx.activation(node, 0)?;

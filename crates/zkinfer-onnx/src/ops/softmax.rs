@@ -1,8 +1,15 @@
 //! `Softmax` and `LogSoftmax`, composed from proved pieces: `d = x - max(x)`, `e = exp(d)`
 //! (table), `s = Σ e`; softmax is `e · (1/s)` (reciprocal table), log-softmax `d - ln s`.
+//!
+//! A masked input (an attention mask of `-inf`, see `Context::masks`) excludes its masked
+//! entries: they read another entry of their row for the maximum, and their `e` is the
+//! constant 0, so their weight is exactly 0 and the others are normalised among themselves.
 
+use std::collections::HashMap;
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Op, PoolKind};
+
+use zkinfer_core::ir::gather::{ravel, strides, unravel};
+use zkinfer_core::ir::{Entry, Gather, Op, PoolKind};
 use zkinfer_core::spec::Function;
 
 use super::broadcast::{axis, broadcast_to};
@@ -29,6 +36,12 @@ fn lower(cx: &mut Context, node: &NodeProto, log: bool) -> Result<(), OnnxError>
     } else {
         vec![a]
     };
+    let mask = cx.masks.get(&x).cloned();
+    let x = match &mask {
+        Some(_) if log => return Err(attrs.unsupported("a masked input to LogSoftmax")),
+        Some(m) => fill_masked(cx, &name, x, &axes, m).map_err(|e| attrs.unsupported(e))?,
+        None => x,
+    };
     let m = reduce(cx, &format!("{name}/max"), x, &axes, PoolKind::Max);
     let mb = broadcast_to(cx, &name, m, &shape);
     let d = cx.push_value(format!("{name}/shift"), Op::Sub, vec![x, mb], shape.clone());
@@ -38,6 +51,10 @@ fn lower(cx: &mut Context, node: &NodeProto, log: bool) -> Result<(), OnnxError>
         vec![d],
         shape.clone(),
     );
+    let e = match &mask {
+        Some(m) => zero_masked(cx, &name, e, m),
+        None => e,
+    };
     let s = reduce(cx, &format!("{name}/sum"), e, &axes, PoolKind::Sum);
     let sum_shape = cx.shape(s).to_vec();
     let (f, op, left) = if log {
@@ -53,6 +70,73 @@ fn lower(cx: &mut Context, node: &NodeProto, log: bool) -> Result<(), OnnxError>
     );
     let tb = broadcast_to(cx, &name, t, &shape);
     cx.push(node, op, vec![left, tb], shape)
+}
+
+/// Value `x` with every masked entry replaced by an unmasked entry of its row (the positions
+/// that differ only along `axes`), so the row's maximum is that of its unmasked entries.
+fn fill_masked(
+    cx: &mut Context,
+    name: &str,
+    x: usize,
+    axes: &[usize],
+    mask: &[bool],
+) -> Result<usize, String> {
+    let shape = cx.shape(x).to_vec();
+    let st = strides(&shape);
+    let row = |i: usize| {
+        let mut idx = unravel(i, &shape);
+        axes.iter().for_each(|a| idx[*a] = 0);
+        ravel(&idx, &st)
+    };
+    let mut first: HashMap<usize, usize> = HashMap::new();
+    for (i, m) in mask.iter().enumerate() {
+        if !m {
+            first.entry(row(i)).or_insert(i);
+        }
+    }
+    let entries = (0..mask.len())
+        .map(|i| {
+            let index = if mask[i] {
+                *first
+                    .get(&row(i))
+                    .ok_or("a softmax row is entirely masked")?
+            } else {
+                i
+            };
+            Ok(Entry::Value { input: 0, index })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let gather = Gather {
+        entries,
+        shape: shape.clone(),
+    };
+    Ok(cx.push_value(
+        format!("{name}/unmasked"),
+        Op::Gather(gather),
+        vec![x],
+        shape,
+    ))
+}
+
+/// Value `e` with its masked entries set to the constant 0.
+fn zero_masked(cx: &mut Context, name: &str, e: usize, mask: &[bool]) -> usize {
+    let shape = cx.shape(e).to_vec();
+    let entries = mask
+        .iter()
+        .enumerate()
+        .map(|(index, m)| {
+            if *m {
+                Entry::Const(0.0)
+            } else {
+                Entry::Value { input: 0, index }
+            }
+        })
+        .collect();
+    let gather = Gather {
+        entries,
+        shape: shape.clone(),
+    };
+    cx.push_value(format!("{name}/masked"), Op::Gather(gather), vec![e], shape)
 }
 
 /// Lowers `Softmax`.

@@ -1,0 +1,89 @@
+//! `Gather(table, ids)` of a constant table by an activation of integer ids (a token
+//! embedding): `one_hot(ids) · table`, where `one_hot[t, k] = [ids[t] − k = 0]` (a 0/1 table
+//! on the exact integer difference) and the product is a dense layer whose weights (the
+//! table) stay private and committed like any other.
+
+use tract_onnx::pb::NodeProto;
+use zkinfer_core::ir::{Dense, Entry, Gather, Op};
+use zkinfer_core::spec::Function;
+
+use super::broadcast::constant_to;
+use crate::attrs::Attrs;
+use crate::context::{display_name, Context};
+use crate::tensor::Const;
+use crate::OnnxError;
+
+/// Ids must be exact 8-bit values: at most this many rows.
+pub const MAX_ROWS: usize = 128;
+
+/// Lowers an embedding lookup.
+pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&["axis"])?;
+    if attrs.int("axis", 0) != 0 {
+        return Err(attrs.unsupported("a lookup by activation indices must gather along axis 0"));
+    }
+    let table = cx.constant(node, 0)?.clone();
+    let ids = cx.activation(node, 1)?;
+    let (rows, width) = match table.shape.as_slice() {
+        [r, w] => (*r, *w),
+        s => return Err(attrs.unsupported(format!("the table must be 2-D, got shape {s:?}"))),
+    };
+    if rows == 0 || rows > MAX_ROWS {
+        return Err(attrs.unsupported(format!(
+            "a table of {rows} rows (ids are 8-bit values: at most {MAX_ROWS} rows)"
+        )));
+    }
+    let id_shape = cx.shape(ids).to_vec();
+    let n: usize = id_shape.iter().product();
+    super::check_len(&attrs, &[n, rows.max(width)])?;
+    let name = display_name(node);
+    let wide = vec![n, rows];
+    let spread = Gather {
+        entries: (0..n * rows)
+            .map(|i| Entry::Value {
+                input: 0,
+                index: i / rows,
+            })
+            .collect(),
+        shape: wide.clone(),
+    };
+    let b = cx.push_value(
+        format!("{name}/ids"),
+        Op::Gather(spread),
+        vec![ids],
+        wide.clone(),
+    );
+    let keys = Const {
+        shape: vec![1, rows],
+        floats: (0..rows).map(|k| k as f32).collect(),
+        ints: vec![],
+    };
+    let k = constant_to(cx, &name, &keys, &wide);
+    let d = cx.push_value(
+        format!("{name}/difference"),
+        Op::Sub,
+        vec![b, k],
+        wide.clone(),
+    );
+    let hot = cx.push_value(
+        format!("{name}/one_hot"),
+        Op::Activation(Function::IsZero),
+        vec![d],
+        wide,
+    );
+    let values = table.values();
+    let dense = Dense {
+        inputs: rows,
+        outputs: width,
+        weights: (0..width)
+            .flat_map(|j| (0..rows).map(move |r| r * width + j))
+            .map(|i| values[i])
+            .collect(),
+        bias: vec![0.0; width],
+        batch: n,
+    };
+    let mut out = id_shape;
+    out.push(width);
+    cx.push(node, Op::Dense(dense), vec![hot], out)
+}

@@ -1,0 +1,89 @@
+//! The nanoGPT-shaped decoder (`circuits/nanogpt`, written as torch.onnx writes one: token
+//! and positional embeddings, fused QKV + Split, a causal mask by Where, Softmax, tanh GELU
+//! spelled out with Pow/Tanh, LayerNormalization): lowering, logits against onnxruntime,
+//! and a real proof verified from the spec, with a changed output and a wrong commitment
+//! rejected.
+
+mod common;
+
+use common::*;
+use zkinfer::core::eval::evaluate;
+use zkinfer::core::quant::{dequantize, quantize_input};
+
+#[derive(serde::Deserialize)]
+struct Test {
+    input_data: Vec<Vec<f32>>,
+    top1: Vec<usize>,
+}
+
+/// Per-position top-1 agreement of the quantized logits with onnxruntime on `test.json`.
+fn agreement(c: &zkinfer::CompiledModel) -> (usize, usize) {
+    let spec = &c.model.spec;
+    let t: Test =
+        serde_json::from_slice(&std::fs::read(dir("nanogpt").join("test.json")).unwrap()).unwrap();
+    let vocab = 32;
+    let mut agree = 0;
+    for (s, tokens) in t.input_data[0].chunks(spec.input.len()).enumerate() {
+        let q = quantize_input(&spec.input, tokens).unwrap();
+        let out = dequantize(
+            evaluate(spec, &c.model.weights, &q).unwrap().output(),
+            spec.output.scale,
+        );
+        for (p, logits) in out.chunks(vocab).enumerate() {
+            agree += usize::from(argmax(logits) == t.top1[s * out.len() / vocab + p]);
+        }
+    }
+    (agree, t.top1.len())
+}
+
+#[test]
+fn nanogpt_is_close_to_onnxruntime_and_proves() {
+    let c = compiled("nanogpt");
+    let spec = &c.model.spec;
+    let x = json_input("nanogpt", "input.json");
+    let q = quantize_input(&spec.input, &x).unwrap();
+    let out = dequantize(
+        evaluate(spec, &c.model.weights, &q).unwrap().output(),
+        spec.output.scale,
+    );
+    let exp = expected("nanogpt");
+    let err = out
+        .iter()
+        .zip(&exp)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let max = exp.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (agree, total) = agreement(&c);
+    println!(
+        "nanogpt: k = {}, max |logit error| {err:.4} (max |logit| {max:.3}), top-1 agreement {agree}/{total}",
+        spec.circuit.k
+    );
+    assert!(err <= 0.25 * max, "logit error {err} against {max}");
+    assert!(agree * 100 >= total * 80, "top-1 agreement {agree}/{total}");
+    let store = zkinfer::ParamsStore::default();
+    let prover = zkinfer::Prover::new(c.model.clone(), &store, &zkinfer::Silent).unwrap();
+    let (bundle, trace) = prover.prove_quantized(&q, &zkinfer::Silent).unwrap();
+    let verifier = zkinfer::Verifier::new(spec).unwrap();
+    assert_eq!(
+        verifier.verify(&bundle).unwrap().quantized_outputs,
+        trace.output()
+    );
+    let mut changed = bundle.clone();
+    changed.outputs[0] += 1;
+    assert!(
+        verifier.verify(&changed).is_err(),
+        "a changed output verified"
+    );
+    // The spec of the same model published with another commitment (its digest changes with it).
+    let mut other = spec.clone();
+    let flipped = if other.weights_commitment.starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    other.weights_commitment.replace_range(0..1, flipped);
+    let foreign = zkinfer::Verifier::new(&other).unwrap();
+    assert!(
+        foreign.verify(&bundle).is_err(),
+        "a wrong commitment verified"
+    );
+}
