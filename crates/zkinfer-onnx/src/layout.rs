@@ -3,7 +3,7 @@
 //! rearranged (the result then names, for every output position, the input position it
 //! reads: a gather the circuit proves by wiring).
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, Axis, Dimension, IxDyn};
 
 /// An axis (negative counts from the end) of a tensor of `rank` dimensions.
 pub fn axis(axis: i64, rank: usize) -> Result<usize, String> {
@@ -263,6 +263,72 @@ pub fn even_split(len: usize, parts: usize) -> Result<Vec<usize>, String> {
     Ok(sizes)
 }
 
+/// `GatherElements` along `axis`: output position `i` reads `a` at `i` with its `axis`
+/// coordinate replaced by `indices[i]` (negative counts from the end).
+pub fn gather_elements<T: Clone>(
+    a: &ArrayD<T>,
+    indices: &ArrayD<i64>,
+    at: i64,
+) -> Result<ArrayD<T>, String> {
+    let d = axis(at, a.ndim())?;
+    if indices.ndim() != a.ndim() {
+        return Err(format!(
+            "indices of rank {} for data of rank {}",
+            indices.ndim(),
+            a.ndim()
+        ));
+    }
+    let n = a.shape()[d] as i64;
+    let values = indices
+        .indexed_iter()
+        .map(|(idx, i)| {
+            let j = if *i < 0 { i + n } else { *i };
+            let mut at: Vec<usize> = idx.slice().to_vec();
+            at[d] = usize::try_from(j)
+                .ok()
+                .filter(|j| (*j as i64) < n)
+                .ok_or_else(|| format!("index {i} out of range for length {n}"))?;
+            a.get(IxDyn(&at))
+                .cloned()
+                .ok_or_else(|| format!("position {at:?} outside shape {:?}", a.shape()))
+        })
+        .collect::<Result<Vec<T>, String>>()?;
+    from_vec(indices.shape(), values)
+}
+
+/// `DepthToSpace` of an `[N, C, H, W]` tensor (`crd`: the CRD channel order, else DCR).
+pub fn depth_to_space<T: Clone>(a: &ArrayD<T>, b: usize, crd: bool) -> Result<ArrayD<T>, String> {
+    let [n, c, h, w] = a.shape()[..] else {
+        return Err(format!("shape {:?} is not [N, C, H, W]", a.shape()));
+    };
+    if b == 0 || c % (b * b) != 0 {
+        return Err(format!(
+            "{c} channels do not split into blocks of {b} × {b}"
+        ));
+    }
+    let c2 = c / (b * b);
+    let (split, perm): (Vec<usize>, [i64; 6]) = if crd {
+        (vec![n, c2, b, b, h, w], [0, 1, 4, 2, 5, 3])
+    } else {
+        (vec![n, b, b, c2, h, w], [0, 3, 4, 1, 5, 2])
+    };
+    let moved = transpose(&reshape(a, &split)?, Some(&perm))?;
+    reshape(&moved, &[n, c2, h * b, w * b])
+}
+
+/// `SpaceToDepth` of an `[N, C, H, W]` tensor.
+pub fn space_to_depth<T: Clone>(a: &ArrayD<T>, b: usize) -> Result<ArrayD<T>, String> {
+    let [n, c, h, w] = a.shape()[..] else {
+        return Err(format!("shape {:?} is not [N, C, H, W]", a.shape()));
+    };
+    if b == 0 || h % b != 0 || w % b != 0 {
+        return Err(format!("{h} × {w} does not split into blocks of {b} × {b}"));
+    }
+    let split = reshape(a, &[n, c, h / b, b, w / b, b])?;
+    let moved = transpose(&split, Some(&[0, 3, 5, 1, 2, 4]))?;
+    reshape(&moved, &[n, c * b * b, h / b, w / b])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +366,27 @@ mod tests {
         );
         assert_eq!(even_split(5, 2).unwrap(), vec![3, 2]);
         assert!(gather(&a, &from_vec(&[1], vec![3i64]).unwrap(), 1).is_err());
+    }
+
+    #[test]
+    fn depth_and_space_round_trip() {
+        let a = positions(&[1, 8, 2, 3]).unwrap();
+        for crd in [false, true] {
+            let d = depth_to_space(&a, 2, crd).unwrap();
+            assert_eq!(d.shape(), &[1, 2, 4, 6]);
+        }
+        let d = depth_to_space(&a, 2, false).unwrap();
+        // DCR: output (0, 0, 0, 1) reads channel 2 (block offset (0, 1)) at (0, 0).
+        assert_eq!(d[[0, 0, 0, 1]], 2 * 6);
+        let back = space_to_depth(&d, 2).unwrap();
+        assert_eq!(back, a);
+        let e = gather_elements(
+            &positions(&[2, 2]).unwrap(),
+            &from_vec(&[2, 2], vec![1i64, 0, 0, -1]).unwrap(),
+            1,
+        )
+        .unwrap();
+        assert_eq!(e.iter().copied().collect::<Vec<_>>(), vec![1, 0, 2, 3]);
     }
 
     #[test]

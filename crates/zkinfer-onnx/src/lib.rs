@@ -172,12 +172,12 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
             )))
         }
     };
-    // Numeric element types: float32/64 and the integer types (read as numbers; integer
-    // results are exact while they fit the quantized range).
-    const NUMERIC: [i32; 10] = [1, 2, 3, 4, 5, 6, 7, 11, 12, 13];
+    // Numeric element types: float32/64, the integer types and booleans (read as numbers:
+    // 0 and 1; integer results are exact while they fit the quantized range).
+    const NUMERIC: [i32; 11] = [1, 2, 3, 4, 5, 6, 7, 9, 11, 12, 13];
     if !NUMERIC.contains(&tensor.elem_type) {
         return Err(OnnxError::Model(format!(
-            "input {} has element type {}; only numeric tensors (float, double, integers) are supported",
+            "input {} has element type {}; only numeric tensors (float, double, integers, booleans) are supported",
             input.name, tensor.elem_type
         )));
     }
@@ -256,17 +256,23 @@ fn bind_inputs(
 /// The model output: the one graph output, or the concatenation of several (flat, in the
 /// graph's order).
 fn join_outputs(cx: &mut Context, outputs: &[pb::ValueInfoProto]) -> Result<usize, OnnxError> {
-    let values = outputs
-        .iter()
-        .map(|o| {
-            cx.values.get(&o.name).copied().ok_or_else(|| {
-                OnnxError::Model(format!(
+    let mut values = Vec::with_capacity(outputs.len());
+    for o in outputs {
+        values.push(match (cx.values.get(&o.name), cx.consts.get(&o.name)) {
+            (Some(v), _) => *v,
+            // An output computed from constants alone (e.g. a shape): public constants.
+            (None, Some(c)) => {
+                let c = c.clone();
+                ops::broadcast::constant_to(cx, &o.name, &c, &c.shape)
+            }
+            (None, None) => {
+                return Err(OnnxError::Model(format!(
                     "graph output {} is not computed by the graph",
                     o.name
-                ))
-            })
-        })
-        .collect::<Result<Vec<usize>, _>>()?;
+                )))
+            }
+        });
+    }
     match values.as_slice() {
         [] => Err(OnnxError::Model("the graph has no output".into())),
         [one] => Ok(*one),

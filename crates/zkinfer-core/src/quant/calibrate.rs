@@ -8,7 +8,7 @@ use crate::eval::evaluate;
 use crate::ir::{float_trace, Entry, FloatLayer, LayerOp, PoolKind};
 use crate::model::{LayerWeights, ModelWeights, MAX_BIAS};
 use crate::spec::{
-    Activation, CircuitSpec, GatherEntry, LayerKind, LayerSpec, ModelSpec, TensorSpec,
+    Activation, CircuitSpec, Function, GatherEntry, LayerKind, LayerSpec, ModelSpec, TensorSpec,
     FORMAT_VERSION,
 };
 use crate::{CoreError, MAX_SHIFT, VALUE_MAX, VALUE_MIN};
@@ -135,6 +135,7 @@ pub fn calibrate(
                 )))
             }
             None => {
+                saturated_table(&spec, &post_max)?;
                 let report = report(&spec, &traces, &quantized);
                 return Ok(Quantized {
                     spec,
@@ -509,4 +510,24 @@ fn report(
         argmax_agreement: agree as f64 / quantized.len().max(1) as f64,
         layer_max_abs_error: layer_err,
     }
+}
+
+/// Refuses a table function whose outputs on the calibration data exceed the 8-bit range
+/// even at scale 2^0: its table would clamp them to ±127, a wrong value. `1/√` is exempt: it
+/// saturates only where the variance it normalises is below one step, and the centred values
+/// it multiplies are then 0 too.
+fn saturated_table(spec: &ModelSpec, post_max: &[f64]) -> Result<(), CoreError> {
+    for (i, l) in spec.layers.iter().enumerate() {
+        let Activation::Table { function, scale: 0 } = l.activation else {
+            continue;
+        };
+        let reach = post_max.get(i).copied().unwrap_or(0.0);
+        if !matches!(function, Function::Rsqrt { .. }) && reach > VALUE_MAX as f64 + 0.5 {
+            return Err(CoreError::Calibration(format!(
+                "layer {i} ({}): {function:?} reaches {reach:.1}, beyond the 8-bit range even at scale 2^0",
+                l.name
+            )));
+        }
+    }
+    Ok(())
 }

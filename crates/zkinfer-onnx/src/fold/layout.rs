@@ -147,3 +147,38 @@ pub fn split(attrs: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Out {
             .collect(),
     })
 }
+
+/// `GatherElements(axis)`.
+pub fn gather_elements(attrs: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Out {
+    let idx = required(inputs, 1)?.ints();
+    let at = attrs.int("axis", 0);
+    Ok(vec![
+        each!(required(inputs, 0)?.clone(), a => l::gather_elements(&a, &idx, at)?),
+    ])
+}
+
+/// The `blocksize` attribute.
+fn block(attrs: &Attrs<'_>) -> Result<usize, String> {
+    usize::try_from(attrs.int("blocksize", 0)).map_err(|_| "negative blocksize".to_string())
+}
+
+/// `DepthToSpace(blocksize, mode)`.
+pub fn depth_to_space(attrs: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Out {
+    let b = block(attrs)?;
+    let crd = match attrs.string("mode", "DCR").as_str() {
+        "DCR" => false,
+        "CRD" => true,
+        m => return Err(format!("mode {m} is not supported")),
+    };
+    Ok(vec![
+        each!(required(inputs, 0)?.clone(), a => l::depth_to_space(&a, b, crd)?),
+    ])
+}
+
+/// `SpaceToDepth(blocksize)`.
+pub fn space_to_depth(attrs: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Out {
+    let b = block(attrs)?;
+    Ok(vec![
+        each!(required(inputs, 0)?.clone(), a => l::space_to_depth(&a, b)?),
+    ])
+}

@@ -1,7 +1,6 @@
 //! Elementwise functions applied by table lookup: `Sigmoid`, `Tanh`, `Exp`, `Erf`, `Gelu`,
 //! `LeakyRelu`, `Clip`, the other unary functions ONNX names (`Sqrt`, `Log`, `Softplus`, `Elu`,
-//! …) and `Pow` by a constant. They differ only in the [`Function`] they name, so they share
-//! one file.
+//! …). They differ only in the [`Function`] they name, so they share one file.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
@@ -98,13 +97,6 @@ fn scalar(cx: &Context, node: &NodeProto, idx: usize) -> Result<f32, OnnxError> 
             c.shape
         ))),
     }
-}
-
-/// `Pow(x, exponent)` with a constant exponent.
-pub fn pow(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
-    Attrs::new(node).reject_unknown(&[])?;
-    let exponent = to_param(scalar(cx, node, 1)? as f64);
-    push(cx, node, Function::Pow { exponent })
 }
 
 /// `PRelu(x, slope)` with one slope for every value (per-channel slopes go through

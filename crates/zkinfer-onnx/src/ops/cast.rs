@@ -27,7 +27,8 @@ pub fn cast(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
 pub fn cast_like(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&["saturate"])?;
-    if cx.constant(node, 1)?.floats.is_empty() {
+    // An activation target is a float value; a constant one names its type by its values.
+    if !cx.is_activation(node, 1) && cx.constant(node, 1)?.floats.is_empty() {
         return Err(attrs.unsupported("cast of an activation to an integer type"));
     }
     let v = cx.activation(node, 0)?;

@@ -1,6 +1,6 @@
 //! Comparisons with an activation operand (`Less`, `Greater`, `LessOrEqual`,
 //! `GreaterOrEqual`, `Equal`) and `Not`: the difference of the operands (at their common
-//! fixed-point resolution) through a 0/1 table.
+//! fixed-point resolution) through a 0/1 table; `And`, `Or`, `Xor` of 0/1 values.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
@@ -40,4 +40,35 @@ pub fn not(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let v = cx.activation(node, 0)?;
     let shape = cx.shape(v).to_vec();
     cx.push(node, Op::Activation(Function::IsZero), vec![v], shape)
+}
+
+/// Lowers `And`, `Or`, `Xor` of activations holding 0 or 1: `a · b`, `a + relu(b − a)`,
+/// `|a − b|`.
+pub fn logic(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    let attrs = Attrs::new(node);
+    attrs.reject_unknown(&[])?;
+    let (a, b, shape) = operands(cx, node, &attrs)?;
+    let name = display_name(node);
+    match node.op_type.as_str() {
+        "And" => cx.push(node, Op::Mul, vec![a, b], shape),
+        "Or" => {
+            let d = cx.push_value(
+                format!("{name}/difference"),
+                Op::Sub,
+                vec![b, a],
+                shape.clone(),
+            );
+            let r = cx.push_value(format!("{name}/relu"), Op::Relu, vec![d], shape.clone());
+            cx.push(node, Op::Add, vec![a, r], shape)
+        }
+        _ => {
+            let d = cx.push_value(
+                format!("{name}/difference"),
+                Op::Sub,
+                vec![a, b],
+                shape.clone(),
+            );
+            cx.push(node, Op::Activation(Function::Abs), vec![d], shape)
+        }
+    }
 }

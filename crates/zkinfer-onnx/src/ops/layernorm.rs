@@ -31,10 +31,35 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let shape = cx.shape(x).to_vec();
     let name = display_name(node);
     let a = axis(&attrs, attrs.int("axis", -1), shape.len())?;
+    let eps = attrs.float("epsilon", 1e-5);
+    let n = normalize(cx, &name, x, a, eps).map_err(|e| attrs.unsupported(e))?;
+    let scale = cx.constant(node, 1)?.clone();
+    let bias = cx.optional_constant(node, 2)?.cloned();
+    let g = constant_to(cx, &format!("{name}/scale"), &scale, &shape);
+    match bias {
+        None => cx.push(node, Op::Mul, vec![n, g], shape),
+        Some(b) => {
+            let y = cx.push_value(format!("{name}/scaled"), Op::Mul, vec![n, g], shape.clone());
+            let bc = constant_to(cx, &format!("{name}/bias"), &b, &shape);
+            cx.push(node, Op::Add, vec![y, bc], shape)
+        }
+    }
+}
+
+/// `(x − mean) / √(var + ε)` over the axes from `a` on: the normalised value, before any
+/// scale and bias.
+pub fn normalize(
+    cx: &mut Context,
+    name: &str,
+    x: usize,
+    a: usize,
+    eps: f32,
+) -> Result<usize, String> {
+    let shape = cx.shape(x).to_vec();
     let axes: Vec<usize> = (a..shape.len()).collect();
-    let eps = zkinfer_core::quant::activation::to_param(attrs.float("epsilon", 1e-5) as f64);
+    let eps = zkinfer_core::quant::activation::to_param(eps as f64);
     let mean = reduce(cx, &format!("{name}/mean"), x, &axes, PoolKind::Average);
-    let mb = broadcast_to(cx, &name, mean, &shape);
+    let mb = broadcast_to(cx, name, mean, &shape);
     let d = cx.push_value(
         format!("{name}/centre"),
         Op::Sub,
@@ -73,29 +98,13 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         );
         (mean, 1)
     };
-    let count = u32::try_from(count).map_err(|_| attrs.unsupported("axis too long"))?;
+    let count = u32::try_from(count).map_err(|_| "axis too long".to_string())?;
     let r = cx.push_value(
         format!("{name}/rsqrt"),
         Op::Activation(Function::Rsqrt { eps, count }),
         vec![var],
         kept,
     );
-    let rb = broadcast_to(cx, &name, r, &shape);
-    let scale = cx.constant(node, 1)?.clone();
-    let bias = cx.optional_constant(node, 2)?.cloned();
-    let n = cx.push_value(
-        format!("{name}/normed"),
-        Op::Mul,
-        vec![d, rb],
-        shape.clone(),
-    );
-    let g = constant_to(cx, &format!("{name}/scale"), &scale, &shape);
-    match bias {
-        None => cx.push(node, Op::Mul, vec![n, g], shape),
-        Some(b) => {
-            let y = cx.push_value(format!("{name}/scaled"), Op::Mul, vec![n, g], shape.clone());
-            let bc = constant_to(cx, &format!("{name}/bias"), &b, &shape);
-            cx.push(node, Op::Add, vec![y, bc], shape)
-        }
-    }
+    let rb = broadcast_to(cx, name, r, &shape);
+    Ok(cx.push_value(format!("{name}/normed"), Op::Mul, vec![d, rb], shape))
 }

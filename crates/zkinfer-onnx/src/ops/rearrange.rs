@@ -1,5 +1,6 @@
 //! Layout ops on an activation (`Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`, `Transpose`,
-//! `Slice`, `Gather` by constant indices, `Expand`, `Tile`, `Split`): the op's constant
+//! `Slice`, `Gather` and `GatherElements` by constant indices, `Expand`, `Tile`, `Split`,
+//! `DepthToSpace`, `SpaceToDepth`): the op's constant
 //! folding is run on the activation's *positions*, and the positions it returns say which
 //! input value every output reads. In order, that is a reshape; otherwise a gather, which the
 //! circuit proves by wiring.
