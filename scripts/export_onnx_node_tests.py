@@ -39,7 +39,7 @@ OPS = [
     "less", "greater", "less_equal", "greater_equal", "not", "and", "or", "xor",
     # Reductions composed with tables, normalisation and rearrangements.
     "reduce_min", "reduce_l1", "reduce_l2", "reduce_sum_square", "reduce_log_sum",
-    "reduce_log_sum_exp", "instancenorm", "depthtospace", "spacetodepth",
+    "reduce_log_sum_exp", "instancenorm", "depthtospace", "spacetodepth", "argmax", "argmin",
 ]
 PATTERN = re.compile(r"^test_(%s)(_.*)?$" % "|".join(OPS))
 SKIP = re.compile(r"(_cuda|training_mode|_bfloat16|_float16|_ver18|_opset|_square)")
