@@ -594,6 +594,42 @@ def nanogpt(folder="nanogpt", layers=2, block=16, width=32, heads=2, vocab=32, s
           "top1": test_logits.argmax(-1).reshape(-1).tolist()}, "test.json")
 
 
+def sklearn_models():
+    """Classical models trained on the digits (raw pixels 0..16) and exported by skl2onnx
+    without ZipMap: a random forest (TreeEnsembleClassifier), a scaled logistic regression
+    (Scaler, LinearClassifier, Normalizer) and an MLP (MatMul, Softmax, ArgMax,
+    ArrayFeatureExtractor). Outputs: the label, then the class probabilities."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from skl2onnx import to_onnx
+    digits = load_digits()
+    x = digits.data.astype(np.float32)
+    y = digits.target
+    models = {
+        "skl_forest": RandomForestClassifier(n_estimators=6, max_depth=6, random_state=0),
+        "skl_logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
+        "skl_mlp": MLPClassifier(hidden_layer_sizes=(24,), max_iter=800, random_state=0),
+    }
+    for folder, clf in models.items():
+        clf.fit(x[:1400], y[:1400])
+        print(folder, "float test accuracy", clf.score(x[1400:], y[1400:]))
+        last = clf.steps[-1][1] if hasattr(clf, "steps") else clf
+        model = to_onnx(clf, x[:1], options={id(last): {"zipmap": False}}, target_opset={"": 13, "ai.onnx.ml": 3})
+        path = os.path.join(ROOT, folder)
+        os.makedirs(path, exist_ok=True)
+        onnx.save(model, os.path.join(path, "model.onnx"))
+        dump = lambda obj, f: json.dump(obj, open(os.path.join(path, f), "w"))
+        sample = x[1400]
+        dump({"input_data": [sample.astype(float).tolist()]}, "input.json")
+        dump({"input_data": [x[:48].reshape(-1).astype(float).tolist()]}, "calibration.json")
+        probs = clf.predict_proba(sample[None])[0]
+        dump({"output_data": [[float(clf.predict(sample[None])[0])] + probs.astype(float).tolist()]}, "expected.json")
+        test = x[1400:1528]
+        dump({"input_data": [test.reshape(-1).astype(float).tolist()],
+              "labels": y[1400:1528].tolist(), "predicted": clf.predict(test).tolist()}, "test.json")
+
+
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
@@ -604,3 +640,4 @@ if __name__ == "__main__":
     attention()
     two_inputs()
     nanogpt()
+    sklearn_models()

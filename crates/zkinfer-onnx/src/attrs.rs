@@ -71,6 +71,16 @@ impl<'a> Attrs<'a> {
         self.get(name).map(|a| &a.floats[..])
     }
 
+    /// A string-list attribute, or `None` when absent.
+    pub fn strings(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(|a| {
+            a.strings
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect()
+        })
+    }
+
     /// A tensor attribute.
     pub fn tensor(&self, name: &str) -> Option<&'a TensorProto> {
         self.get(name).and_then(|a| a.t.as_ref())

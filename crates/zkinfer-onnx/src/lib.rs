@@ -27,7 +27,7 @@ use tract_onnx::prelude::Framework;
 use zkinfer_core::ir::Graph;
 
 pub use error::OnnxError;
-pub use registry::SUPPORTED;
+pub use registry::{SUPPORTED, SUPPORTED_ML};
 
 use context::{display_name, Context};
 
@@ -135,6 +135,15 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
     for node in &graph.node {
         if node.op_type == "Constant" {
             fold::constant(&mut cx, node)?;
+            continue;
+        }
+        if node.domain == "ai.onnx.ml" {
+            let lower =
+                registry::ml_lowering(&node.op_type).ok_or_else(|| OnnxError::UnsupportedOp {
+                    op_type: format!("{}::{}", node.domain, node.op_type),
+                    node: display_name(node),
+                })?;
+            lower(&mut cx, node)?;
             continue;
         }
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
@@ -277,6 +286,24 @@ fn join_outputs(cx: &mut Context, outputs: &[pb::ValueInfoProto]) -> Result<usiz
         [] => Err(OnnxError::Model("the graph has no output".into())),
         [one] => Ok(*one),
         _ => {
+            // The outputs share one scale; each is read through a copy (`+ 0`, rescaled on
+            // its own) so that scale does not coarsen the value the rest of the graph reads
+            // (a classifier's probabilities, from which its label was taken).
+            let values: Vec<usize> = values
+                .iter()
+                .zip(outputs)
+                .map(|(v, o)| {
+                    let shape = cx.shape(*v).to_vec();
+                    let zero = tensor::Const {
+                        shape: vec![1],
+                        floats: vec![0.0],
+                        ints: vec![],
+                    };
+                    let z = ops::broadcast::constant_to(cx, &o.name, &zero, &shape);
+                    let op = zkinfer_core::ir::Op::Add;
+                    cx.push_value(format!("{}/output", o.name), op, vec![*v, z], shape)
+                })
+                .collect();
             let entries: Vec<zkinfer_core::ir::Entry> = values
                 .iter()
                 .enumerate()

@@ -85,6 +85,29 @@ pub fn lowering(op_type: &str) -> Option<Lowering> {
     })
 }
 
+/// The lowering of an op type of the `ai.onnx.ml` domain, if supported.
+pub fn ml_lowering(op_type: &str) -> Option<Lowering> {
+    Some(match op_type {
+        "TreeEnsembleClassifier" => ops::ml::tree::classifier,
+        "TreeEnsembleRegressor" => ops::ml::tree::regressor,
+        "LinearClassifier" => ops::ml::linear::lower,
+        "Scaler" => ops::ml::scaler::lower,
+        "Normalizer" => ops::ml::normalizer::lower,
+        "ArrayFeatureExtractor" => ops::ml::feature::lower,
+        _ => return None,
+    })
+}
+
+/// Op types of the `ai.onnx.ml` domain the frontend supports.
+pub const SUPPORTED_ML: &[&str] = &[
+    "TreeEnsembleClassifier",
+    "TreeEnsembleRegressor",
+    "LinearClassifier",
+    "Scaler",
+    "Normalizer",
+    "ArrayFeatureExtractor",
+];
+
 /// Op types the frontend supports.
 pub const SUPPORTED: &[&str] = &[
     "Gemm",

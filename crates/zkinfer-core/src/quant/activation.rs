@@ -66,6 +66,7 @@ pub fn eval(f: Function, x: f64) -> f64 {
         Function::Floor => x.floor(),
         Function::Ceil => x.ceil(),
         Function::Round => x.round_ties_even(),
+        Function::Trunc => x.trunc(),
         Function::Sin => libm::sin(x),
         Function::Cos => libm::cos(x),
         Function::Softplus => softplus(x),

@@ -120,6 +120,8 @@ pub enum Function {
     Ceil,
     /// `x` rounded to the nearest integer, halves to even.
     Round,
+    /// `x` rounded toward zero (a cast to an integer type).
+    Trunc,
     /// `sin(x)`.
     Sin,
     /// `cos(x)`.

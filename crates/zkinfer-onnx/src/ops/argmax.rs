@@ -39,9 +39,29 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         ),
         _ => x,
     };
+    let index = index_of_max(cx, &name, v, a, last);
+    let kept = cx.shape(index).to_vec();
+    let out: Vec<usize> = if attrs.int("keepdims", 1) != 0 {
+        kept.clone()
+    } else {
+        shape
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| *d != a)
+            .map(|(_, n)| *n)
+            .collect()
+    };
+    cx.push(node, Op::Reshape(out.clone()), vec![index], out)
+}
+
+/// The index of the maximum of `v` along axis `a` (the first, or the `last`), with that axis
+/// kept as 1; the axis holds at most [`MAX_AXIS`] values.
+pub fn index_of_max(cx: &mut Context, name: &str, v: usize, a: usize, last: bool) -> usize {
+    let shape = cx.shape(v).to_vec();
+    let len = shape[a];
     let m = reduce(cx, &format!("{name}/max"), v, &[a], PoolKind::Max);
     let kept = cx.shape(m).to_vec();
-    let mb = broadcast_to(cx, &name, m, &shape);
+    let mb = broadcast_to(cx, name, m, &shape);
     let d = cx.push_value(
         format!("{name}/difference"),
         Op::Sub,
@@ -89,16 +109,5 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         ints: vec![],
     };
     let s = constant_to(cx, &format!("{name}/offset"), &shift, &kept);
-    let out: Vec<usize> = if attrs.int("keepdims", 1) != 0 {
-        kept.clone()
-    } else {
-        shape
-            .iter()
-            .enumerate()
-            .filter(|(d, _)| *d != a)
-            .map(|(_, n)| *n)
-            .collect()
-    };
-    let index = cx.push_value(format!("{name}/index"), Op::Add, vec![base, s], kept);
-    cx.push(node, Op::Reshape(out.clone()), vec![index], out)
+    cx.push_value(format!("{name}/index"), Op::Add, vec![base, s], kept)
 }

@@ -25,19 +25,38 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     }
     let table = cx.constant(node, 0)?.clone();
     let ids = cx.activation(node, 1)?;
+    let name = display_name(node);
+    let (dense, hot) = lookup(cx, &name, &table, ids).map_err(|e| attrs.unsupported(e))?;
+    let width = table.shape.get(1).copied().unwrap_or(1);
+    let id_shape = cx.shape(ids).to_vec();
+    let mut out = id_shape;
+    out.push(width);
+    cx.push(node, Op::Dense(dense), vec![hot], out)
+}
+
+/// The rows of the 2-D constant `table` that `ids` (an activation of integers) select: the
+/// one-hot value and the dense layer (weights: the table) that multiplies it.
+pub fn lookup(
+    cx: &mut Context,
+    name: &str,
+    table: &Const,
+    ids: usize,
+) -> Result<(Dense, usize), String> {
     let (rows, width) = match table.shape.as_slice() {
         [r, w] => (*r, *w),
-        s => return Err(attrs.unsupported(format!("the table must be 2-D, got shape {s:?}"))),
+        s => return Err(format!("the table must be 2-D, got shape {s:?}")),
     };
     if rows == 0 || rows > MAX_ROWS {
-        return Err(attrs.unsupported(format!(
+        return Err(format!(
             "a table of {rows} rows (ids are 8-bit values: at most {MAX_ROWS} rows)"
-        )));
+        ));
     }
-    let id_shape = cx.shape(ids).to_vec();
-    let n: usize = id_shape.iter().product();
-    super::check_len(&attrs, &[n, rows.max(width)])?;
-    let name = display_name(node);
+    let n: usize = cx.shape(ids).iter().product();
+    if n.saturating_mul(rows.max(width)) > zkinfer_core::spec::MAX_LEN {
+        return Err(format!(
+            "{n} ids of a {rows} × {width} table exceed the size limit"
+        ));
+    }
     let wide = vec![n, rows];
     let spread = Gather {
         entries: (0..n * rows)
@@ -59,7 +78,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         floats: (0..rows).map(|k| k as f32).collect(),
         ints: vec![],
     };
-    let k = constant_to(cx, &name, &keys, &wide);
+    let k = constant_to(cx, name, &keys, &wide);
     let d = cx.push_value(
         format!("{name}/difference"),
         Op::Sub,
@@ -83,7 +102,5 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         bias: vec![0.0; width],
         batch: n,
     };
-    let mut out = id_shape;
-    out.push(width);
-    cx.push(node, Op::Dense(dense), vec![hot], out)
+    Ok((dense, hot))
 }

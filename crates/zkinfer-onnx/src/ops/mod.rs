@@ -18,6 +18,7 @@ pub mod identity;
 pub mod instancenorm;
 pub mod layernorm;
 pub mod matmul;
+pub mod ml;
 pub mod mul;
 pub mod pad;
 pub mod pool;

@@ -37,13 +37,31 @@ fn lower(cx: &mut Context, node: &NodeProto, log: bool) -> Result<(), OnnxError>
         vec![a]
     };
     let mask = cx.masks.get(&x).cloned();
-    let x = match &mask {
-        Some(_) if log => return Err(attrs.unsupported("a masked input to LogSoftmax")),
-        Some(m) => fill_masked(cx, &name, x, &axes, m).map_err(|e| attrs.unsupported(e))?,
+    if mask.is_some() && log {
+        return Err(attrs.unsupported("a masked input to LogSoftmax"));
+    }
+    let v =
+        normalise(cx, &name, x, &axes, log, mask.as_deref()).map_err(|e| attrs.unsupported(e))?;
+    cx.push(node, Op::Reshape(shape.clone()), vec![v], shape)
+}
+
+/// Softmax (or, `log`, log-softmax) of value `x` over `axes`, masked entries (`mask`)
+/// excluded.
+pub fn normalise(
+    cx: &mut Context,
+    name: &str,
+    x: usize,
+    axes: &[usize],
+    log: bool,
+    mask: Option<&[bool]>,
+) -> Result<usize, String> {
+    let shape = cx.shape(x).to_vec();
+    let x = match mask {
+        Some(m) => fill_masked(cx, name, x, axes, m)?,
         None => x,
     };
-    let m = reduce(cx, &format!("{name}/max"), x, &axes, PoolKind::Max);
-    let mb = broadcast_to(cx, &name, m, &shape);
+    let m = reduce(cx, &format!("{name}/max"), x, axes, PoolKind::Max);
+    let mb = broadcast_to(cx, name, m, &shape);
     let d = cx.push_value(format!("{name}/shift"), Op::Sub, vec![x, mb], shape.clone());
     let e = cx.push_value(
         format!("{name}/exp"),
@@ -51,11 +69,11 @@ fn lower(cx: &mut Context, node: &NodeProto, log: bool) -> Result<(), OnnxError>
         vec![d],
         shape.clone(),
     );
-    let e = match &mask {
-        Some(m) => zero_masked(cx, &name, e, m),
+    let e = match mask {
+        Some(m) => zero_masked(cx, name, e, m),
         None => e,
     };
-    let s = reduce(cx, &format!("{name}/sum"), e, &axes, PoolKind::Sum);
+    let s = reduce(cx, &format!("{name}/sum"), e, axes, PoolKind::Sum);
     let sum_shape = cx.shape(s).to_vec();
     let (f, op, left) = if log {
         (Function::Log, Op::Sub, d)
@@ -68,8 +86,8 @@ fn lower(cx: &mut Context, node: &NodeProto, log: bool) -> Result<(), OnnxError>
         vec![s],
         sum_shape,
     );
-    let tb = broadcast_to(cx, &name, t, &shape);
-    cx.push(node, op, vec![left, tb], shape)
+    let tb = broadcast_to(cx, name, t, &shape);
+    Ok(cx.push_value(format!("{name}/normalised"), op, vec![left, tb], shape))
 }
 
 /// Value `x` with every masked entry replaced by an unmasked entry of its row (the positions
