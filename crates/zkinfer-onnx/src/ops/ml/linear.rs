@@ -24,11 +24,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let shape = cx.shape(x).to_vec();
     let features = shape.last().copied().unwrap_or(0);
     let coefficients = attrs.floats("coefficients").unwrap_or(&[]).to_vec();
-    let classes = if features == 0 {
-        0
-    } else {
-        coefficients.len() / features
-    };
+    let classes = coefficients.len().checked_div(features).unwrap_or(0);
     if classes < 2 || classes * features != coefficients.len() || classes != labels.len() {
         return Err(attrs.unsupported(format!(
             "{} coefficients for {features} features and {} labels (one row per class, at least two, is supported)",

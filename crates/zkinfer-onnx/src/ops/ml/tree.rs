@@ -111,11 +111,13 @@ fn parse(attrs: &Attrs<'_>) -> Result<Ensemble, OnnxError> {
     })
 }
 
-/// Every leaf with the branches on its path (branch index, whether the test holds).
-fn paths(e: &Ensemble, attrs: &Attrs<'_>) -> Result<Vec<(usize, Vec<(usize, bool)>)>, OnnxError> {
+/// The branches on a path to a leaf: branch index, whether its test holds.
+type Path = Vec<(usize, bool)>;
+
+/// Every leaf with the branches on its path.
+fn paths(e: &Ensemble, attrs: &Attrs<'_>) -> Result<Vec<(usize, Path)>, OnnxError> {
     let mut out = Vec::new();
-    let mut stack: Vec<(usize, Vec<(usize, bool)>)> =
-        e.roots.iter().map(|r| (*r, Vec::new())).collect();
+    let mut stack: Vec<(usize, Path)> = e.roots.iter().map(|r| (*r, Vec::new())).collect();
     while let Some((node, path)) = stack.pop() {
         if path.len() > MAX_NODES || out.len() > MAX_NODES {
             return Err(attrs.unsupported("the trees hold a cycle or too many leaves"));
