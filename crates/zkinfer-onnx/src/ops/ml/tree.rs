@@ -2,19 +2,17 @@
 //! comparison of one feature with its threshold (`x_f − t` through a 0/1 table); leaf `l` is
 //! reached when every test on its path goes its way — `Σ ±c_i + b_l = 0` for the tests on
 //! the path (a dense layer with weights ±1, then a 0/1 table); the scores are the sum of the
-//! reached leaves' values (a dense layer). The trees (features, directions, leaf values)
-//! are the dense layers' weights, private and committed; the thresholds are public constants.
+//! reached leaves' values (a dense layer). The trees (features, thresholds, directions, leaf
+//! values) are the dense layers' weights and biases, private and committed.
 
 use std::collections::HashMap;
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Dense, Entry, Gather, Op};
+use zkinfer_core::ir::{Dense, Op};
 use zkinfer_core::spec::Function;
 
-use super::super::broadcast::constant_to;
 use crate::attrs::Attrs;
 use crate::context::{display_name, Context};
-use crate::tensor::Const;
 use crate::OnnxError;
 
 /// Most internal nodes and leaves an ensemble may have (each is a value of the circuit).
@@ -136,7 +134,8 @@ fn paths(e: &Ensemble, attrs: &Attrs<'_>) -> Result<Vec<(usize, Path)>, OnnxErro
     Ok(out)
 }
 
-/// The 0/1 value of every branch's test, in the order of `order`.
+/// The 0/1 value of every branch's test, in the order of `order`: `±(x_f − t)` as a dense
+/// layer (one-hot feature weights, the threshold in the bias: both private), then a table.
 fn tests(
     cx: &mut Context,
     name: &str,
@@ -146,42 +145,36 @@ fn tests(
     attrs: &Attrs<'_>,
 ) -> Result<usize, OnnxError> {
     let features = cx.shape(x).last().copied().unwrap_or(0);
-    let n = order.len();
-    let mut entries = Vec::with_capacity(n);
-    for i in order {
-        let f = e.branches[i].feature;
-        if f >= features {
-            return Err(attrs.unsupported(format!("feature {f} of {features}")));
-        }
-        entries.push(Entry::Value { input: 0, index: f });
-    }
-    let picked = cx.push_value(
-        format!("{name}/features"),
-        Op::Gather(Gather {
-            entries,
-            shape: vec![n],
-        }),
-        vec![x],
-        vec![n],
-    );
-    let thresholds = Const {
-        shape: vec![n],
-        floats: order.iter().map(|i| e.branches[i].threshold).collect(),
-        ints: vec![],
-    };
-    let t = constant_to(cx, &format!("{name}/thresholds"), &thresholds, &[n]);
     // `x − t` for ≤ and >, `t − x` for < and ≥.
-    let (operands, f) = match e.mode.as_str() {
-        "BRANCH_LEQ" => ([picked, t], Function::NotPositive),
-        "BRANCH_GT" => ([picked, t], Function::Positive),
-        "BRANCH_LT" => ([t, picked], Function::Positive),
-        "BRANCH_GTE" => ([t, picked], Function::NotPositive),
+    let (sign, f) = match e.mode.as_str() {
+        "BRANCH_LEQ" => (1.0, Function::NotPositive),
+        "BRANCH_GT" => (1.0, Function::Positive),
+        "BRANCH_LT" => (-1.0, Function::Positive),
+        "BRANCH_GTE" => (-1.0, Function::NotPositive),
         other => return Err(attrs.unsupported(format!("branch mode {other} is not supported"))),
     };
+    let n = order.len();
+    let mut weights = vec![0.0f32; n * features];
+    let mut bias = Vec::with_capacity(n);
+    for (j, i) in order.iter().enumerate() {
+        let b = &e.branches[i];
+        if b.feature >= features {
+            return Err(attrs.unsupported(format!("feature {} of {features}", b.feature)));
+        }
+        weights[j * features + b.feature] = sign;
+        bias.push(-sign * b.threshold);
+    }
+    let margins = Dense {
+        inputs: features,
+        outputs: n,
+        weights,
+        bias,
+        batch: 1,
+    };
     let d = cx.push_value(
-        format!("{name}/margin"),
-        Op::Sub,
-        operands.to_vec(),
+        format!("{name}/margins"),
+        Op::Dense(margins),
+        vec![x],
         vec![n],
     );
     Ok(cx.push_value(format!("{name}/tests"), Op::Activation(f), vec![d], vec![n]))
