@@ -14,6 +14,19 @@ pub fn axis(axis: i64, rank: usize) -> Result<usize, String> {
         .ok_or_else(|| format!("axis {axis} out of range for rank {rank}"))
 }
 
+/// Refuses a shape of more values than a model may hold (before anything of that size is
+/// allocated).
+pub fn check_size(shape: &[usize]) -> Result<(), String> {
+    let n = shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+    match n {
+        Some(n) if n <= zkinfer_core::spec::MAX_LEN => Ok(()),
+        _ => Err(format!(
+            "a tensor of shape {shape:?} exceeds {} values",
+            zkinfer_core::spec::MAX_LEN
+        )),
+    }
+}
+
 /// An array of `shape` holding `values` in row-major order.
 pub fn from_vec<T>(shape: &[usize], values: Vec<T>) -> Result<ArrayD<T>, String> {
     ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| format!("shape {shape:?}: {e}"))
@@ -208,6 +221,7 @@ pub fn gather<T: Clone>(
 pub fn expand<T: Clone>(a: &ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, String> {
     let to = zkinfer_core::ir::gather::broadcast_shape(a.shape(), shape)
         .ok_or_else(|| format!("shape {:?} does not expand to {shape:?}", a.shape()))?;
+    check_size(&to)?;
     let view = a
         .broadcast(IxDyn(&to))
         .ok_or_else(|| format!("shape {:?} does not expand to {to:?}", a.shape()))?;
@@ -219,6 +233,13 @@ pub fn tile<T: Clone>(a: &ArrayD<T>, repeats: &[i64]) -> Result<ArrayD<T>, Strin
     if repeats.len() != a.ndim() || repeats.iter().any(|r| *r < 0) {
         return Err(format!("repeats {repeats:?} do not fit rank {}", a.ndim()));
     }
+    let tiled: Vec<usize> = a
+        .shape()
+        .iter()
+        .zip(repeats)
+        .map(|(n, r)| n.saturating_mul(*r as usize))
+        .collect();
+    check_size(&tiled)?;
     let mut out = a.clone();
     for (d, r) in repeats.iter().enumerate() {
         let n = out.shape()[d];

@@ -101,8 +101,10 @@ impl Tensor {
 
 /// The numpy broadcast of two shapes.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
-    zkinfer_core::ir::gather::broadcast_shape(a, b)
-        .ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))
+    let shape = zkinfer_core::ir::gather::broadcast_shape(a, b)
+        .ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))?;
+    crate::layout::check_size(&shape)?;
+    Ok(shape)
 }
 
 /// `a` broadcast to `shape`, owned.

@@ -81,16 +81,17 @@ fn compose(first: &Dense, second: &Dense) -> Dense {
         .flat_map(|j| {
             (0..k).map(move |i| {
                 (0..m)
-                    .map(|h| second.weights[j * m + h] * first.weights[h * k + i])
+                    .map(|h| weight(second, j * m + h) * weight(first, h * k + i))
                     .sum()
             })
         })
         .collect();
     let bias = (0..n)
         .map(|j| {
-            second.bias[j]
+            let bias = |d: &Dense, i: usize| d.bias.get(i).copied().unwrap_or(0.0);
+            bias(second, j)
                 + (0..m)
-                    .map(|h| second.weights[j * m + h] * first.bias[h])
+                    .map(|h| weight(second, j * m + h) * bias(first, h))
                     .sum::<f32>()
         })
         .collect();
@@ -101,4 +102,9 @@ fn compose(first: &Dense, second: &Dense) -> Dense {
         bias,
         batch: first.batch,
     }
+}
+
+/// Weight `i` of a dense layer (0 past its end).
+fn weight(d: &Dense, i: usize) -> f32 {
+    d.weights.get(i).copied().unwrap_or(0.0)
 }
