@@ -272,3 +272,20 @@ fn several_inputs_are_one_concatenated_input_and_outputs_concatenate() {
     let z = a.iter().zip(&b).map(|(p, q)| p * q);
     assert_eq!(out, y.chain(z).collect::<Vec<f32>>());
 }
+
+#[test]
+fn a_one_dimensional_convolution_reads_a_line() {
+    let w = TensorProto {
+        name: "w".into(),
+        dims: vec![2, 1, 3],
+        data_type: 1,
+        float_data: vec![1.0, 2.0, 3.0, 0.5, 0.0, -0.5],
+        ..Default::default()
+    };
+    let nodes = vec![node("Conv", &["x", "w"], &["out"], vec![ints("pads", &[1, 0])])];
+    let g = lower_model(&model(nodes, vec![w], &[1, 1, 5], "out")).unwrap();
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let out = g.eval_f32(&x).unwrap();
+    // Channel 0: [0,1,2]·[1,2,3] = 8, [1,2,3]·… = 14, 20, 26; channel 1: 0.5·x[i-1] − 0.5·x[i+1].
+    assert_eq!(out, vec![8.0, 14.0, 20.0, 26.0, -1.0, -1.0, -1.0, -1.0]);
+}

@@ -1,5 +1,5 @@
-//! `Conv` (2-D; strides, pads, dilations, groups including depthwise) with constant weights
-//! and bias.
+//! `Conv` (2-D, and 1-D as a 2-D one of height 1; strides, pads, dilations, groups including
+//! depthwise) with constant weights and bias.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Conv2d, Op};
@@ -21,7 +21,8 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "strides",
     ])?;
     let v = cx.activation(node, 0)?;
-    let input = window::image(&attrs, cx.shape(v), false)?;
+    let one_d = cx.shape(v).len() == 3;
+    let input = window::image(&attrs, cx.shape(v), one_d)?;
     let group = attrs.int("group", 1);
     let groups = usize::try_from(group)
         .ok()
@@ -34,8 +35,14 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         })?;
     let w = cx.constant(node, 1)?;
     let [co, ci, kh, kw] = match w.shape.as_slice() {
-        [a, b, c, d] => [*a, *b, *c, *d],
-        s => return Err(attrs.unsupported(format!("weights of shape {s:?} (4-D expected)"))),
+        [a, b, c, d] if !one_d => [*a, *b, *c, *d],
+        [a, b, l] if one_d => [*a, *b, 1, *l],
+        s => {
+            return Err(attrs.unsupported(format!(
+                "weights of shape {s:?} ({}-D expected)",
+                if one_d { 3 } else { 4 }
+            )))
+        }
     };
     if ci * groups != input[0] || !co.is_multiple_of(groups) || w.floats.len() != co * ci * kh * kw
     {
@@ -44,7 +51,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             w.shape, input[0]
         )));
     }
-    let window = window::read(&attrs, input, Some([kh, kw]), false)?;
+    let window = window::read(&attrs, input, Some([kh, kw]), one_d)?;
     if window.kernel != [kh, kw] {
         return Err(attrs.unsupported(format!(
             "kernel_shape {:?} differs from the weights' {:?}",
@@ -68,5 +75,23 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         groups,
     };
     let [oc, oh, ow] = conv.output_shape();
-    cx.push(node, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow])
+    if !one_d {
+        return cx.push(node, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow]);
+    }
+    // `[1, C, L]` is read as the image `[1, C, 1, L]` and the result read back as `[1, C', L']`.
+    let name = crate::context::display_name(node);
+    let image = vec![1, input[0], 1, input[2]];
+    let v = cx.push_value(
+        format!("{name}/image"),
+        Op::Reshape(image.clone()),
+        vec![v],
+        image,
+    );
+    let conved = cx.push_value(name, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow]);
+    cx.push(
+        node,
+        Op::Reshape(vec![1, oc, ow]),
+        vec![conved],
+        vec![1, oc, ow],
+    )
 }
