@@ -282,7 +282,12 @@ fn a_one_dimensional_convolution_reads_a_line() {
         float_data: vec![1.0, 2.0, 3.0, 0.5, 0.0, -0.5],
         ..Default::default()
     };
-    let nodes = vec![node("Conv", &["x", "w"], &["out"], vec![ints("pads", &[1, 0])])];
+    let nodes = vec![node(
+        "Conv",
+        &["x", "w"],
+        &["out"],
+        vec![ints("pads", &[1, 0])],
+    )];
     let g = lower_model(&model(nodes, vec![w], &[1, 1, 5], "out")).unwrap();
     let x = [1.0, 2.0, 3.0, 4.0, 5.0];
     let out = g.eval_f32(&x).unwrap();
