@@ -198,7 +198,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     Ok(v) => serde_json::json!({
                         "valid": true,
                         "batch": v.batch,
-                        "outputs": v.outputs.chunks(spec.output.len().max(1)).collect::<Vec<_>>(),
+                        "outputs": outputs_json(&spec, &v.outputs),
                         "weights_commitment": v.weights_commitment,
                         "spec_digest": zkinfer::core::digest::hex(&spec.digest()),
                     }),
@@ -333,4 +333,27 @@ fn parse_layout(s: &str) -> Result<Layout, String> {
         return Err(format!("layout {s:?} is not one of {}", Layout::menu()));
     }
     Ok(layout)
+}
+
+/// The outputs of a verified bundle as JSON: one array per inference, or (a model with
+/// several outputs) per inference one array per output.
+fn outputs_json(spec: &ModelSpec, outputs: &[f64]) -> serde_json::Value {
+    let per = spec.output.len().max(1);
+    let split = |inference: &[f64]| -> serde_json::Value {
+        if spec.output_parts.is_empty() {
+            return serde_json::json!(inference);
+        }
+        let mut rest = inference;
+        let parts: Vec<&[f64]> = spec
+            .output_parts
+            .iter()
+            .map(|p| {
+                let (part, tail) = rest.split_at(p.iter().product::<usize>().min(rest.len()));
+                rest = tail;
+                part
+            })
+            .collect();
+        serde_json::json!(parts)
+    };
+    serde_json::Value::Array(outputs.chunks(per).map(split).collect())
 }

@@ -336,8 +336,10 @@ fn a_model_with_two_inputs_reads_one_array_per_input() {
     ok(&["prove", &zkm, "--input", &input, "--out", &proof]);
     let out = ok(&["verify", &spec, &proof]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Logits and probabilities, concatenated.
-    assert_eq!(json["outputs"][0].as_array().unwrap().len(), 20);
+    // Logits and probabilities: one array each.
+    let parts = json["outputs"][0].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    assert!(parts.iter().all(|p| p.as_array().unwrap().len() == 10));
     // One array where the model has two inputs: a clear error.
     std::fs::write(p("one.json"), r#"{"input_data": [[0.5, 0.5, 0.5]]}"#).unwrap();
     let out = zkinfer(&[

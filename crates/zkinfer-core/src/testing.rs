@@ -365,6 +365,7 @@ pub fn float_attention(seed: u64) -> crate::ir::Graph {
         input_shape: vec![1, t, d],
         nodes,
         output: out,
+        output_parts: Vec::new(),
     }
 }
 

@@ -162,10 +162,23 @@ pub fn lower_model(model: &ModelProto) -> Result<Graph, OnnxError> {
         lower(&mut cx, node)?;
     }
     let output = join_outputs(&mut cx, &graph.output)?;
+    let output_parts = match graph.output.len() {
+        1 => Vec::new(),
+        _ => graph
+            .output
+            .iter()
+            .map(|o| match (cx.values.get(&o.name), cx.consts.get(&o.name)) {
+                (Some(v), _) => cx.shape(*v).to_vec(),
+                (None, Some(c)) => c.shape.clone(),
+                (None, None) => Vec::new(),
+            })
+            .collect(),
+    };
     let graph = prune::prune(Graph {
         input_shape,
         nodes: cx.nodes,
         output,
+        output_parts,
     });
     graph.shapes()?;
     Ok(graph)

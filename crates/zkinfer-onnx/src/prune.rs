@@ -39,5 +39,6 @@ pub fn prune(graph: Graph) -> Graph {
         input_shape: graph.input_shape,
         nodes,
         output: id[graph.output],
+        output_parts: graph.output_parts,
     }
 }

@@ -63,6 +63,7 @@ pub fn quantize_with(
     let output_shape = graph.output_shape()?;
     let mut quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
     quantized.spec.circuit.batch = batch;
+    quantized.spec.output_parts = graph.output_parts.clone();
     let calibration = quantized.report.clone();
     Ok((
         QuantModel::from_quantized_in(quantized, layout)?,

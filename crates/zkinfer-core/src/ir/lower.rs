@@ -371,6 +371,7 @@ mod tests {
                 },
             ],
             output: 5,
+            output_parts: Vec::new(),
         };
         let layers = lower(&g).unwrap();
         assert_eq!(layers.len(), 4);
@@ -402,6 +403,7 @@ mod tests {
                 },
             ],
             output: 4,
+            output_parts: Vec::new(),
         };
         let layers = lower(&g).unwrap();
         assert!(!layers[0].relu);

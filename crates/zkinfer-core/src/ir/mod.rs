@@ -90,6 +90,9 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Value id of the output.
     pub output: usize,
+    /// Shapes of the graph's outputs when it has several (the output is their concatenation,
+    /// in order); empty for one output.
+    pub output_parts: Vec<Vec<usize>>,
 }
 
 impl Graph {
@@ -113,6 +116,7 @@ impl Graph {
                 })
                 .collect(),
             output: n,
+            output_parts: Vec::new(),
         }
     }
 

@@ -427,6 +427,7 @@ fn build(
             shape: output_shape.to_vec(),
             scale: out_scale,
         },
+        output_parts: Vec::new(),
         layers: specs,
         circuit: CircuitSpec {
             k: 0,

@@ -426,6 +426,10 @@ pub struct ModelSpec {
     pub input: TensorSpec,
     /// The model output.
     pub output: TensorSpec,
+    /// Shapes of the model's outputs when it has several: `output` is their concatenation,
+    /// in order (absent for one output).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_parts: Vec<Vec<usize>>,
     /// Dense layers in order.
     pub layers: Vec<LayerSpec>,
     /// Circuit layout.

@@ -119,6 +119,18 @@ impl ModelSpec {
         if self.layers.last().map(LayerSpec::result_scale) != Some(self.output.scale) {
             return bad("output scale differs from the last layer's".into());
         }
+        let parts = self.output_parts.iter().try_fold(0usize, |a, p| {
+            p.iter()
+                .try_fold(1usize, |n, d| n.checked_mul(*d))
+                .and_then(|n| a.checked_add(n))
+        });
+        if !self.output_parts.is_empty() && parts != Some(self.output.len()) {
+            return bad(format!(
+                "output parts {:?} do not hold the {} output values",
+                self.output_parts,
+                self.output.len()
+            ));
+        }
         let rows = crate::circuit::CircuitPlan::from_spec(self)
             .rows(self)
             .max();
