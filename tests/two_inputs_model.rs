@@ -25,7 +25,10 @@ fn two_input_two_output_model_folds_is_accurate_and_proves() {
     assert_eq!(c.model.spec.output_parts, vec![vec![1, 10], vec![1, 10]]);
     let mut wrong = c.model.spec.clone();
     wrong.output_parts[1] = vec![1, 9];
-    assert!(wrong.validate().is_err(), "output parts that do not hold the output validated");
+    assert!(
+        wrong.validate().is_err(),
+        "output parts that do not hold the output validated"
+    );
     let q = check_accuracy("two_inputs", &c, 95);
     prove_and_verify(&c, &q);
 }

@@ -85,6 +85,7 @@ pub fn eval(f: Function, x: f64) -> f64 {
         Function::NotPositive => f64::from(x <= 0.0),
         Function::IsZero => f64::from(x == 0.0),
         Function::Pow { exponent } => libm::pow(x, param(exponent)),
+        Function::Affine { scale, offset } => param(scale) * x + param(offset),
     }
 }
 

@@ -169,6 +169,13 @@ pub enum Function {
     NotPositive,
     /// 1 if `x = 0`, else 0 (equality, logical not).
     IsZero,
+    /// `scale · x + offset` (an elementwise op with one constant value).
+    Affine {
+        /// Factor · 2^20.
+        scale: Param,
+        /// Term · 2^20.
+        offset: Param,
+    },
     /// `x^exponent` for a constant exponent.
     Pow {
         /// Exponent · 2^20.

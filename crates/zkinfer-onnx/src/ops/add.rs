@@ -29,7 +29,7 @@ fn lower_signed(cx: &mut Context, node: &NodeProto, subtract: bool) -> Result<()
     if !subtract && masked_add(cx, node, &attrs)? {
         return Ok(());
     }
-    if fold_into_bias(cx, node, subtract)? {
+    if fold_into_bias(cx, node, subtract)? || super::affine::lower(cx, node)? {
         return Ok(());
     }
     let (a, b, shape) = operands(cx, node, &attrs)?;

@@ -20,6 +20,9 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if cx.is_activation(node, 1) {
         return by_activation(cx, node, &attrs);
     }
+    if super::affine::lower(cx, node)? {
+        return Ok(());
+    }
     let x = cx.activation(node, 0)?;
     let c = cx.constant(node, 1)?;
     let values = c.values();

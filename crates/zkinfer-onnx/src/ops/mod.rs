@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod add;
+pub mod affine;
 pub mod argmax;
 pub mod batchnorm;
 pub mod broadcast;

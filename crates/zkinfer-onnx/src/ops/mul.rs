@@ -13,6 +13,9 @@ use crate::OnnxError;
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
+    if super::affine::lower(cx, node)? {
+        return Ok(());
+    }
     let (a, b, shape) = operands(cx, node, &attrs)?;
     cx.push(node, Op::Mul, vec![a, b], shape)
 }
