@@ -4,34 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use prost::Message;
+mod common;
+
+use common::value;
 use tract_onnx::pb::{
-    tensor_shape_proto::{dimension, Dimension},
-    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto,
-    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto,
 };
 use zkinfer_core::ir::Op;
 use zkinfer_onnx::{load, load_bytes};
-
-fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
-    let dim = dims
-        .iter()
-        .map(|d| Dimension {
-            value: Some(dimension::Value::DimValue(*d)),
-            ..Default::default()
-        })
-        .collect();
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: 1,
-                shape: Some(TensorShapeProto { dim }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
 
 /// A float tensor whose bytes are at `offset` in the side file `location`.
 fn external(name: &str, dims: &[i64], location: &str, offset: usize, len: usize) -> TensorProto {

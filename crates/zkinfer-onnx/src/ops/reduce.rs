@@ -237,16 +237,8 @@ pub fn log_sum_exp(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> 
     let Some(axes) = reduced_axes(cx, node, &attrs, &shape)? else {
         return cx.alias(node, x);
     };
-    let m = reduce(cx, &format!("{name}/max"), x, &axes, PoolKind::Max);
+    let (m, _, e) = super::softmax::shifted_exp(cx, &name, x, &axes);
     let kept = cx.shape(m).to_vec();
-    let mb = super::broadcast::broadcast_to(cx, &name, m, &shape);
-    let d = cx.push_value(format!("{name}/shift"), Op::Sub, vec![x, mb], shape.clone());
-    let e = cx.push_value(
-        format!("{name}/exp"),
-        Op::Activation(Function::Exp),
-        vec![d],
-        shape.clone(),
-    );
     let s = reduce(cx, &format!("{name}/sum"), e, &axes, PoolKind::Sum);
     let l = cx.push_value(
         format!("{name}/log"),

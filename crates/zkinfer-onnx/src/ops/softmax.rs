@@ -60,15 +60,7 @@ pub fn normalise(
         Some(m) => fill_masked(cx, name, x, axes, m)?,
         None => x,
     };
-    let m = reduce(cx, &format!("{name}/max"), x, axes, PoolKind::Max);
-    let mb = broadcast_to(cx, name, m, &shape);
-    let d = cx.push_value(format!("{name}/shift"), Op::Sub, vec![x, mb], shape.clone());
-    let e = cx.push_value(
-        format!("{name}/exp"),
-        Op::Activation(Function::Exp),
-        vec![d],
-        shape.clone(),
-    );
+    let (_, d, e) = shifted_exp(cx, name, x, axes);
     let e = match mask {
         Some(m) => zero_masked(cx, name, e, m),
         None => e,
@@ -88,6 +80,27 @@ pub fn normalise(
     );
     let tb = broadcast_to(cx, name, t, &shape);
     Ok(cx.push_value(format!("{name}/normalised"), op, vec![left, tb], shape))
+}
+
+/// `m = max(x)` over `axes` (axes kept as 1), `d = x − m` and `e = exp(d)` (at most 1: the
+/// exp table's range).
+pub fn shifted_exp(
+    cx: &mut Context,
+    name: &str,
+    x: usize,
+    axes: &[usize],
+) -> (usize, usize, usize) {
+    let shape = cx.shape(x).to_vec();
+    let m = reduce(cx, &format!("{name}/max"), x, axes, PoolKind::Max);
+    let mb = broadcast_to(cx, name, m, &shape);
+    let d = cx.push_value(format!("{name}/shift"), Op::Sub, vec![x, mb], shape.clone());
+    let e = cx.push_value(
+        format!("{name}/exp"),
+        Op::Activation(Function::Exp),
+        vec![d],
+        shape,
+    );
+    (m, d, e)
 }
 
 /// Value `x` with every masked entry replaced by an unmasked entry of its row (the positions
