@@ -175,8 +175,15 @@ impl Context {
         idx: usize,
         v: usize,
     ) -> Option<&mut Node> {
-        let name = node.input.get(idx)?;
-        if v == 0 || self.uses.get(name).copied().unwrap_or(0) != 1 {
+        node.input.get(idx)?;
+        // Every name of the value counts (Identity and casts only rename it).
+        let readers: usize = self
+            .values
+            .iter()
+            .filter(|(_, id)| **id == v)
+            .map(|(name, _)| self.uses.get(name).copied().unwrap_or(0))
+            .sum();
+        if v == 0 || readers != 1 {
             return None;
         }
         self.nodes.get_mut(v - 1)

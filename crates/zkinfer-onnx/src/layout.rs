@@ -17,7 +17,10 @@ pub fn axis(axis: i64, rank: usize) -> Result<usize, String> {
 /// Refuses a shape of more values than a model may hold (before anything of that size is
 /// allocated).
 pub fn check_size(shape: &[usize]) -> Result<(), String> {
-    let n = shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+    // Zero-sized axes do not excuse the others: every axis is bounded too.
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, d| a.checked_mul((*d).max(1)));
     match n {
         Some(n) if n <= zkinfer_core::spec::MAX_LEN => Ok(()),
         _ => Err(format!(
@@ -160,7 +163,10 @@ fn slice_positions(n: usize, start: i64, end: i64, step: i64) -> Result<Vec<usiz
     let mut i = start;
     while (step > 0 && i < end) || (step < 0 && i > end) {
         out.push(i as usize);
-        i += step;
+        match i.checked_add(step) {
+            Some(next) => i = next,
+            None => break,
+        }
     }
     Ok(out)
 }
@@ -252,7 +258,7 @@ pub fn tile<T: Clone>(a: &ArrayD<T>, repeats: &[i64]) -> Result<ArrayD<T>, Strin
 /// `Split` along `axis` into parts of `sizes`.
 pub fn split<T: Clone>(a: &ArrayD<T>, at: i64, sizes: &[usize]) -> Result<Vec<ArrayD<T>>, String> {
     let d = axis(at, a.ndim())?;
-    if sizes.iter().sum::<usize>() != a.shape()[d] {
+    if sizes.iter().try_fold(0usize, |s, n| s.checked_add(*n)) != Some(a.shape()[d]) {
         return Err(format!(
             "split sizes {sizes:?} do not add up to {}",
             a.shape()[d]
@@ -322,12 +328,13 @@ pub fn depth_to_space<T: Clone>(a: &ArrayD<T>, b: usize, crd: bool) -> Result<Ar
     let [n, c, h, w] = a.shape()[..] else {
         return Err(format!("shape {:?} is not [N, C, H, W]", a.shape()));
     };
-    if b == 0 || c % (b * b) != 0 {
+    let bb = b.checked_mul(b).filter(|bb| *bb > 0 && c % bb == 0);
+    let Some(bb) = bb else {
         return Err(format!(
             "{c} channels do not split into blocks of {b} × {b}"
         ));
-    }
-    let c2 = c / (b * b);
+    };
+    let c2 = c / bb;
     let (split, perm): (Vec<usize>, [i64; 6]) = if crd {
         (vec![n, c2, b, b, h, w], [0, 1, 4, 2, 5, 3])
     } else {

@@ -80,7 +80,11 @@ pub fn read(t: &TensorProto) -> Result<Const, String> {
         .iter()
         .map(|d| usize::try_from(*d).map_err(|_| format!("negative dimension {d}")))
         .collect::<Result<Vec<usize>, String>>()?;
-    let len: usize = shape.iter().product();
+    let len = shape
+        .iter()
+        .try_fold(1usize, |a, d| a.checked_mul(*d))
+        .filter(|n| *n <= 1 << 30)
+        .ok_or_else(|| format!("shape {shape:?} is too large"))?;
     if crate::external::is_external(t) {
         return Err(
             "its data is in a side file: load the model from its file (by path), so the side \

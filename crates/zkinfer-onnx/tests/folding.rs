@@ -274,3 +274,88 @@ fn a_one_dimensional_convolution_reads_a_line() {
     // Channel 0: [0,1,2]·[1,2,3] = 8, [1,2,3]·… = 14, 20, 26; channel 1: 0.5·x[i-1] − 0.5·x[i+1].
     assert_eq!(out, vec![8.0, 14.0, 20.0, 26.0, -1.0, -1.0, -1.0, -1.0]);
 }
+
+/// Cases that once gave a wrong answer or panicked.
+mod review {
+    use super::*;
+
+    fn floats(name: &str, dims: &[i64], v: Vec<f32>) -> TensorProto {
+        TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: 1,
+            float_data: v,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_renamed_value_read_twice_is_not_folded_into_a_bias() {
+        // y = x·w, z = Identity(y), out = (z + c) + y: c must not land in the layer's bias.
+        let nodes = vec![
+            node("MatMul", &["x", "w"], &["y"], vec![]),
+            node("Identity", &["y"], &["z"], vec![]),
+            node("Add", &["z", "c"], &["zc"], vec![]),
+            node("Add", &["zc", "y"], &["out"], vec![]),
+        ];
+        let weights = vec![
+            floats("w", &[2, 2], vec![1.0, 0.0, 0.0, 1.0]),
+            floats("c", &[2], vec![10.0, 20.0]),
+        ];
+        let g = lower_model(&model(nodes, weights, &[1, 2], "out")).unwrap();
+        assert_eq!(g.eval_f32(&[1.0, 2.0]).unwrap(), vec![12.0, 24.0]);
+    }
+
+    #[test]
+    fn negative_token_ids_read_rows_from_the_end() {
+        let table = floats("table", &[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let nodes = vec![node("Gather", &["table", "x"], &["out"], vec![])];
+        let g = lower_model(&model(nodes, vec![table], &[1, 2], "out")).unwrap();
+        assert_eq!(g.eval_f32(&[-1.0, 1.0]).unwrap(), vec![5.0, 6.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn casts_of_constants_narrow_like_onnx() {
+        let nodes = vec![
+            node(
+                "Constant",
+                &[],
+                &["c"],
+                vec![ints("value_ints", &[-1, 300])],
+            ),
+            node("Cast", &["c"], &["u8"], vec![int("to", 2)]),
+            node("Cast", &["u8"], &["f"], vec![int("to", 1)]),
+            node("Add", &["x", "f"], &["out"], vec![]),
+        ];
+        let g = lower_model(&model(nodes, vec![], &[1, 2], "out")).unwrap();
+        assert_eq!(g.eval_f32(&[0.0, 0.0]).unwrap(), vec![255.0, 44.0]);
+    }
+
+    #[test]
+    fn extreme_slice_steps_and_block_sizes_are_errors_not_panics() {
+        let nodes = vec![
+            node("Constant", &[], &["s"], vec![ints("value_ints", &[1])]),
+            node("Constant", &[], &["e"], vec![ints("value_ints", &[6])]),
+            node("Constant", &[], &["a"], vec![ints("value_ints", &[1])]),
+            node(
+                "Constant",
+                &[],
+                &["st"],
+                vec![ints("value_ints", &[i64::MAX])],
+            ),
+            node("Slice", &["x", "s", "e", "a", "st"], &["out"], vec![]),
+        ];
+        let g = lower_model(&model(nodes, vec![], &[1, 6], "out")).unwrap();
+        assert_eq!(
+            g.eval_f32(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap(),
+            vec![1.0]
+        );
+        let nodes = vec![node(
+            "DepthToSpace",
+            &["x"],
+            &["out"],
+            vec![int("blocksize", 1 << 32)],
+        )];
+        assert!(lower_model(&model(nodes, vec![], &[1, 4, 1, 1], "out")).is_err());
+    }
+}

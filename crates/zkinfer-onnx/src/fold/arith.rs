@@ -62,15 +62,15 @@ fn apply(op: &str, fmod: bool, a: &Tensor, b: &Tensor) -> Result<Tensor, String>
     }
 }
 
-/// A binary elementwise op with numpy broadcasting.
+/// A binary elementwise op with numpy broadcasting (`Pow` keeps its base's type).
 pub fn binary(attrs: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Out {
     let fmod = attrs.int("fmod", 0) != 0;
-    Ok(vec![apply(
-        attrs.op_type(),
-        fmod,
-        required(inputs, 0)?,
-        required(inputs, 1)?,
-    )?])
+    let (a, b) = (required(inputs, 0)?, required(inputs, 1)?);
+    let out = apply(attrs.op_type(), fmod, a, b)?;
+    Ok(vec![match out {
+        Tensor::F(f) if attrs.op_type() == "Pow" && a.is_int() => Tensor::I(f.mapv(|v| v as i64)),
+        other => other,
+    }])
 }
 
 /// `Min`, `Max`, `Sum`, `Mean` of any number of inputs.

@@ -17,9 +17,23 @@ fn to_type(t: &Tensor, elem_type: i64) -> Result<Tensor, String> {
     Ok(match elem_type {
         e if FLOAT_TYPES.contains(&e) => Tensor::F(t.floats()),
         BOOL => Tensor::I(t.floats().mapv(|v| i64::from(v != 0.0))),
-        2..=7 | 12 | 13 => Tensor::I(t.ints()),
+        2..=7 | 12 | 13 => Tensor::I(t.ints().mapv(|v| narrow(v, elem_type))),
         other => return Err(format!("cast to element type {other} is not supported")),
     })
+}
+
+/// An integer as the integer type `elem_type` holds it (two's-complement wrapping, as a cast
+/// does).
+fn narrow(v: i64, elem_type: i64) -> i64 {
+    match elem_type {
+        2 => v as u8 as i64,
+        3 => v as i8 as i64,
+        4 => v as u16 as i64,
+        5 => v as i16 as i64,
+        6 => v as i32 as i64,
+        12 => v as u32 as i64,
+        _ => v,
+    }
 }
 
 /// `Identity`.

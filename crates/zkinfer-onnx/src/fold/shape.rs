@@ -42,11 +42,8 @@ fn shape_of(t: &Tensor) -> Result<Vec<usize>, String> {
 }
 
 fn checked_len(shape: &[usize]) -> Result<usize, String> {
-    shape
-        .iter()
-        .try_fold(1usize, |a, d| a.checked_mul(*d))
-        .filter(|n| *n <= zkinfer_core::spec::MAX_LEN)
-        .ok_or_else(|| format!("a tensor of shape {shape:?} is too large"))
+    crate::layout::check_size(shape)?;
+    Ok(shape.iter().product())
 }
 
 /// `ConstantOfShape(value)`.
@@ -87,7 +84,13 @@ pub fn range(_: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Result<Vec<Tensor>, St
     let n = n as usize;
     Ok(vec![
         if start.is_int() && limit.is_int() && delta.is_int() {
-            let (s, d) = (start.int_list()[0], delta.int_list()[0]);
+            let first = |t: &Tensor| {
+                t.int_list()
+                    .first()
+                    .copied()
+                    .ok_or("an empty range operand")
+            };
+            let (s, d) = (first(start)?, first(delta)?);
             Tensor::vector((0..n as i64).map(|i| s + i * d).collect())
         } else {
             Tensor::F(

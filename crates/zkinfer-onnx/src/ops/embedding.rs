@@ -1,7 +1,9 @@
 //! `Gather(table, ids)` of a constant table by an activation of integer ids (a token
-//! embedding): `one_hot(ids) · table`, where `one_hot[t, k] = [ids[t] − k = 0]` (a 0/1 table
-//! on the exact integer difference) and the product is a dense layer whose weights (the
-//! table) stay private and committed like any other.
+//! embedding): `one_hot(ids) · table`, where `one_hot[t, k] = [ids[t] − k = 0]` for the keys
+//! `0..rows` and `−rows..0` (ONNX's negative indices; a 0/1 table on the exact integer
+//! difference), and the product is a dense layer whose weights (the table, twice) stay
+//! private and committed like any other. An id outside `−rows..rows` (an error in ONNX)
+//! reads a row of zeros.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Dense, Entry, Gather, Op};
@@ -13,8 +15,8 @@ use crate::context::{display_name, Context};
 use crate::tensor::Const;
 use crate::OnnxError;
 
-/// Ids must be exact 8-bit values: at most this many rows.
-pub const MAX_ROWS: usize = 128;
+/// Ids (and their negative forms) must be exact 8-bit values: at most this many rows.
+pub const MAX_ROWS: usize = 127;
 
 /// Lowers an embedding lookup.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
@@ -57,12 +59,14 @@ pub fn lookup(
             "{n} ids of a {rows} × {width} table exceed the size limit"
         ));
     }
-    let wide = vec![n, rows];
+    // Keys 0..rows and, for ONNX's negative indices, −rows..0: row `k mod rows`.
+    let keys_len = 2 * rows;
+    let wide = vec![n, keys_len];
     let spread = Gather {
-        entries: (0..n * rows)
+        entries: (0..n * keys_len)
             .map(|i| Entry::Value {
                 input: 0,
-                index: i / rows,
+                index: i / keys_len,
             })
             .collect(),
         shape: wide.clone(),
@@ -74,8 +78,10 @@ pub fn lookup(
         wide.clone(),
     );
     let keys = Const {
-        shape: vec![1, rows],
-        floats: (0..rows).map(|k| k as f32).collect(),
+        shape: vec![1, keys_len],
+        floats: (0..keys_len as i64)
+            .map(|k| if (k as usize) < rows { k } else { k - 2 * rows as i64 } as f32)
+            .collect(),
         ints: vec![],
     };
     let k = constant_to(cx, name, &keys, &wide);
@@ -93,10 +99,10 @@ pub fn lookup(
     );
     let values = table.values();
     let dense = Dense {
-        inputs: rows,
+        inputs: keys_len,
         outputs: width,
         weights: (0..width)
-            .flat_map(|j| (0..rows).map(move |r| r * width + j))
+            .flat_map(|j| (0..keys_len).map(move |k| (k % rows) * width + j))
             .map(|i| values[i])
             .collect(),
         bias: vec![0.0; width],

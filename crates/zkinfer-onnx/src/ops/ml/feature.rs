@@ -18,6 +18,12 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let name = display_name(node);
     if !cx.is_activation(node, 0) {
         let table = cx.constant(node, 0)?.clone();
+        if table.shape.iter().rev().skip(1).any(|d| *d != 1) {
+            return Err(attrs.unsupported(format!(
+                "a constant X of shape {:?} read at computed indices (one row is supported)",
+                table.shape
+            )));
+        }
         let ids = cx.activation(node, 1)?;
         let column = Const {
             shape: vec![table.values().len(), 1],

@@ -1,5 +1,5 @@
-//! `Normalizer` with the L1 norm: `x / Σ|x|` over the last axis, for the non-negative
-//! scores classifiers produce (`Σ x`, a reciprocal table and a product).
+//! `Normalizer` with the L1 norm: `x / Σ|x|` over the last axis (an abs table, a sum, a
+//! reciprocal table and a product).
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Op, PoolKind};
@@ -22,7 +22,13 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let shape = cx.shape(x).to_vec();
     let name = display_name(node);
     let last = shape.len().saturating_sub(1);
-    let s = reduce(cx, &format!("{name}/sum"), x, &[last], PoolKind::Sum);
+    let a = cx.push_value(
+        format!("{name}/abs"),
+        Op::Activation(Function::Abs),
+        vec![x],
+        shape.clone(),
+    );
+    let s = reduce(cx, &format!("{name}/sum"), a, &[last], PoolKind::Sum);
     let kept = cx.shape(s).to_vec();
     let r = cx.push_value(
         format!("{name}/reciprocal"),

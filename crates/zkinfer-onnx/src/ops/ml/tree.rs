@@ -203,6 +203,14 @@ pub fn classifier(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "post_transform",
     ])?;
     let labels = super::int_labels(&attrs, "classlabels_int64s")?;
+    let mut ids = list(&attrs, "class_ids")?.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if labels.len() == 2 && ids.len() < 2 {
+        return Err(attrs.unsupported(
+            "a binary ensemble with one score per leaf (ONNX derives the second class) is not supported",
+        ));
+    }
     let scores = leaf_scores(cx, node, &attrs, "class", labels.len())?;
     super::classify(cx, node, scores, &labels)
 }
