@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use zkinfer::core::quant::split_samples;
-use zkinfer::{compile, onnx, read_input_json, ParamsStore, Prover, Silent, Verifier};
+use zkinfer::{compile, join_inputs, onnx, read_input_json, ParamsStore, Prover, Silent, Verifier};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
@@ -20,8 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Model owner: load the ONNX model and compile it with calibration data.
     let t = Instant::now();
     let graph = onnx::load(dir.join("model.onnx"))?;
+    // One array per model input (EZKL's format), joined sample by sample.
     let calibration = read_input_json(&std::fs::read(dir.join("calibration.json"))?)?;
-    let samples = split_samples(&calibration[0], graph.input_len())?;
+    let calibration = join_inputs(calibration, graph.input_len())?;
+    let samples = split_samples(&calibration, graph.input_len())?;
     let compiled = compile("quickstart", &graph, &samples, &store, &Silent)?;
     let spec = compiled.model.spec.clone();
     println!(
@@ -39,8 +41,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prover = Prover::new(compiled.model, &store, &Silent)?;
     println!("proving key ready in {:.2} s", t.elapsed().as_secs_f64());
     let input = read_input_json(&std::fs::read(dir.join("input.json"))?)?;
+    let input = join_inputs(input, graph.input_len())?;
     let t = Instant::now();
-    let (bundle, _) = prover.prove(&input[0], &Silent)?;
+    let (bundle, _) = prover.prove(&input, &Silent)?;
     println!(
         "proved in {:.2} s ({} proof bytes)",
         t.elapsed().as_secs_f64(),
