@@ -4,6 +4,8 @@
 use super::required;
 use super::tensor::{zip_with, Tensor};
 use crate::attrs::Attrs;
+use zkinfer_core::quant::activation;
+use zkinfer_core::spec::Function;
 
 type Out = Result<Vec<Tensor>, String>;
 
@@ -89,23 +91,30 @@ pub fn variadic(attrs: &Attrs<'_>, inputs: &[Option<Tensor>]) -> Out {
     Ok(vec![acc])
 }
 
+/// The table function an ONNX unary op names (`Relu` excepted).
+fn function(op: &str) -> Function {
+    match op {
+        "Neg" => Function::Neg,
+        "Abs" => Function::Abs,
+        "Sqrt" => Function::Sqrt,
+        "Reciprocal" => Function::Reciprocal,
+        "Floor" => Function::Floor,
+        "Ceil" => Function::Ceil,
+        "Round" => Function::Round,
+        "Exp" => Function::Exp,
+        "Log" => Function::Log,
+        "Sign" => Function::Sign,
+        "Sigmoid" => Function::Sigmoid,
+        "Tanh" => Function::Tanh,
+        _ => Function::Erf,
+    }
+}
+
+/// A unary function of a float, as the circuit's tables define it.
 fn float_unary(op: &str, x: f32) -> f32 {
     match op {
-        "Neg" => -x,
-        "Abs" => x.abs(),
-        "Sqrt" => x.sqrt(),
-        "Reciprocal" => 1.0 / x,
-        "Floor" => x.floor(),
-        "Ceil" => x.ceil(),
-        "Round" => x.round_ties_even(),
-        "Exp" => x.exp(),
-        "Log" => x.ln(),
-        "Sign" if x == 0.0 => 0.0,
-        "Sign" => x.signum(),
         "Relu" => x.max(0.0),
-        "Sigmoid" => 1.0 / (1.0 + (-x).exp()),
-        "Tanh" => x.tanh(),
-        _ => zkinfer_core::quant::activation::erf(x as f64) as f32,
+        _ => activation::eval(function(op), x as f64) as f32,
     }
 }
 

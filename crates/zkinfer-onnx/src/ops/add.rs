@@ -109,13 +109,7 @@ fn masked_add(cx: &mut Context, node: &NodeProto, attrs: &Attrs<'_>) -> Result<b
     }
     let v = cx.activation(node, act)?;
     let shape = cx.shape(v).to_vec();
-    let out = broadcast_shape(&shape, &c.shape).ok_or_else(|| {
-        attrs.unsupported(format!(
-            "shapes {shape:?} and {:?} do not broadcast",
-            c.shape
-        ))
-    })?;
-    super::check_len(attrs, &out)?;
+    let out = super::broadcast::output_shape(attrs, &shape, &c.shape)?;
     let full: Vec<f32> = broadcast_indices(&c.shape, &out)
         .into_iter()
         .map(|i| values[i])

@@ -21,6 +21,14 @@ pub fn axis(attrs: &Attrs<'_>, axis: i64, rank: usize) -> Result<usize, OnnxErro
     }
 }
 
+/// The numpy broadcast of two operand shapes, within the size a model may hold.
+pub fn output_shape(attrs: &Attrs<'_>, a: &[usize], b: &[usize]) -> Result<Vec<usize>, OnnxError> {
+    let out = broadcast_shape(a, b)
+        .ok_or_else(|| attrs.unsupported(format!("shapes {a:?} and {b:?} do not broadcast")))?;
+    super::check_len(attrs, &out)?;
+    Ok(out)
+}
+
 /// Value `v` broadcast to shape `to`: `v` itself, a reshape (same values) or a gather.
 pub fn broadcast_to(cx: &mut Context, name: &str, v: usize, to: &[usize]) -> usize {
     let from = cx.shape(v).to_vec();
@@ -80,9 +88,7 @@ pub fn operands(
         return Err(attrs.unsupported("at least one operand must be an activation"));
     }
     let (sa, sb) = (shape_of(cx, 0)?, shape_of(cx, 1)?);
-    let out = broadcast_shape(&sa, &sb)
-        .ok_or_else(|| attrs.unsupported(format!("shapes {sa:?} and {sb:?} do not broadcast")))?;
-    super::check_len(attrs, &out)?;
+    let out = output_shape(attrs, &sa, &sb)?;
     let operand = |cx: &mut Context, i: usize| -> Result<usize, OnnxError> {
         if cx.is_activation(node, i) {
             let v = cx.activation(node, i)?;

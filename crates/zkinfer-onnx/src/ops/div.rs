@@ -3,7 +3,6 @@
 //! normalises.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::gather::broadcast_shape;
 use zkinfer_core::ir::Op;
 use zkinfer_core::spec::Function;
 
@@ -35,13 +34,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         ints: vec![],
     };
     let shape = cx.shape(x).to_vec();
-    let out = broadcast_shape(&shape, &inverse.shape).ok_or_else(|| {
-        attrs.unsupported(format!(
-            "shapes {shape:?} and {:?} do not broadcast",
-            inverse.shape
-        ))
-    })?;
-    super::check_len(&attrs, &out)?;
+    let out = super::broadcast::output_shape(&attrs, &shape, &inverse.shape)?;
     let name = display_name(node);
     let a = broadcast_to(cx, &name, x, &out);
     let b = constant_to(cx, &name, &inverse, &out);
@@ -58,12 +51,7 @@ fn by_activation(cx: &mut Context, node: &NodeProto, attrs: &Attrs<'_>) -> Resul
     } else {
         cx.constant(node, 0)?.shape.clone()
     };
-    let out = broadcast_shape(&a_shape, &b_shape).ok_or_else(|| {
-        attrs.unsupported(format!(
-            "shapes {a_shape:?} and {b_shape:?} do not broadcast"
-        ))
-    })?;
-    super::check_len(attrs, &out)?;
+    let out = super::broadcast::output_shape(attrs, &a_shape, &b_shape)?;
     let r = cx.push_value(
         format!("{name}/reciprocal"),
         Op::Activation(Function::Reciprocal),

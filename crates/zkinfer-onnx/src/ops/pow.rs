@@ -3,7 +3,7 @@
 //! for every position, the table of its exponent.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::gather::{broadcast_indices, broadcast_shape};
+use zkinfer_core::ir::gather::broadcast_indices;
 use zkinfer_core::ir::{Entry, Gather, Op};
 use zkinfer_core::quant::activation::to_param;
 use zkinfer_core::spec::Function;
@@ -33,13 +33,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         )));
     }
     let shape = cx.shape(x).to_vec();
-    let out = broadcast_shape(&shape, &e.shape).ok_or_else(|| {
-        attrs.unsupported(format!(
-            "shapes {shape:?} and {:?} do not broadcast",
-            e.shape
-        ))
-    })?;
-    super::check_len(&attrs, &out)?;
+    let out = super::broadcast::output_shape(&attrs, &shape, &e.shape)?;
     let name = display_name(node);
     let xb = broadcast_to(cx, &name, x, &out);
     if let [exponent] = distinct[..] {

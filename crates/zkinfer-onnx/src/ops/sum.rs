@@ -2,7 +2,6 @@
 //! chain of additions, the mean scaled by `1/n` as a product with a public constant.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::gather::broadcast_shape;
 use zkinfer_core::ir::Op;
 
 use super::broadcast::{broadcast_to, constant_to};
@@ -28,11 +27,8 @@ pub fn broadcast_all(
         } else {
             cx.constant(node, i)?.shape.clone()
         };
-        shape = broadcast_shape(&shape, &s).ok_or_else(|| {
-            attrs.unsupported(format!("shapes {shape:?} and {s:?} do not broadcast"))
-        })?;
+        shape = super::broadcast::output_shape(&attrs, &shape, &s)?;
     }
-    super::check_len(&attrs, &shape)?;
     let name = display_name(node);
     let mut values = Vec::with_capacity(count);
     for i in 0..count {

@@ -180,10 +180,32 @@ fn tests(
     Ok(cx.push_value(format!("{name}/tests"), Op::Activation(f), vec![d], vec![n]))
 }
 
+/// The attributes describing the trees' nodes, shared by both ensembles.
+const NODE_ATTRIBUTES: [&str; 9] = [
+    "nodes_falsenodeids",
+    "nodes_featureids",
+    "nodes_hitrates",
+    "nodes_missing_value_tracks_true",
+    "nodes_modes",
+    "nodes_nodeids",
+    "nodes_treeids",
+    "nodes_truenodeids",
+    "nodes_values",
+];
+
+/// The node attributes and an ensemble's own.
+fn known<'a>(own: &[&'a str]) -> Vec<&'a str> {
+    NODE_ATTRIBUTES
+        .iter()
+        .copied()
+        .chain(own.iter().copied())
+        .collect()
+}
+
 /// Lowers `TreeEnsembleClassifier` (one input row).
 pub fn classifier(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
-    attrs.reject_unknown(&[
+    attrs.reject_unknown(&known(&[
         "base_values",
         "class_ids",
         "class_nodeids",
@@ -191,17 +213,8 @@ pub fn classifier(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "class_weights",
         "classlabels_int64s",
         "classlabels_strings",
-        "nodes_falsenodeids",
-        "nodes_featureids",
-        "nodes_hitrates",
-        "nodes_missing_value_tracks_true",
-        "nodes_modes",
-        "nodes_nodeids",
-        "nodes_treeids",
-        "nodes_truenodeids",
-        "nodes_values",
         "post_transform",
-    ])?;
+    ]))?;
     let labels = super::int_labels(&attrs, "classlabels_int64s")?;
     let mut ids = list(&attrs, "class_ids")?.to_vec();
     ids.sort_unstable();
@@ -218,25 +231,16 @@ pub fn classifier(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
 /// Lowers `TreeEnsembleRegressor` (one input row; the sum of the trees' values).
 pub fn regressor(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
-    attrs.reject_unknown(&[
+    attrs.reject_unknown(&known(&[
         "aggregate_function",
         "base_values",
         "n_targets",
-        "nodes_falsenodeids",
-        "nodes_featureids",
-        "nodes_hitrates",
-        "nodes_missing_value_tracks_true",
-        "nodes_modes",
-        "nodes_nodeids",
-        "nodes_treeids",
-        "nodes_truenodeids",
-        "nodes_values",
         "post_transform",
         "target_ids",
         "target_nodeids",
         "target_treeids",
         "target_weights",
-    ])?;
+    ]))?;
     if attrs.string("aggregate_function", "SUM") != "SUM"
         || attrs.string("post_transform", "NONE") != "NONE"
     {
