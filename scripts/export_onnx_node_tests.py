@@ -40,6 +40,8 @@ OPS = [
     # Reductions composed with tables, normalisation and rearrangements.
     "reduce_min", "reduce_l1", "reduce_l2", "reduce_sum_square", "reduce_log_sum",
     "reduce_log_sum_exp", "instancenorm", "depthtospace", "spacetodepth", "argmax", "argmin",
+    # Resampling and the remaining pools.
+    "resize", "upsample", "globalmaxpool", "convtranspose",
 ]
 PATTERN = re.compile(r"^test_(%s)(_.*)?$" % "|".join(OPS))
 SKIP = re.compile(r"(_cuda|training_mode|_bfloat16|_float16|_ver18|_opset|_square)")

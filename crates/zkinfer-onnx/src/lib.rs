@@ -17,6 +17,7 @@ mod layout;
 mod ops;
 mod prune;
 mod registry;
+mod resize;
 mod tensor;
 
 use std::collections::{HashMap, HashSet};

@@ -5,40 +5,13 @@
 
 mod common;
 
-use common::value;
-use tract_onnx::pb::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-};
+use common::{floats, int, ints, model_at, node, value};
+use tract_onnx::pb::{AttributeProto, ModelProto, NodeProto, TensorProto};
 use zkinfer_core::ir::Op;
 use zkinfer_onnx::{lower_model, OnnxError};
 
-fn node(op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<AttributeProto>) -> NodeProto {
-    NodeProto {
-        op_type: op.into(),
-        name: format!("/{op}_{}", outputs[0]),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: outputs.iter().map(|s| s.to_string()).collect(),
-        attribute: attrs,
-        ..Default::default()
-    }
-}
-
-fn ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        ints: v.to_vec(),
-        r#type: 7,
-        ..Default::default()
-    }
-}
-
-fn int(name: &str, i: i64) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        i,
-        r#type: 2,
-        ..Default::default()
-    }
+fn model(nodes: Vec<NodeProto>, weights: Vec<TensorProto>, input: &[i64], out: &str) -> ModelProto {
+    model_at(13, nodes, weights, input, out)
 }
 
 fn int_tensor(name: &str, dims: &[i64], v: Vec<i64>) -> TensorProto {
@@ -56,23 +29,6 @@ fn tensor_attr(t: TensorProto) -> AttributeProto {
         name: "value".into(),
         t: Some(t),
         r#type: 4,
-        ..Default::default()
-    }
-}
-
-fn model(nodes: Vec<NodeProto>, weights: Vec<TensorProto>, input: &[i64], out: &str) -> ModelProto {
-    ModelProto {
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(GraphProto {
-            node: nodes,
-            initializer: weights,
-            input: vec![value("x", input)],
-            output: vec![value(out, &[])],
-            ..Default::default()
-        }),
         ..Default::default()
     }
 }
@@ -278,16 +234,6 @@ fn a_one_dimensional_convolution_reads_a_line() {
 /// Cases that once gave a wrong answer or panicked.
 mod review {
     use super::*;
-
-    fn floats(name: &str, dims: &[i64], v: Vec<f32>) -> TensorProto {
-        TensorProto {
-            name: name.into(),
-            dims: dims.to_vec(),
-            data_type: 1,
-            float_data: v,
-            ..Default::default()
-        }
-    }
 
     #[test]
     fn a_renamed_value_read_twice_is_not_folded_into_a_bias() {

@@ -1,34 +1,11 @@
 //! Frontend errors: unsupported ops and attributes are named, garbage is an error.
 
-use tract_onnx::pb::{
-    tensor_shape_proto::{dimension, Dimension},
-    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto,
-    TypeProto, ValueInfoProto,
-};
+mod common;
+
+use common::{floats, value};
+use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
 use zkinfer_core::ir::Op;
 use zkinfer_onnx::{load_bytes, lower_model, OnnxError};
-
-fn value(name: &str, dims: &[i64]) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: 1,
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|d| Dimension {
-                            value: Some(dimension::Value::DimValue(*d)),
-                            ..Default::default()
-                        })
-                        .collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
 
 fn node(
     op: &str,
@@ -43,16 +20,6 @@ fn node(
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![output.into()],
         attribute: attrs,
-        ..Default::default()
-    }
-}
-
-fn floats(name: &str, dims: &[i64], v: Vec<f32>) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: 1,
-        float_data: v,
         ..Default::default()
     }
 }

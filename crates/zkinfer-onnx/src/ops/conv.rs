@@ -1,5 +1,5 @@
 //! `Conv` (2-D, and 1-D as a 2-D one of height 1; strides, pads, dilations, groups including
-//! depthwise) with constant weights and bias.
+//! depthwise; any batch) with constant weights and bias.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Conv2d, Op};
@@ -21,29 +21,11 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "strides",
     ])?;
     let v = cx.activation(node, 0)?;
-    let one_d = cx.shape(v).len() == 3;
-    let input = window::image(&attrs, cx.shape(v), one_d)?;
-    let group = attrs.int("group", 1);
-    let groups = usize::try_from(group)
-        .ok()
-        .filter(|g| *g > 0 && input[0].is_multiple_of(*g))
-        .ok_or_else(|| {
-            attrs.unsupported(format!(
-                "group {group} does not divide {} input channels",
-                input[0]
-            ))
-        })?;
+    let images = window::images(&attrs, cx.shape(v))?;
+    let (one_d, input) = (images.one_d, images.image);
+    let groups = window::groups(&attrs, input[0])?;
     let w = cx.constant(node, 1)?;
-    let [co, ci, kh, kw] = match w.shape.as_slice() {
-        [a, b, c, d] if !one_d => [*a, *b, *c, *d],
-        [a, b, l] if one_d => [*a, *b, 1, *l],
-        s => {
-            return Err(attrs.unsupported(format!(
-                "weights of shape {s:?} ({}-D expected)",
-                if one_d { 3 } else { 4 }
-            )))
-        }
-    };
+    let [co, ci, kh, kw] = window::kernel_dims(&attrs, &w.shape, one_d)?;
     if ci * groups != input[0] || !co.is_multiple_of(groups) || w.floats.len() != co * ci * kh * kw
     {
         return Err(attrs.unsupported(format!(
@@ -51,7 +33,7 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             w.shape, input[0]
         )));
     }
-    let window = window::read(&attrs, input, Some([kh, kw]), one_d)?;
+    let window = window::read(&attrs, images.stacked(), Some([kh, kw]), one_d)?;
     if window.kernel != [kh, kw] {
         return Err(attrs.unsupported(format!(
             "kernel_shape {:?} differs from the weights' {:?}",
@@ -59,39 +41,16 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
             [kh, kw]
         )));
     }
-    let weights = w.floats.clone();
-    let bias = match cx.optional_constant(node, 2)? {
-        None => vec![0.0; co],
-        Some(b) if b.floats.len() == co => b.floats.clone(),
-        Some(b) => {
-            return Err(attrs.unsupported(format!("bias of shape {:?} (expected [{co}])", b.shape)))
-        }
-    };
+    let bias = window::bias(cx, node, co)?;
+    // A batch is one image with the samples' channels side by side, convolved in
+    // `batch × groups` groups by the weights repeated per sample.
     let conv = Conv2d {
         window,
-        out_channels: co,
-        weights,
-        bias,
-        groups,
+        out_channels: co * images.batch,
+        weights: w.floats.repeat(images.batch),
+        bias: bias.repeat(images.batch),
+        groups: groups * images.batch,
     };
-    let [oc, oh, ow] = conv.output_shape();
-    if !one_d {
-        return cx.push(node, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow]);
-    }
-    // `[1, C, L]` is read as the image `[1, C, 1, L]` and the result read back as `[1, C', L']`.
-    let name = crate::context::display_name(node);
-    let image = vec![1, input[0], 1, input[2]];
-    let v = cx.push_value(
-        format!("{name}/image"),
-        Op::Reshape(image.clone()),
-        vec![v],
-        image,
-    );
-    let conved = cx.push_value(name, Op::Conv2d(conv), vec![v], vec![1, oc, oh, ow]);
-    cx.push(
-        node,
-        Op::Reshape(vec![1, oc, ow]),
-        vec![conved],
-        vec![1, oc, ow],
-    )
+    let out = conv.output_shape();
+    window::push_stacked(cx, node, v, images, Op::Conv2d(conv), out)
 }

@@ -1,10 +1,11 @@
-//! `MaxPool`, `AveragePool` and `GlobalAveragePool`.
+//! `MaxPool`, `AveragePool`, `GlobalAveragePool` and `GlobalMaxPool`, on any batch (the
+//! samples' channels side by side in one image).
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::geometry::Window;
 use zkinfer_core::ir::{Op, Pool, PoolKind};
 
-use super::window;
+use super::window::{self, Images};
 use crate::attrs::Attrs;
 use crate::context::Context;
 use crate::OnnxError;
@@ -12,44 +13,23 @@ use crate::OnnxError;
 fn push(
     cx: &mut Context,
     node: &NodeProto,
-    v: usize,
+    (v, images): (usize, Images),
     kind: PoolKind,
     window: Window,
     exclude_pad: bool,
 ) -> Result<(), OnnxError> {
-    let one_d = cx.shape(v).len() == 3;
     let pool = Pool {
         kind,
         window,
         exclude_pad,
     };
-    let [c, h, w] = pool.output_shape();
-    let shape = if one_d {
-        vec![1, c, w]
-    } else {
-        vec![1, c, h, w]
-    };
-    if !one_d {
-        return cx.push(node, Op::Pool(pool), vec![v], shape);
-    }
-    let name = crate::context::display_name(node);
-    let image = vec![1, window.input[0], 1, window.input[2]];
-    let v = cx.push_value(
-        format!("{name}/image"),
-        Op::Reshape(image.clone()),
-        vec![v],
-        image,
-    );
-    let pooled = cx.push_value(name, Op::Pool(pool), vec![v], vec![1, c, h, w]);
-    cx.push(node, Op::Reshape(shape.clone()), vec![pooled], shape)
+    let out = pool.output_shape();
+    window::push_stacked(cx, node, v, images, Op::Pool(pool), out)
 }
 
-/// The pooled value, its `[C, H, W]`, and whether the input is 1-D.
-fn common(
-    cx: &Context,
-    node: &NodeProto,
-    attrs: &Attrs<'_>,
-) -> Result<(usize, [usize; 3], bool), OnnxError> {
+/// The pooled value and how it reads as images (a batch is pooled as one image with the
+/// samples' channels side by side: pools work channel by channel).
+fn common(cx: &Context, node: &NodeProto, attrs: &Attrs<'_>) -> Result<(usize, Images), OnnxError> {
     let v = cx.activation(node, 0)?;
     let indices_read = node
         .output
@@ -58,8 +38,7 @@ fn common(
     if indices_read {
         return Err(attrs.unsupported("the Indices output is not supported"));
     }
-    let one_d = cx.shape(v).len() == 3;
-    Ok((v, window::image(attrs, cx.shape(v), one_d)?, one_d))
+    Ok((v, window::images(attrs, cx.shape(v))?))
 }
 
 /// With `ceil_mode`, the end padding that yields ONNX's rounded-up output size (the last
@@ -91,11 +70,11 @@ pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         "storage_order",
         "strides",
     ])?;
-    let (v, input, one_d) = common(cx, node, &attrs)?;
+    let read = common(cx, node, &attrs)?;
     if attrs.int("storage_order", 0) != 0 {
         return Err(attrs.unsupported("storage_order 1 not supported"));
     }
-    let mut window = window::read(&attrs, input, None, one_d)?;
+    let mut window = window::read(&attrs, read.1.stacked(), None, read.1.one_d)?;
     if window.pads[0] >= window.kernel[0]
         || window.pads[1] >= window.kernel[1]
         || window.pads[2] >= window.kernel[0]
@@ -109,7 +88,7 @@ pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if attrs.int("ceil_mode", 0) != 0 {
         ceil_pads(&mut window);
     }
-    push(cx, node, v, PoolKind::Max, window, false)
+    push(cx, node, read, PoolKind::Max, window, false)
 }
 
 /// Lowers `AveragePool` (count_include_pad 0 divides by the values inside the input).
@@ -124,8 +103,8 @@ pub fn lower_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError
         "pads",
         "strides",
     ])?;
-    let (v, input, one_d) = common(cx, node, &attrs)?;
-    let mut window = window::read(&attrs, input, None, one_d)?;
+    let read = common(cx, node, &attrs)?;
+    let mut window = window::read(&attrs, read.1.stacked(), None, read.1.one_d)?;
     let include_pad = attrs.int("count_include_pad", 0) != 0;
     if attrs.int("ceil_mode", 0) != 0 {
         if include_pad {
@@ -134,14 +113,15 @@ pub fn lower_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError
         ceil_pads(&mut window);
     }
     let exclude_pad = window.pads != [0; 4] && !include_pad;
-    push(cx, node, v, PoolKind::Average, window, exclude_pad)
+    push(cx, node, read, PoolKind::Average, window, exclude_pad)
 }
 
-/// Lowers `GlobalAveragePool`.
-pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+/// Lowers `GlobalAveragePool` and `GlobalMaxPool`: one window over each channel.
+fn lower_global(cx: &mut Context, node: &NodeProto, kind: PoolKind) -> Result<(), OnnxError> {
     let attrs = Attrs::new(node);
     attrs.reject_unknown(&[])?;
-    let (v, input, _) = common(cx, node, &attrs)?;
+    let read = common(cx, node, &attrs)?;
+    let input = read.1.stacked();
     let window = Window {
         input,
         kernel: [input[1], input[2]],
@@ -149,5 +129,15 @@ pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), On
         pads: [0; 4],
         dilation: [1, 1],
     };
-    push(cx, node, v, PoolKind::Average, window, false)
+    push(cx, node, read, kind, window, false)
+}
+
+/// Lowers `GlobalAveragePool`.
+pub fn lower_global_average(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    lower_global(cx, node, PoolKind::Average)
+}
+
+/// Lowers `GlobalMaxPool`.
+pub fn lower_global_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
+    lower_global(cx, node, PoolKind::Max)
 }
