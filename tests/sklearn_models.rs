@@ -1,8 +1,10 @@
-//! Classical models trained on the digits and exported by skl2onnx (`circuits/skl_*`): a
-//! random forest (TreeEnsembleClassifier), a scaled logistic regression (Scaler,
-//! LinearClassifier, Normalizer) and an MLP (ArgMax, ArrayFeatureExtractor). The label the
-//! quantized model computes (output 0) is checked against scikit-learn's prediction on
-//! held-out digits; the forest is proved and verified, and tampered proofs are rejected.
+//! Classical models trained on the digits: skl2onnx's random forest (TreeEnsembleClassifier),
+//! scaled logistic regression (Scaler, LinearClassifier, Normalizer) and MLP (ArgMax,
+//! ArrayFeatureExtractor) in `circuits/skl_*`, and a random forest in the GEMM form hummingbird
+//! exports (`circuits/hb_forest`: Greater/Not against the thresholds, MatMul by the batched
+//! per-tree path matrices, Equal, ReduceSum, ArgMax and a Gather of the class labels). The
+//! label the quantized model computes (output 0) is checked against scikit-learn's prediction
+//! on held-out digits; the forests are proved and verified, and tampered proofs are rejected.
 
 mod common;
 
@@ -56,6 +58,14 @@ fn random_forest_labels_agree_and_prove() {
     let q = quantize_input(&c.model.spec.input, &json_input("skl_forest", "input.json")).unwrap();
     let tampered = prove_verify_and_tamper(&c, &q);
     println!("skl_forest: {tampered} tampered bundles rejected");
+}
+
+#[test]
+fn a_forest_in_gemm_form_labels_agree_and_prove() {
+    let c = check("hb_forest", 90);
+    let q = quantize_input(&c.model.spec.input, &json_input("hb_forest", "input.json")).unwrap();
+    let tampered = prove_verify_and_tamper(&c, &q);
+    println!("hb_forest: {tampered} tampered bundles rejected");
 }
 
 #[test]

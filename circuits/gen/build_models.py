@@ -630,6 +630,108 @@ def sklearn_models():
               "labels": y[1400:1528].tolist(), "predicted": clf.predict(test).tolist()}, "test.json")
 
 
+def tree_matrices(tree, features, internal, leaves):
+    """One fitted scikit-learn tree in the GEMM form: A picks each internal node's feature, B
+    holds its threshold, C[i, l] is +1 (-1) when leaf l lies left (right) of node i, D[l]
+    counts l's left turns, E holds the leaves' class fractions. Padding nodes compare 0 <= 0
+    and feed no leaf; padding leaves want -1 left turns, which no path has."""
+    t = tree.tree_
+    inner = [n for n in range(t.node_count) if t.children_left[n] != -1]
+    leaf = [n for n in range(t.node_count) if t.children_left[n] == -1]
+    a = np.zeros((features, internal), np.float32)
+    b = np.zeros(internal, np.float32)
+    c = np.zeros((internal, leaves), np.float32)
+    d = np.full(leaves, -1.0, np.float32)
+    e = np.zeros((leaves, t.value.shape[2]), np.float32)
+    for i, n in enumerate(inner):
+        a[t.feature[n], i] = 1.0
+        b[i] = t.threshold[n]
+    def walk(n, path):
+        if t.children_left[n] == -1:
+            l = leaf.index(n)
+            for i, side in path:
+                c[i, l] = side
+            d[l] = sum(1 for _, side in path if side > 0)
+            e[l] = t.value[n][0] / t.value[n][0].sum()
+            return
+        i = inner.index(n)
+        walk(t.children_left[n], path + [(i, 1.0)])
+        walk(t.children_right[n], path + [(i, -1.0)])
+    walk(0, [])
+    return a, b, c, d, e
+
+
+def hummingbird_forest(folder="hb_forest"):
+    """A random forest on the digits in the shape hummingbird's GEMM strategy exports (what
+    torch.onnx writes for it, opset 11): one MatMul picking every tree's features,
+    Not(Greater) against the thresholds, Cast, Reshape and Transpose to trees first, a MatMul by
+    the batched [trees, nodes, leaves] path matrix, Equal to each leaf's left-turn count, Cast,
+    a MatMul by the batched leaf values, ReduceSum over the trees and Div by their count for
+    the probabilities, ArgMax and a Gather of the class labels. Outputs: label, probabilities."""
+    from sklearn.ensemble import RandomForestClassifier
+    digits = load_digits()
+    x = digits.data.astype(np.float32)
+    y = digits.target
+    clf = RandomForestClassifier(n_estimators=8, max_depth=6, random_state=1).fit(x[:1400], y[:1400])
+    print(folder, "float test accuracy", clf.score(x[1400:], y[1400:]))
+    trees = clf.estimators_
+    internal = max(int((t.tree_.children_left != -1).sum()) for t in trees)
+    leaves = max(int((t.tree_.children_left == -1).sum()) for t in trees)
+    mats = [tree_matrices(t, x.shape[1], internal, leaves) for t in trees]
+    n = len(trees)
+    a = np.concatenate([m[0] for m in mats], axis=1)
+    b = np.concatenate([m[1] for m in mats])
+    c = np.stack([m[2] for m in mats])
+    d = np.stack([m[3] for m in mats])[:, None, :]
+    e = np.stack([m[4] for m in mats])
+    init = [numpy_helper.from_array(v, name) for v, name in [
+        (a, "A"), (b, "B"), (c, "C"), (d, "D"), (e, "E"),
+        (np.array([-1, n, internal], np.int64), "shape"),
+        (np.array(float(n), np.float32), "count"),
+        (clf.classes_.astype(np.int64), "classes")]]
+    node = helper.make_node
+    nodes = [
+        node("MatMul", ["input", "A"], ["picked"], name="/MatMul"),
+        node("Greater", ["picked", "B"], ["went_right"], name="/Greater"),
+        node("Not", ["went_right"], ["went_left"], name="/Not"),
+        node("Cast", ["went_left"], ["left"], to=TensorProto.FLOAT, name="/Cast"),
+        node("Reshape", ["left", "shape"], ["per_tree"], name="/Reshape"),
+        node("Transpose", ["per_tree"], ["trees_first"], perm=[1, 0, 2], name="/Transpose"),
+        node("MatMul", ["trees_first", "C"], ["turns"], name="/MatMul_1"),
+        node("Equal", ["turns", "D"], ["reached"], name="/Equal"),
+        node("Cast", ["reached"], ["leaf"], to=TensorProto.FLOAT, name="/Cast_1"),
+        node("MatMul", ["leaf", "E"], ["votes"], name="/MatMul_2"),
+        node("ReduceSum", ["votes"], ["total"], axes=[0], keepdims=0, name="/ReduceSum"),
+        node("Div", ["total", "count"], ["probabilities"], name="/Div"),
+        node("ArgMax", ["probabilities"], ["index"], axis=1, keepdims=0, name="/ArgMax"),
+        node("Gather", ["classes", "index"], ["variable"], axis=0, name="/Gather"),
+    ]
+    graph = helper.make_graph(
+        nodes, "hummingbird_forest",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 64])],
+        [helper.make_tensor_value_info("variable", TensorProto.INT64, ["batch"]),
+         helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 10])],
+        init)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    model.ir_version = 6
+    path = os.path.join(ROOT, folder)
+    os.makedirs(path, exist_ok=True)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(path, "model.onnx"))
+    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    test = x[1400:1528]
+    labels, probs = sess.run(None, {"input": test})
+    assert (labels == clf.predict(test)).all(), "the GEMM form disagrees with scikit-learn"
+    assert np.allclose(probs, clf.predict_proba(test), atol=1e-5)
+    dump = lambda obj, f: json.dump(obj, open(os.path.join(path, f), "w"))
+    sample = x[1400]
+    dump({"input_data": [sample.astype(float).tolist()]}, "input.json")
+    dump({"input_data": [x[:48].reshape(-1).astype(float).tolist()]}, "calibration.json")
+    dump({"output_data": [[float(labels[0])] + probs[0].astype(float).tolist()]}, "expected.json")
+    dump({"input_data": [test.reshape(-1).astype(float).tolist()],
+          "labels": y[1400:1528].tolist(), "predicted": clf.predict(test).tolist()}, "test.json")
+
+
 if __name__ == "__main__":
     digits_mlp()
     matmul_mlp()
@@ -641,3 +743,4 @@ if __name__ == "__main__":
     two_inputs()
     nanogpt()
     sklearn_models()
+    hummingbird_forest()

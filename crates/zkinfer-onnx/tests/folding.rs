@@ -304,4 +304,32 @@ mod review {
         )];
         assert!(lower_model(&model(nodes, vec![], &[1, 4, 1, 1], "out")).is_err());
     }
+
+    #[test]
+    fn a_matmul_by_a_batch_of_matrices_broadcasts_the_activation() {
+        // x [1, 2] times W [3, 2, 2]: one product per matrix, out [3, 1, 2].
+        let w: Vec<f32> = (0..12).map(|i| i as f32).collect();
+        let nodes = vec![node("MatMul", &["x", "w"], &["out"], vec![])];
+        let g = lower_model(&model(
+            nodes,
+            vec![floats("w", &[3, 2, 2], w.clone())],
+            &[1, 2],
+            "out",
+        ))
+        .unwrap();
+        let x = [1.0, -2.0];
+        let expect: Vec<f32> = (0..3)
+            .flat_map(|b| (0..2).map(move |c| b * 4 + c))
+            .map(|i| x[0] * w[i] + x[1] * w[i + 2])
+            .collect();
+        assert_eq!(g.eval_f32(&x).unwrap(), expect);
+        // x [2, 1, 2] against W [1, 2, 2]: both samples read the one matrix.
+        let nodes = vec![node("MatMul", &["x", "w"], &["out"], vec![])];
+        let one = floats("w", &[1, 2, 2], w[..4].to_vec());
+        let g = lower_model(&model(nodes, vec![one], &[2, 1, 2], "out")).unwrap();
+        assert_eq!(
+            g.eval_f32(&[1.0, 0.0, 0.0, 1.0]).unwrap(),
+            vec![0.0, 1.0, 2.0, 3.0]
+        );
+    }
 }

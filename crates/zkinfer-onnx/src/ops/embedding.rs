@@ -25,14 +25,19 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     if attrs.int("axis", 0) != 0 {
         return Err(attrs.unsupported("a lookup by activation indices must gather along axis 0"));
     }
-    let table = cx.constant(node, 0)?.clone();
+    let mut table = cx.constant(node, 0)?.clone();
+    // A 1-D table (class labels by an ArgMax) is a table of one column, read without it.
+    let column = table.shape.len() == 1;
+    if column {
+        table.shape.push(1);
+    }
     let ids = cx.activation(node, 1)?;
     let name = display_name(node);
     let (dense, hot) = lookup(cx, &name, &table, ids).map_err(|e| attrs.unsupported(e))?;
-    let width = table.shape.get(1).copied().unwrap_or(1);
-    let id_shape = cx.shape(ids).to_vec();
-    let mut out = id_shape;
-    out.push(width);
+    let mut out = cx.shape(ids).to_vec();
+    if !column {
+        out.push(table.shape[1]);
+    }
     cx.push(node, Op::Dense(dense), vec![hot], out)
 }
 

@@ -1,5 +1,6 @@
 //! `MatMul`: an activation times a constant 2-D matrix (a dense layer whose weights stay
-//! private), or the product of two activations (attention scores and values).
+//! private; a batch of matrices in `batched_matmul`), or the product of two activations
+//! (attention scores and values).
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::gather::broadcast_shape;
@@ -22,6 +23,9 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     }
     let v = cx.activation(node, 0)?;
     let w = cx.constant(node, 1)?;
+    if w.shape.len() >= 3 {
+        return super::batched_matmul::lower(cx, node, &attrs);
+    }
     let (k, n) = match w.shape.as_slice() {
         [k, n] => (*k, *n),
         s => {

@@ -4,6 +4,7 @@ pub mod activation;
 pub mod add;
 pub mod affine;
 pub mod argmax;
+pub mod batched_matmul;
 pub mod batchnorm;
 pub mod broadcast;
 pub mod cast;
