@@ -237,11 +237,29 @@ impl CostModel {
                 .filter_map(|l| Some((Self::shaped(spec, *l, copies)?, 1))),
         )
         .ok_or_else(|| {
+            let (group, rows) = Self::fewest_rows(spec, copies);
             CoreError::Unsupported(format!(
-                "a circuit of {copies} inference(s) of this model: no layout fits 2^{}",
+                "a circuit of {copies} inference(s) of this model: no layout fits 2^{} rows; the fewest any layout needs is {rows} ({group} rows)",
                 crate::spec::MAX_K
             ))
         })
+    }
+
+    /// The fewest rows any layout needs for `copies` inferences of `spec`, with the group
+    /// that needs them.
+    fn fewest_rows(spec: &ModelSpec, copies: usize) -> (&'static str, usize) {
+        LAYOUTS
+            .iter()
+            .map(|l| {
+                let mut s = spec.clone();
+                s.circuit.batch = copies;
+                s.circuit.mac_groups = l.mac_groups;
+                s.circuit.mac_width = l.mac_width;
+                s.circuit.hash_lanes = l.hash_lanes;
+                CircuitPlan::from_spec(&s).rows(&s).largest()
+            })
+            .min_by_key(|(_, rows)| *rows)
+            .unwrap_or(("mac", 0))
     }
 
     /// The layout and circuit batch (inferences per circuit, a divisor of `inferences`) whose

@@ -332,4 +332,39 @@ mod review {
             vec![0.0, 1.0, 2.0, 3.0]
         );
     }
+
+    #[test]
+    fn an_embedding_of_more_than_63_rows_calibrates() {
+        // A 100-token vocabulary: `id − key` for negative keys would reach ±199.
+        let rows = 100;
+        let table = floats(
+            "table",
+            &[rows, 2],
+            (0..2 * rows).map(|i| i as f32 / 256.0).collect(),
+        );
+        let nodes = vec![node("Gather", &["table", "x"], &["out"], vec![])];
+        let g = lower_model(&model(nodes, vec![table], &[1, 3], "out")).unwrap();
+        let ids = [0.0, 57.0, 99.0];
+        assert_eq!(
+            g.eval_f32(&ids).unwrap(),
+            vec![
+                0.0,
+                1.0 / 256.0,
+                114.0 / 256.0,
+                115.0 / 256.0,
+                198.0 / 256.0,
+                199.0 / 256.0
+            ]
+        );
+        let layers = zkinfer_core::ir::lower(&g).unwrap();
+        let samples = vec![ids.to_vec(), vec![99.0, 98.0, 1.0]];
+        zkinfer_core::quant::calibrate(
+            "vocab",
+            &layers,
+            &g.input_shape,
+            &g.output_shape().unwrap(),
+            &samples,
+        )
+        .unwrap();
+    }
 }

@@ -84,19 +84,23 @@ fn const_count(entries: &[crate::spec::GatherEntry]) -> usize {
 impl RowCounts {
     /// The largest of the groups: the rows the circuit needs.
     pub fn max(&self) -> usize {
+        self.largest().1
+    }
+
+    /// The largest group: its name and rows.
+    pub fn largest(&self) -> (&'static str, usize) {
         [
-            self.mac,
-            self.pool,
-            self.input,
-            self.rescale,
-            self.commitment,
-            self.table,
-            self.instance,
-            self.constants,
+            ("mac", self.mac),
+            ("pool", self.pool),
+            ("input", self.input),
+            ("rescale", self.rescale),
+            ("commitment", self.commitment),
+            ("table", self.table),
+            ("instance", self.instance),
+            ("constants", self.constants),
         ]
         .into_iter()
-        .max()
-        .unwrap_or(0)
+        .fold(("mac", 0), |a, b| if b.1 > a.1 { b } else { a })
     }
 }
 

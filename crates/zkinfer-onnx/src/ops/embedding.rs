@@ -1,9 +1,10 @@
 //! `Gather(table, ids)` of a constant table by an activation of integer ids (a token
 //! embedding): `one_hot(ids) · table`, where `one_hot[t, k] = [ids[t] − k = 0]` for the keys
-//! `0..rows` and `−rows..0` (ONNX's negative indices; a 0/1 table on the exact integer
-//! difference), and the product is a dense layer whose weights (the table, twice) stay
-//! private and committed like any other. An id outside `−rows..rows` (an error in ONNX)
-//! reads a row of zeros.
+//! `0..rows` and, for tables of at most 63 rows, `−rows..0` (ONNX's negative indices; a 0/1
+//! table on the exact integer difference), and the product is a dense layer whose weights
+//! (the table, once per key) stay private and committed like any other. An id without a key
+//! (outside `−rows..rows`, an error in ONNX, or negative in a larger table, which PyTorch's
+//! embeddings never read) reads a row of zeros.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Dense, Entry, Gather, Op};
@@ -15,8 +16,11 @@ use crate::context::{display_name, Context};
 use crate::tensor::Const;
 use crate::OnnxError;
 
-/// Ids (and their negative forms) must be exact 8-bit values: at most this many rows.
+/// Ids must be exact 8-bit values: at most this many rows.
 pub const MAX_ROWS: usize = 127;
+
+/// Tables of at most this many rows also read negative ids (`id − key` stays within ±127).
+pub const NEGATIVE_ROWS: usize = 63;
 
 /// Lowers an embedding lookup.
 pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
@@ -64,8 +68,13 @@ pub fn lookup(
             "{n} ids of a {rows} × {width} table exceed the size limit"
         ));
     }
-    // Keys 0..rows and, for ONNX's negative indices, −rows..0: row `k mod rows`.
-    let keys_len = 2 * rows;
+    // Keys 0..rows and, for ONNX's negative indices, −rows..0 (row `k mod rows`) while every
+    // difference `id − key` stays an 8-bit value; larger tables read ids 0..rows only.
+    let keys_len = if rows <= NEGATIVE_ROWS {
+        2 * rows
+    } else {
+        rows
+    };
     let wide = vec![n, keys_len];
     let spread = Gather {
         entries: (0..n * keys_len)
