@@ -54,7 +54,7 @@ fn check(name: &str, min_percent: usize) -> zkinfer::CompiledModel {
 
 #[test]
 fn random_forest_labels_agree_and_prove() {
-    let c = check("skl_forest", 90);
+    let c = check("skl_forest", 99);
     let q = quantize_input(&c.model.spec.input, &json_input("skl_forest", "input.json")).unwrap();
     let tampered = prove_verify_and_tamper(&c, &q);
     println!("skl_forest: {tampered} tampered bundles rejected");
@@ -62,7 +62,7 @@ fn random_forest_labels_agree_and_prove() {
 
 #[test]
 fn a_forest_in_gemm_form_labels_agree_and_prove() {
-    let c = check("hb_forest", 90);
+    let c = check("hb_forest", 99);
     let q = quantize_input(&c.model.spec.input, &json_input("hb_forest", "input.json")).unwrap();
     let tampered = prove_verify_and_tamper(&c, &q);
     println!("hb_forest: {tampered} tampered bundles rejected");
@@ -70,8 +70,8 @@ fn a_forest_in_gemm_form_labels_agree_and_prove() {
 
 #[test]
 fn logistic_regression_and_mlp_labels_agree() {
-    check("skl_logreg", 95);
-    // Its logits reach ±30, so 8-bit activations hold them in steps of 1/2: close logits tie
-    // and the first class wins.
-    check("skl_mlp", 80);
+    check("skl_logreg", 99);
+    // Its logits reach ±30, so 8-bit activations hold them in steps of 1/2: close logits can
+    // tie, and the first class wins.
+    check("skl_mlp", 97);
 }

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success / valid proof, 1 invalid proof, 2 bad input.
 
+mod eval;
 mod progress;
 mod prove;
 
@@ -67,6 +68,27 @@ enum Command {
         /// .zkm, never in the spec.
         #[arg(long, value_parser = parse_salt)]
         salt: Option<Salt>,
+        /// Held-out samples (EZKL input JSON, with `"labels"` for accuracy) to report the
+        /// quantized model's error and agreement on, as `eval` does.
+        #[arg(long)]
+        held_out: Option<PathBuf>,
+    },
+    /// Run the quantized model (exactly what the circuit proves) on many samples without
+    /// proving: per-output error against the float model, prediction agreement and, with
+    /// labels, the accuracy of both.
+    Eval {
+        /// The compiled model (.zkm).
+        model: PathBuf,
+        /// The ONNX model it was compiled from (the float reference).
+        #[arg(long)]
+        onnx: PathBuf,
+        /// Samples (EZKL input JSON, several samples back to back).
+        #[arg(long)]
+        input: PathBuf,
+        /// Labels: a JSON array of integers, or a file with a `"labels"` array (default: the
+        /// input file's `"labels"`, if it has them).
+        #[arg(long)]
+        labels: Option<PathBuf>,
     },
     /// Prove one inference, several in one proof, or one proof per input file with the
     /// proving key built once.
@@ -136,6 +158,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             layout,
             inferences,
             salt,
+            held_out,
         } => {
             let graph = onnx::load(&model).map_err(bad)?;
             let samples = split_samples(
@@ -171,8 +194,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
             write(&out, &compiled.to_bytes())?;
             write(&spec, compiled.model.spec.to_json().as_bytes())?;
             print_summary(&compiled);
+            eval::report("calibration", &graph, &compiled.model, &calibration, None)?;
+            if let Some(path) = held_out {
+                let labels = eval::labels(&path, None)?;
+                let title = path.display().to_string();
+                eval::report(&title, &graph, &compiled.model, &path, labels.as_deref())?;
+            }
             Ok(())
         }
+        Command::Eval {
+            model,
+            onnx,
+            input,
+            labels,
+        } => eval::run(&model, &onnx, &input, labels.as_deref()),
         Command::Prove { model, input, out } => prove::run(&model, &input, &out, &store, &bars),
         Command::Verify { spec, proofs } => {
             let spec = ModelSpec::from_json(&read(&spec)?)
@@ -295,11 +330,6 @@ fn print_summary(c: &CompiledModel) {
     );
     println!("commitment {}", s.weights_commitment);
     println!("vk         {}", s.vk_fingerprint);
-    let r = &c.calibration;
-    println!(
-        "calibration {} samples: max |err| {:.4} (max |output| {:.3}), mean |err| {:.4}, argmax agreement {:.1}%",
-        r.samples, r.max_abs_error, r.max_abs_output, r.mean_abs_error, 100.0 * r.argmax_agreement
-    );
 }
 
 fn main() -> ExitCode {

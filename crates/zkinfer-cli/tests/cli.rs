@@ -353,3 +353,81 @@ fn a_model_with_two_inputs_reads_one_array_per_input() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The percentage after `label` on the first line holding it.
+fn percent_after(text: &str, label: &str) -> f64 {
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {text}"))
+        + label.len();
+    text[at..]
+        .trim_start()
+        .split('%')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a percentage after {label} in {text}"))
+}
+
+#[test]
+fn eval_reports_error_agreement_and_accuracy_without_proving() {
+    let dir = std::env::temp_dir().join(format!("zkinfer-cli-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let test = circuits("mlp_digits/test.json");
+    let summary = compile_digits(&p("m.zkm"), &p("m.json"), &["--held-out", &test]);
+    // The held-out report reads the file's labels.
+    assert!(summary.contains("64 samples"), "{summary}");
+    assert!(percent_after(&summary, "quantized") >= 90.0, "{summary}");
+
+    let onnx = circuits("mlp_digits/model.onnx");
+    let out = zkinfer(&["eval", &p("m.zkm"), "--onnx", &onnx, "--input", &test]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        percent_after(&text, "prediction agreement") >= 95.0,
+        "{text}"
+    );
+    let (float, quantized) = (
+        percent_after(&text, "accuracy: float"),
+        percent_after(&text, "quantized"),
+    );
+    assert!(float >= 90.0 && (float - quantized).abs() <= 5.0, "{text}");
+
+    // Labels from their own file; a mismatched count and malformed labels are exit 2.
+    let with_labels = |labels: &str| {
+        std::fs::write(p("labels.json"), labels).unwrap();
+        let file = p("labels.json");
+        zkinfer(&[
+            "eval",
+            &p("m.zkm"),
+            "--onnx",
+            &onnx,
+            "--input",
+            &test,
+            "--labels",
+            &file,
+        ])
+    };
+    let out = with_labels("[1, 2, 3]");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 labels for 64 samples"));
+    assert_eq!(
+        with_labels("{\"labels\": \"seven\"}").status.code(),
+        Some(2)
+    );
+    // An ONNX model that is not the compiled one is refused.
+    let other = circuits("two_inputs/model.onnx");
+    let out = zkinfer(&["eval", &p("m.zkm"), "--onnx", &other, "--input", &test]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

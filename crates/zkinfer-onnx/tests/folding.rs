@@ -367,4 +367,38 @@ mod review {
         )
         .unwrap();
     }
+
+    #[test]
+    fn a_label_picked_by_argmax_is_exact_after_quantization() {
+        // One-hot selectors hold 1 exactly: a 0/1 table at scale 2^7 stored 1 as 127/128, and
+        // the label 9 came out as 8.875.
+        let classes = floats("classes", &[4], vec![2.0, 9.0, 5.0, 7.0]);
+        let nodes = vec![
+            node(
+                "ArgMax",
+                &["x"],
+                &["i"],
+                vec![int("axis", 1), int("keepdims", 0)],
+            ),
+            node("Gather", &["classes", "i"], &["out"], vec![]),
+        ];
+        let g = lower_model(&model(nodes, vec![classes], &[1, 4], "out")).unwrap();
+        let samples: Vec<Vec<f32>> = (0..4)
+            .map(|k| {
+                (0..4)
+                    .map(|j| if j == k { 0.9 } else { 0.1 * j as f32 })
+                    .collect()
+            })
+            .collect();
+        let layers = zkinfer_core::ir::lower(&g).unwrap();
+        let shape = g.output_shape().unwrap();
+        let q = zkinfer_core::quant::calibrate("labels", &layers, &g.input_shape, &shape, &samples)
+            .unwrap();
+        for (x, want) in samples.iter().zip([2.0, 9.0, 5.0, 7.0]) {
+            let input = zkinfer_core::quant::quantize_input(&q.spec.input, x).unwrap();
+            let trace = zkinfer_core::eval::evaluate(&q.spec, &q.weights, &input).unwrap();
+            let out = zkinfer_core::quant::dequantize(trace.output(), q.spec.output.scale);
+            assert_eq!(out, vec![want], "{x:?}");
+        }
+    }
 }

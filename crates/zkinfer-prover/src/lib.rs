@@ -2,7 +2,10 @@
 //!
 //! [`compile`] calibrates, quantizes, plans the circuit, commits to the weights and records
 //! the verifying-key fingerprint. [`Prover`] holds the proving key of one compiled model and
-//! turns inputs into [`ProofBundle`]s.
+//! turns inputs into [`ProofBundle`]s. [`accuracy::measure`] runs the quantized model
+//! against the float one without proving.
+
+pub mod accuracy;
 
 use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::plonk::ProvingKey;

@@ -122,6 +122,48 @@ pub fn apply(f: Function, q: i64, in_scale: u32, out_scale: u32) -> i64 {
     }
 }
 
+/// Whether `f` takes its largest values exactly (steps, selectors, piecewise-linear and
+/// affine functions), so that its table's scale must hold them unclamped: `1` from a 0/1
+/// table at scale `2^7` would be stored as `127/128`, and a one-hot row or an index built
+/// from it would be wrong. Smooth functions that only approach their bound (sigmoid, tanh,
+/// ...) may round their top step down instead and keep the finer scale.
+pub fn exact(f: Function) -> bool {
+    use Function::*;
+    matches!(
+        f,
+        LeakyRelu { .. }
+            | Clip { .. }
+            | Abs
+            | Neg
+            | Sign
+            | Floor
+            | Ceil
+            | Round
+            | Trunc
+            | HardSwish
+            | HardSigmoid { .. }
+            | ThresholdedRelu { .. }
+            | Positive
+            | NotPositive
+            | IsZero
+            | Affine { .. }
+            | Pow { .. }
+    )
+}
+
+/// The largest magnitude a bounded step function outputs on some input, whether or not the
+/// calibration data reached it (0 for the others).
+pub fn known_bound(f: Function) -> f64 {
+    match f {
+        Function::Sign
+        | Function::Positive
+        | Function::NotPositive
+        | Function::IsZero
+        | Function::HardSigmoid { .. } => 1.0,
+        _ => 0.0,
+    }
+}
+
 /// Largest absolute value of `f` over inputs of magnitude at most `max_in`.
 pub fn range(f: Function, max_in: f64) -> f64 {
     (0..=64)

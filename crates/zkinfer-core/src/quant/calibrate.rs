@@ -193,7 +193,14 @@ fn build(
     for (i, l) in layers.iter().enumerate() {
         let cap = sc.caps[i + 1];
         let in_scale = scales[l.sources[0]];
-        let table_scale = fit_scale(post_max[i], 128.0, 1.0, SCALE_CAP).min(cap);
+        let table_scale = match l.function {
+            Some(f) if super::activation::exact(f) => {
+                let top = post_max[i].max(super::activation::known_bound(f));
+                fit_scale(top, VALUE_MAX as f64, 1.0, SCALE_CAP)
+            }
+            _ => fit_scale(post_max[i], 128.0, 1.0, SCALE_CAP),
+        }
+        .min(cap);
         // Output scale of a rescaling layer whose accumulator has scale `acc`.
         let rescaled = |acc: u32| {
             fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)

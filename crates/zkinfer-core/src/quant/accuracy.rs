@@ -1,0 +1,151 @@
+//! How closely the quantized model (exactly what the circuit proves) follows the float model
+//! on many samples, output by output, and how often each predicts the right label.
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::ModelSpec;
+
+/// One output's quantized-vs-float agreement over the samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputAccuracy {
+    /// The output's shape.
+    pub shape: Vec<usize>,
+    /// Largest absolute error.
+    pub max_abs_error: f64,
+    /// Mean absolute error.
+    pub mean_abs_error: f64,
+    /// Largest absolute float value (to read the error against).
+    pub max_abs_float: f64,
+    /// Fraction of samples whose [`prediction`] the two models share.
+    pub agreement: f64,
+}
+
+/// Fractions of samples whose first output predicts the given label.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabelAccuracy {
+    /// The float model's.
+    pub float: f64,
+    /// The quantized model's.
+    pub quantized: f64,
+}
+
+/// The quantized model against the float model on a set of samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Accuracy {
+    /// Number of samples.
+    pub samples: usize,
+    /// One entry per model output.
+    pub outputs: Vec<OutputAccuracy>,
+    /// Against the labels, when given.
+    pub labels: Option<LabelAccuracy>,
+}
+
+/// What an output predicts: the index of its largest value (first on ties), or for a single
+/// value (a classifier's label output) the value rounded.
+pub fn prediction(values: &[f64]) -> i64 {
+    match values {
+        [v] => v.round() as i64,
+        _ => {
+            let mut best = 0;
+            for (i, v) in values.iter().enumerate() {
+                if *v > values[best] {
+                    best = i;
+                }
+            }
+            best as i64
+        }
+    }
+}
+
+/// The shapes of a spec's outputs (one, or the parts of a concatenation).
+pub fn output_shapes(spec: &ModelSpec) -> Vec<Vec<usize>> {
+    if spec.output_parts.is_empty() {
+        vec![spec.output.shape.clone()]
+    } else {
+        spec.output_parts.clone()
+    }
+}
+
+/// Compares (float, quantized) outputs sample by sample, each the concatenation of outputs of
+/// `shapes`.
+pub fn compare(
+    shapes: &[Vec<usize>],
+    pairs: &[(Vec<f64>, Vec<f64>)],
+    labels: Option<&[i64]>,
+) -> Accuracy {
+    let mut outputs = Vec::with_capacity(shapes.len());
+    let mut start = 0;
+    for shape in shapes {
+        let len: usize = shape.iter().product();
+        let part = |v: &[f64]| v[start.min(v.len())..(start + len).min(v.len())].to_vec();
+        let (mut max, mut sum, mut top, mut agree) = (0.0f64, 0.0f64, 0.0f64, 0usize);
+        for (f, q) in pairs {
+            let (f, q) = (part(f), part(q));
+            for (a, b) in f.iter().zip(&q) {
+                max = max.max((a - b).abs());
+                sum += (a - b).abs();
+                top = top.max(a.abs());
+            }
+            agree += usize::from(prediction(&f) == prediction(&q));
+        }
+        let n = pairs.len().max(1) as f64;
+        outputs.push(OutputAccuracy {
+            shape: shape.clone(),
+            max_abs_error: max,
+            mean_abs_error: sum / (n * len.max(1) as f64),
+            max_abs_float: top,
+            agreement: agree as f64 / n,
+        });
+        start += len;
+    }
+    let first = shapes.first().map_or(0, |s| s.iter().product());
+    let labels = labels.map(|labels| LabelAccuracy {
+        float: hit_rate(pairs.iter().map(|p| &p.0[..first.min(p.0.len())]), labels),
+        quantized: hit_rate(pairs.iter().map(|p| &p.1[..first.min(p.1.len())]), labels),
+    });
+    Accuracy {
+        samples: pairs.len(),
+        outputs,
+        labels,
+    }
+}
+
+/// The fraction of `outputs` whose prediction is the label beside it.
+fn hit_rate<'a>(outputs: impl ExactSizeIterator<Item = &'a [f64]>, labels: &[i64]) -> f64 {
+    let n = outputs.len().max(1);
+    let hits = outputs
+        .zip(labels)
+        .filter(|(o, l)| prediction(o) == **l)
+        .count();
+    hits as f64 / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_value_predicts_itself_and_a_vector_its_first_maximum() {
+        assert_eq!(prediction(&[2.6]), 3);
+        assert_eq!(prediction(&[0.1, 0.7, 0.7, 0.2]), 1);
+    }
+
+    #[test]
+    fn outputs_are_compared_part_by_part() {
+        // Output 0: a label; output 1: two scores.
+        let shapes = vec![vec![1], vec![1, 2]];
+        let pairs = vec![
+            (vec![1.0, 0.2, 0.8], vec![1.0, 0.25, 0.75]),
+            (vec![0.0, 0.6, 0.4], vec![1.0, 0.375, 0.5]),
+        ];
+        let a = compare(&shapes, &pairs, Some(&[1, 0]));
+        assert_eq!(a.samples, 2);
+        assert_eq!(a.outputs[0].max_abs_error, 1.0);
+        assert_eq!(a.outputs[0].agreement, 0.5);
+        assert!((a.outputs[1].max_abs_error - 0.225).abs() < 1e-12);
+        assert_eq!(a.outputs[1].agreement, 0.5);
+        assert_eq!(a.outputs[1].max_abs_float, 0.8);
+        let l = a.labels.unwrap();
+        assert_eq!((l.float, l.quantized), (1.0, 0.5));
+    }
+}

@@ -1,0 +1,52 @@
+//! The quantized model measured against the float model without proving: the same integer
+//! evaluation that generates the witness, on many samples.
+
+use zkinfer_core::eval::evaluate;
+use zkinfer_core::ir::Graph;
+use zkinfer_core::model::QuantModel;
+use zkinfer_core::quant::accuracy::{compare, output_shapes, Accuracy};
+use zkinfer_core::quant::{dequantize, quantize_input};
+use zkinfer_core::CoreError;
+
+/// Runs the float graph and the quantized model on every sample and compares them; `labels`
+/// (one per sample) are compared with the first output's prediction.
+pub fn measure(
+    graph: &Graph,
+    model: &QuantModel,
+    samples: &[Vec<f32>],
+    labels: Option<&[i64]>,
+) -> Result<Accuracy, CoreError> {
+    let spec = &model.spec;
+    if graph.input_len() != spec.input.len() {
+        return Err(CoreError::Unsupported(format!(
+            "the float model reads {} input values, the quantized one {}",
+            graph.input_len(),
+            spec.input.len()
+        )));
+    }
+    if let Some(l) = labels.filter(|l| l.len() != samples.len()) {
+        return Err(CoreError::Unsupported(format!(
+            "{} labels for {} samples",
+            l.len(),
+            samples.len()
+        )));
+    }
+    let mut pairs = Vec::with_capacity(samples.len());
+    for x in samples {
+        let float: Vec<f64> = graph.eval_f32(x)?.into_iter().map(f64::from).collect();
+        let q = quantize_input(&spec.input, x)?;
+        let quantized = dequantize(
+            evaluate(spec, &model.weights, &q)?.output(),
+            spec.output.scale,
+        );
+        if float.len() != quantized.len() {
+            return Err(CoreError::Unsupported(format!(
+                "the float model writes {} output values, the quantized one {}",
+                float.len(),
+                quantized.len()
+            )));
+        }
+        pairs.push((float, quantized));
+    }
+    Ok(compare(&output_shapes(spec), &pairs, labels))
+}
