@@ -4,12 +4,13 @@
 use zkinfer_core::eval::evaluate;
 use zkinfer_core::ir::Graph;
 use zkinfer_core::model::QuantModel;
-use zkinfer_core::quant::accuracy::{compare, output_shapes, Accuracy};
+use zkinfer_core::quant::accuracy::{compare, output_shapes, rows_per_sample, Accuracy};
 use zkinfer_core::quant::{dequantize, quantize_input};
 use zkinfer_core::CoreError;
 
 /// Runs the float graph and the quantized model on every sample and compares them; `labels`
-/// (one per sample) are compared with the first output's prediction.
+/// (one per prediction of the first output: per sample, or per row of a sequence output) are
+/// compared with the first output's predictions.
 pub fn measure(
     graph: &Graph,
     model: &QuantModel,
@@ -24,9 +25,12 @@ pub fn measure(
             spec.input.len()
         )));
     }
-    if let Some(l) = labels.filter(|l| l.len() != samples.len()) {
+    let rows = output_shapes(spec)
+        .first()
+        .map_or(1, |s| rows_per_sample(s));
+    if let Some(l) = labels.filter(|l| l.len() != samples.len() * rows) {
         return Err(CoreError::Unsupported(format!(
-            "{} labels for {} samples",
+            "{} labels for {} samples of {rows} prediction(s) each",
             l.len(),
             samples.len()
         )));

@@ -16,11 +16,12 @@ pub struct OutputAccuracy {
     pub mean_abs_error: f64,
     /// Largest absolute float value (to read the error against).
     pub max_abs_float: f64,
-    /// Fraction of samples whose [`prediction`] the two models share.
+    /// Fraction of predictions (one per row along the last axis, per sample) the two models
+    /// share.
     pub agreement: f64,
 }
 
-/// Fractions of samples whose first output predicts the given label.
+/// Fractions of the first output's predictions that are the given labels.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabelAccuracy {
     /// The float model's.
@@ -66,19 +67,36 @@ pub fn output_shapes(spec: &ModelSpec) -> Vec<Vec<usize>> {
     }
 }
 
+/// One sample's outputs: float, then quantized.
+pub type Pair = (Vec<f64>, Vec<f64>);
+
+/// The values one prediction reads: the last axis (a classifier's scores, one position of a
+/// sequence model's logits); a scalar output is one value.
+pub fn row_len(shape: &[usize]) -> usize {
+    shape.last().copied().unwrap_or(1).max(1)
+}
+
+/// Predictions one sample makes through an output of `shape`.
+pub fn rows_per_sample(shape: &[usize]) -> usize {
+    shape.iter().product::<usize>() / row_len(shape)
+}
+
 /// Compares (float, quantized) outputs sample by sample, each the concatenation of outputs of
-/// `shapes`.
+/// `shapes`; predictions are made row by row along each output's last axis, and `labels`
+/// (one per row of the first output, sample after sample) are compared with the first
+/// output's.
 pub fn compare(
     shapes: &[Vec<usize>],
-    pairs: &[(Vec<f64>, Vec<f64>)],
+    pairs: &[Pair],
     labels: Option<&[i64]>,
 ) -> Accuracy {
     let mut outputs = Vec::with_capacity(shapes.len());
     let mut start = 0;
     for shape in shapes {
-        let len: usize = shape.iter().product();
+        let (len, row) = (shape.iter().product::<usize>(), row_len(shape));
         let part = |v: &[f64]| v[start.min(v.len())..(start + len).min(v.len())].to_vec();
-        let (mut max, mut sum, mut top, mut agree) = (0.0f64, 0.0f64, 0.0f64, 0usize);
+        let (mut max, mut sum, mut top) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut agree, mut rows) = (0usize, 0usize);
         for (f, q) in pairs {
             let (f, q) = (part(f), part(q));
             for (a, b) in f.iter().zip(&q) {
@@ -86,22 +104,31 @@ pub fn compare(
                 sum += (a - b).abs();
                 top = top.max(a.abs());
             }
-            agree += usize::from(prediction(&f) == prediction(&q));
+            for (fr, qr) in f.chunks(row).zip(q.chunks(row)) {
+                agree += usize::from(prediction(fr) == prediction(qr));
+                rows += 1;
+            }
         }
-        let n = pairs.len().max(1) as f64;
         outputs.push(OutputAccuracy {
             shape: shape.clone(),
             max_abs_error: max,
-            mean_abs_error: sum / (n * len.max(1) as f64),
+            mean_abs_error: sum / (pairs.len() * len).max(1) as f64,
             max_abs_float: top,
-            agreement: agree as f64 / n,
+            agreement: agree as f64 / rows.max(1) as f64,
         });
         start += len;
     }
-    let first = shapes.first().map_or(0, |s| s.iter().product());
+    let first = shapes.first().cloned().unwrap_or_default();
+    let (len, row) = (first.iter().product::<usize>(), row_len(&first));
+    let rows_of = |side: fn(&Pair) -> &[f64]| -> Vec<&[f64]> {
+        pairs
+            .iter()
+            .flat_map(|p| side(p)[..len.min(side(p).len())].chunks(row))
+            .collect()
+    };
     let labels = labels.map(|labels| LabelAccuracy {
-        float: hit_rate(pairs.iter().map(|p| &p.0[..first.min(p.0.len())]), labels),
-        quantized: hit_rate(pairs.iter().map(|p| &p.1[..first.min(p.1.len())]), labels),
+        float: hit_rate(&rows_of(|p| &p.0), labels),
+        quantized: hit_rate(&rows_of(|p| &p.1), labels),
     });
     Accuracy {
         samples: pairs.len(),
@@ -110,14 +137,14 @@ pub fn compare(
     }
 }
 
-/// The fraction of `outputs` whose prediction is the label beside it.
-fn hit_rate<'a>(outputs: impl ExactSizeIterator<Item = &'a [f64]>, labels: &[i64]) -> f64 {
-    let n = outputs.len().max(1);
-    let hits = outputs
+/// The fraction of `rows` whose prediction is the label beside it.
+fn hit_rate(rows: &[&[f64]], labels: &[i64]) -> f64 {
+    let hits = rows
+        .iter()
         .zip(labels)
-        .filter(|(o, l)| prediction(o) == **l)
+        .filter(|(r, l)| prediction(r) == **l)
         .count();
-    hits as f64 / n as f64
+    hits as f64 / rows.len().max(1) as f64
 }
 
 #[cfg(test)]
@@ -147,5 +174,20 @@ mod tests {
         assert_eq!(a.outputs[1].max_abs_float, 0.8);
         let l = a.labels.unwrap();
         assert_eq!((l.float, l.quantized), (1.0, 0.5));
+    }
+
+    #[test]
+    fn a_sequence_output_predicts_row_by_row() {
+        // Two positions of three logits; the quantized model flips the second position.
+        let shapes = vec![vec![1, 2, 3]];
+        let pairs = vec![(
+            vec![0.0, 1.0, 0.5, 0.9, 0.1, 0.0],
+            vec![0.0, 1.0, 0.5, 0.4, 0.6, 0.0],
+        )];
+        let a = compare(&shapes, &pairs, Some(&[1, 0]));
+        assert_eq!(a.outputs[0].agreement, 0.5);
+        let l = a.labels.unwrap();
+        assert_eq!((l.float, l.quantized), (1.0, 0.5));
+        assert_eq!(rows_per_sample(&shapes[0]), 2);
     }
 }
