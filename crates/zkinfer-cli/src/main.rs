@@ -3,6 +3,7 @@
 //! Exit codes: 0 success / valid proof, 1 invalid proof, 2 bad input.
 
 mod eval;
+mod memory;
 mod progress;
 mod prove;
 
@@ -328,6 +329,9 @@ fn print_summary(c: &CompiledModel) {
         model.free_batch(s),
         s.circuit.k
     );
+    if let Some(w) = memory::warning(p.peak_rss_bytes, memory::machine_bytes()) {
+        eprintln!("{w}");
+    }
     println!("commitment {}", s.weights_commitment);
     println!("vk         {}", s.vk_fingerprint);
 }

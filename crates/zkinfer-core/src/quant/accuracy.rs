@@ -85,11 +85,7 @@ pub fn rows_per_sample(shape: &[usize]) -> usize {
 /// `shapes`; predictions are made row by row along each output's last axis, and `labels`
 /// (one per row of the first output, sample after sample) are compared with the first
 /// output's.
-pub fn compare(
-    shapes: &[Vec<usize>],
-    pairs: &[Pair],
-    labels: Option<&[i64]>,
-) -> Accuracy {
+pub fn compare(shapes: &[Vec<usize>], pairs: &[Pair], labels: Option<&[i64]>) -> Accuracy {
     let mut outputs = Vec::with_capacity(shapes.len());
     let mut start = 0;
     for shape in shapes {
