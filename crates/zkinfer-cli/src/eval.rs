@@ -76,7 +76,7 @@ pub fn run(
 /// Prints an accuracy report, one line per output.
 pub fn print(title: &str, a: &Accuracy) {
     println!("eval       {title}: {} samples", a.samples);
-    for (i, o) in a.outputs.iter().enumerate() {
+    for (i, o) in a.outputs.iter().enumerate().filter(|_| a.samples > 0) {
         println!(
             "  output {i} {:?}: max |err| {:.4} (max |float| {:.3}), mean |err| {:.4}, prediction agreement {:.1}%",
             o.shape,
@@ -84,6 +84,12 @@ pub fn print(title: &str, a: &Accuracy) {
             o.max_abs_float,
             o.mean_abs_error,
             100.0 * o.agreement
+        );
+    }
+    if a.overflows > 0 {
+        println!(
+            "  overflow {} sample(s) leave the 8-bit range and cannot be proved (not compared)",
+            a.overflows
         );
     }
     if let Some(l) = a.labels {

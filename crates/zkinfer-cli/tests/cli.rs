@@ -420,6 +420,42 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
         with_labels("{\"labels\": \"seven\"}").status.code(),
         Some(2)
     );
+    // Samples whose quantized values leave the 8-bit range are counted, not compared.
+    let (skl, skl_cal) = (
+        circuits("skl_mlp/model.onnx"),
+        circuits("skl_mlp/calibration.json"),
+    );
+    let args = [
+        "compile",
+        &skl,
+        "--calibration",
+        &skl_cal,
+        "--out",
+        &p("s.zkm"),
+        "--spec",
+        &p("s.json"),
+    ];
+    assert_eq!(zkinfer(&args).status.code(), Some(0));
+    let bright = vec!["16"; 64];
+    let first = circuits("skl_mlp/input.json");
+    std::fs::write(
+        p("bright.json"),
+        format!("{{\"input_data\": [[{}]]}}", bright.join(", ")),
+    )
+    .unwrap();
+    let out = zkinfer(&[
+        "eval",
+        &p("s.zkm"),
+        "--onnx",
+        &skl,
+        "--input",
+        &p("bright.json"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("overflow 1 sample(s)"), "{text}");
+    let out = zkinfer(&["eval", &p("s.zkm"), "--onnx", &skl, "--input", &first]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("overflow"));
     // An ONNX model that is not the compiled one is refused.
     let other = circuits("two_inputs/model.onnx");
     let out = zkinfer(&["eval", &p("m.zkm"), "--onnx", &other, "--input", &test]);

@@ -8,7 +8,8 @@ use zkinfer_core::quant::accuracy::{compare, output_shapes, rows_per_sample, Acc
 use zkinfer_core::quant::{dequantize, quantize_input};
 use zkinfer_core::CoreError;
 
-/// Runs the float graph and the quantized model on every sample and compares them; `labels`
+/// Runs the float graph and the quantized model on every sample and compares them (a sample
+/// whose quantized values leave the 8-bit range is counted in `overflows` instead); `labels`
 /// (one per prediction of the first output: per sample, or per row of a sequence output) are
 /// compared with the first output's predictions.
 pub fn measure(
@@ -35,14 +36,19 @@ pub fn measure(
             samples.len()
         )));
     }
-    let mut pairs = Vec::with_capacity(samples.len());
-    for x in samples {
+    let (mut pairs, mut kept, mut overflows) = (Vec::new(), Vec::new(), 0);
+    for (i, x) in samples.iter().enumerate() {
         let float: Vec<f64> = graph.eval_f32(x)?.into_iter().map(f64::from).collect();
-        let q = quantize_input(&spec.input, x)?;
-        let quantized = dequantize(
-            evaluate(spec, &model.weights, &q)?.output(),
-            spec.output.scale,
-        );
+        // A sample whose values leave the 8-bit range cannot be proved: counted, not compared.
+        let trace = quantize_input(&spec.input, x).and_then(|q| evaluate(spec, &model.weights, &q));
+        let quantized = match trace {
+            Ok(t) => dequantize(t.output(), spec.output.scale),
+            Err(CoreError::Overflow { .. }) => {
+                overflows += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if float.len() != quantized.len() {
             return Err(CoreError::Unsupported(format!(
                 "the float model writes {} output values, the quantized one {}",
@@ -51,6 +57,14 @@ pub fn measure(
             )));
         }
         pairs.push((float, quantized));
+        kept.push(i);
     }
-    Ok(compare(&output_shapes(spec), &pairs, labels))
+    let labels: Option<Vec<i64>> = labels.map(|l| {
+        kept.iter()
+            .flat_map(|i| l[i * rows..(i + 1) * rows].to_vec())
+            .collect()
+    });
+    let mut accuracy = compare(&output_shapes(spec), &pairs, labels.as_deref());
+    accuracy.overflows = overflows;
+    Ok(accuracy)
 }

@@ -33,12 +33,16 @@ pub struct LabelAccuracy {
 /// The quantized model against the float model on a set of samples.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
-    /// Number of samples.
+    /// Number of samples compared.
     pub samples: usize,
     /// One entry per model output.
     pub outputs: Vec<OutputAccuracy>,
     /// Against the labels, when given.
     pub labels: Option<LabelAccuracy>,
+    /// Samples left out because a quantized value left the 8-bit range (they cannot be
+    /// proved).
+    #[serde(default)]
+    pub overflows: usize,
 }
 
 /// What an output predicts: the index of its largest value (first on ties), or for a single
@@ -130,6 +134,7 @@ pub fn compare(shapes: &[Vec<usize>], pairs: &[Pair], labels: Option<&[i64]>) ->
         samples: pairs.len(),
         outputs,
         labels,
+        overflows: 0,
     }
 }
 
