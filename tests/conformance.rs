@@ -177,9 +177,9 @@ fn group(name: &str) -> String {
     }
 }
 
-#[test]
-fn onnx_node_tests() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx-node");
+/// The case folders under `rel`, in name order.
+fn cases(rel: &str) -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .flatten()
@@ -187,6 +187,40 @@ fn onnx_node_tests() {
         .collect();
     dirs.sort();
     assert!(!dirs.is_empty());
+    dirs
+}
+
+/// Corners of the lowerings that rewrite an op into others (Resize and Upsample coordinate
+/// modes and lengths, ConvTranspose padding splits, batched constant MatMul, batched and
+/// dilated pools, embeddings with negative ids), each a one-node model whose expected output
+/// onnxruntime computed (`tests/data/onnx-edge/`; `scripts/check_edge_cases.py` recomputes
+/// them): every one must pass.
+#[test]
+fn edge_cases() {
+    let dirs = cases("tests/data/onnx-edge");
+    let fails: Vec<String> = dirs
+        .iter()
+        .filter_map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            match catch_unwind(AssertUnwindSafe(|| classify(dir, false))) {
+                Ok(Outcome::Pass) => None,
+                Ok(Outcome::Refused(why)) => Some(format!("{name}: refused: {why}")),
+                Ok(Outcome::Fail(why)) => Some(format!("{name}: {why}")),
+                Err(_) => Some(format!("{name}: panic")),
+            }
+        })
+        .collect();
+    println!(
+        "edge cases: {} of {} pass",
+        dirs.len() - fails.len(),
+        dirs.len()
+    );
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+#[test]
+fn onnx_node_tests() {
+    let dirs = cases("tests/data/onnx-node");
     let mut table: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     let mut fails = Vec::new();
     let mut checked = 0;

@@ -82,33 +82,42 @@ pub struct Axis {
     pub input: usize,
     /// Output length.
     pub output: usize,
-    /// Scale (output / input, or as given).
+    /// Scale (output / input, or as given; an `f32` in the model).
     pub scale: f64,
     /// Region of interest, as fractions of the input: start and end.
     pub roi: (f64, f64),
 }
 
-/// The input coordinate output coordinate `x` maps to, or `None` outside the crop box.
-fn source(x: f64, axis: &Axis, transform: &str) -> Result<Option<f64>, String> {
-    let (len, s) = (axis.input as f64, axis.scale);
-    let out = s * len;
-    Ok(Some(match transform {
-        "align_corners" if out == 1.0 => 0.0,
-        "align_corners" => x * (len - 1.0) / (out - 1.0),
+/// The input coordinate output coordinate `x` maps to, or `None` outside the crop box. In
+/// `f32` from the integer output length, as the ONNX runtime computes it (coordinates that
+/// land on a rounding tie then round as they do there); `align_corners` as the operator's
+/// reference computes it.
+fn source(x: usize, axis: &Axis, transform: &str) -> Result<Option<f64>, String> {
+    let (x, len, out, s) = (
+        x as f32,
+        axis.input as f32,
+        axis.output as f32,
+        axis.scale as f32,
+    );
+    let (a, b) = (axis.roi.0 as f32, axis.roi.1 as f32);
+    let source = match transform {
+        // The operator's reference (and its conformance data) divides by the scaled length,
+        // not the integer one, here.
+        "align_corners" if s * len == 1.0 => 0.0,
+        "align_corners" => x * (len - 1.0) / (s * len - 1.0),
         "asymmetric" => x / s,
-        "pytorch_half_pixel" if out == 1.0 => -0.5,
+        "pytorch_half_pixel" if axis.output == 1 => 0.0,
         "pytorch_half_pixel" | "half_pixel" => (x + 0.5) / s - 0.5,
         "half_pixel_symmetric" => {
-            let offset = len / 2.0 * (1.0 - axis.output as f64 / out);
+            let offset = len / 2.0 * (1.0 - out / (s * len));
             offset + (x + 0.5) / s - 0.5
         }
         "tf_crop_and_resize" => {
-            let (a, b) = axis.roi;
-            let x = if out == 1.0 {
-                (b - a) * (len - 1.0) / 2.0
+            let x = if axis.output == 1 {
+                0.5 * (a + b) * (len - 1.0)
             } else {
-                x * (b - a) * (len - 1.0) / (out - 1.0)
-            } + a * (len - 1.0);
+                a * (len - 1.0) + x * (b - a) * (len - 1.0) / (out - 1.0)
+            };
             if x < 0.0 || x > len - 1.0 {
                 return Ok(None);
             }
@@ -119,7 +128,8 @@ fn source(x: f64, axis: &Axis, transform: &str) -> Result<Option<f64>, String> {
                 "coordinate_transformation_mode {other} not supported"
             ))
         }
-    }))
+    };
+    Ok(Some(f64::from(source)))
 }
 
 fn cubic(a: f64, x: f64) -> f64 {
@@ -180,7 +190,7 @@ pub fn axis_map(axis: &Axis, settings: &Settings) -> Result<AxisMap, String> {
     let last = axis.input as i64 - 1;
     let mut rows = Vec::with_capacity(axis.output);
     for x in 0..axis.output {
-        let Some(x) = source(x as f64, axis, &settings.transform)? else {
+        let Some(x) = source(x, axis, &settings.transform)? else {
             rows.push(Row::Outside);
             continue;
         };

@@ -177,11 +177,14 @@ fn lines(
             }
         }
         .map(|out| line.full() - out);
-        // The operator's reference splits an odd total with the larger part at the end for
-        // SAME_UPPER and at the start otherwise (a negative total adds zeros).
+        // As the ONNX runtime does: an odd total is split with the larger part at the end for
+        // SAME_UPPER and at the start otherwise; an output_shape longer than the full result
+        // adds (bias-only) positions at the end; SAME never grows the full result.
         line.cut = match total {
-            Some(t) if auto == "SAME_UPPER" => [t.div_euclid(2), t - t.div_euclid(2)],
-            Some(t) => [t - t.div_euclid(2), t.div_euclid(2)],
+            Some(t) if t < 0 && wanted.is_none() => [0, 0],
+            Some(t) if t < 0 => [0, t],
+            Some(t) if auto == "SAME_UPPER" => [t / 2, t - t / 2],
+            Some(t) => [t - t / 2, t / 2],
             None => pads(attrs, i, one_d, &auto)?.map(|p| p as i64),
         };
         if line.spread().is_none() {

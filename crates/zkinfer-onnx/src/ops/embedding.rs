@@ -1,13 +1,14 @@
 //! `Gather(table, ids)` of a constant table by an activation of integer ids (a token
 //! embedding): `one_hot(ids) · table`, where `one_hot[t, k] = [ids[t] − k = 0]` for the keys
 //! `0..rows` and, for tables of at most 63 rows, `−rows..0` (ONNX's negative indices; a 0/1
-//! table on the exact integer difference), and the product is a dense layer whose weights
-//! (the table, once per key) stay private and committed like any other. An id without a key
-//! (outside `−rows..rows`, an error in ONNX, or negative in a larger table, which PyTorch's
-//! embeddings never read) reads a row of zeros.
+//! table on the exact integer difference; a larger table's negative ids are first wrapped to
+//! `id + rows`, so that every difference stays 8-bit), and the product is a dense layer whose
+//! weights (the table, once per key) stay private and committed like any other. An id outside
+//! `−rows..rows` (an error in ONNX) reads a row of zeros.
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Dense, Entry, Gather, Op};
+use zkinfer_core::quant::activation::to_param;
 use zkinfer_core::spec::Function;
 
 use super::broadcast::constant_to;
@@ -19,7 +20,8 @@ use crate::OnnxError;
 /// Ids must be exact 8-bit values: at most this many rows.
 pub const MAX_ROWS: usize = 127;
 
-/// Tables of at most this many rows also read negative ids (`id − key` stays within ±127).
+/// Tables of at most this many rows read negative ids through keys `−rows..0` (`id − key`
+/// stays within ±127); larger ones wrap them first.
 pub const NEGATIVE_ROWS: usize = 63;
 
 /// Lowers an embedding lookup.
@@ -43,6 +45,39 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         out.push(table.shape[1]);
     }
     cx.push(node, Op::Dense(dense), vec![hot], out)
+}
+
+/// `id + rows · [id < 0]`: ONNX's negative ids as the rows they read, with
+/// `[id < 0] = [id ≤ 0] − [id = 0]` from two 0/1 tables.
+fn wrapped(cx: &mut Context, name: &str, ids: usize, rows: usize) -> usize {
+    let shape = cx.shape(ids).to_vec();
+    let mut table = |label: &str, f: Function, inputs: Vec<usize>| {
+        cx.push_value(
+            format!("{name}/{label}"),
+            Op::Activation(f),
+            inputs,
+            shape.clone(),
+        )
+    };
+    let at_most_zero = table("not_positive", Function::NotPositive, vec![ids]);
+    let zero = table("zero", Function::IsZero, vec![ids]);
+    let negative = cx.push_value(
+        format!("{name}/negative"),
+        Op::Sub,
+        vec![at_most_zero, zero],
+        shape.clone(),
+    );
+    let shift = Function::Affine {
+        scale: to_param(rows as f64),
+        offset: 0,
+    };
+    let wrap = cx.push_value(
+        format!("{name}/wrap"),
+        Op::Activation(shift),
+        vec![negative],
+        shape.clone(),
+    );
+    cx.push_value(format!("{name}/row"), Op::Add, vec![ids, wrap], shape)
 }
 
 /// The rows of the 2-D constant `table` that `ids` (an activation of integers) select: the
@@ -69,11 +104,11 @@ pub fn lookup(
         ));
     }
     // Keys 0..rows and, for ONNX's negative indices, −rows..0 (row `k mod rows`) while every
-    // difference `id − key` stays an 8-bit value; larger tables read ids 0..rows only.
-    let keys_len = if rows <= NEGATIVE_ROWS {
-        2 * rows
+    // difference `id − key` stays an 8-bit value; a larger table's ids are wrapped first.
+    let (ids, keys_len) = if rows <= NEGATIVE_ROWS {
+        (ids, 2 * rows)
     } else {
-        rows
+        (wrapped(cx, name, ids, rows), rows)
     };
     let wide = vec![n, keys_len];
     let spread = Gather {

@@ -46,7 +46,9 @@ fn common(cx: &Context, node: &NodeProto, attrs: &Attrs<'_>) -> Result<(usize, I
 fn ceil_pads(window: &mut Window) {
     for (axis, (begin, end)) in [(1usize, (0usize, 2usize)), (2, (1, 3))] {
         let size = window.input[axis] + window.pads[begin] + window.pads[end];
-        let (k, s) = (window.kernel[axis - 1], window.stride[axis - 1]);
+        // The window's span: the kernel spread by its dilation.
+        let k = (window.kernel[axis - 1] - 1) * window.dilation[axis - 1] + 1;
+        let s = window.stride[axis - 1];
         if size < k {
             continue;
         }
@@ -75,13 +77,14 @@ pub fn lower_max(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
         return Err(attrs.unsupported("storage_order 1 not supported"));
     }
     let mut window = window::read(&attrs, read.1.stacked(), None, read.1.one_d)?;
-    if window.pads[0] >= window.kernel[0]
-        || window.pads[1] >= window.kernel[1]
-        || window.pads[2] >= window.kernel[0]
-        || window.pads[3] >= window.kernel[1]
+    let span = |a: usize| (window.kernel[a] - 1) * window.dilation[a] + 1;
+    if window.pads[0] >= span(0)
+        || window.pads[1] >= span(1)
+        || window.pads[2] >= span(0)
+        || window.pads[3] >= span(1)
     {
         return Err(attrs.unsupported(format!(
-            "pads {:?} not smaller than the kernel",
+            "pads {:?} not smaller than the dilated kernel",
             window.pads
         )));
     }

@@ -36,8 +36,17 @@ pub fn lower(cx: &mut Context, node: &NodeProto) -> Result<(), OnnxError> {
     let legacy = node.op_type == "Upsample" || cx.opset < 11;
     let sizes = sizes(cx, node, &attrs, &shape, legacy)?;
     let extrapolation = f64::from(attrs.float("extrapolation_value", 0.0));
+    // As the ONNX runtime does: an unchanged shape is a copy (a crop box aside), and an
+    // antialiased resize leaves axes of unchanged length alone.
+    let crop = attrs.string("coordinate_transformation_mode", "") == "tf_crop_and_resize";
+    if !crop && sizes.iter().all(|a| a.output == a.input) {
+        return cx.alias(node, v);
+    }
     for (a, axis) in sizes.iter().enumerate() {
         let settings = settings(&attrs, axis.scale, legacy)?;
+        if settings.antialias && axis.output == axis.input {
+            continue;
+        }
         let map = axis_map(axis, &settings).map_err(|e| attrs.unsupported(e))?;
         let identity =
             map.rows.len() == map.input && map.picks() == Some((0..map.input).collect::<Vec<_>>());
@@ -100,15 +109,16 @@ fn sizes(
         (_, Some(out)) => {
             count("sizes", out.len(), axes.len())?;
             let policy = attrs.string("keep_aspect_ratio_policy", "stretch");
-            let ratios: Vec<f64> = axes
+            // Scales and lengths in `f32`, as the ONNX runtime computes them.
+            let ratios: Vec<f32> = axes
                 .iter()
                 .zip(&out)
-                .map(|(&a, &o)| f64::from(o) / shape[a] as f64)
+                .map(|(&a, &o)| o / shape[a] as f32)
                 .collect();
             let kept = match policy.as_str() {
                 "stretch" => None,
-                "not_larger" => ratios.iter().copied().reduce(f64::min),
-                "not_smaller" => ratios.iter().copied().reduce(f64::max),
+                "not_larger" => ratios.iter().copied().reduce(f32::min),
+                "not_smaller" => ratios.iter().copied().reduce(f32::max),
                 other => {
                     return Err(attrs
                         .unsupported(format!("keep_aspect_ratio_policy {other} not supported")))
@@ -117,9 +127,9 @@ fn sizes(
             for ((&a, &o), r) in axes.iter().zip(&out).zip(ratios) {
                 let (scale, output) = match kept {
                     None => (r, o as usize),
-                    Some(s) => (s, (s * shape[a] as f64 + 0.5) as usize),
+                    Some(s) => (s, (s * shape[a] as f32).round() as usize),
                 };
-                result[a].scale = scale;
+                result[a].scale = f64::from(scale);
                 result[a].output = output;
             }
         }
@@ -130,7 +140,7 @@ fn sizes(
                     return Err(attrs.unsupported(format!("scale {s} (positive expected)")));
                 }
                 result[a].scale = f64::from(s);
-                result[a].output = (f64::from(s) * shape[a] as f64) as usize;
+                result[a].output = (s * shape[a] as f32) as usize;
             }
         }
         (None, None) => return Err(attrs.unsupported("neither scales nor sizes are given")),
@@ -144,6 +154,8 @@ fn sizes(
     if let Some(a) = result.iter().position(|a| a.output == 0 || a.input == 0) {
         return Err(attrs.unsupported(format!("axis {a} would be empty")));
     }
+    let lengths: Vec<usize> = result.iter().map(|a| a.output).collect();
+    super::check_len(attrs, &lengths)?;
     Ok(result)
 }
 
