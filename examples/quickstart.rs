@@ -27,13 +27,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let compiled = compile("quickstart", &graph, &samples, &store, &Silent)?;
     let spec = compiled.model.spec.clone();
     println!(
-        "compiled in {:.2} s: k = {}, {} layers, calibration argmax agreement {:.0}%, max |err| {:.3}",
+        "compiled in {:.2} s: k = {}, {} layers",
         t.elapsed().as_secs_f64(),
         spec.circuit.k,
         spec.layers.len(),
-        100.0 * compiled.calibration.argmax_agreement,
-        compiled.calibration.max_abs_error
     );
+    // The quantized model against the float one on the calibration samples, output by output.
+    let accuracy = zkinfer::prover::accuracy::measure(&graph, &compiled.model, &samples, None)?;
+    for (i, o) in accuracy.outputs.iter().enumerate() {
+        println!(
+            "output {i}: prediction agreement {:.0}%, max |err| {:.3} (max |float| {:.2})",
+            100.0 * o.agreement,
+            o.max_abs_error,
+            o.max_abs_float
+        );
+    }
     println!("weights commitment {}", spec.weights_commitment);
 
     // Node: prove one inference.

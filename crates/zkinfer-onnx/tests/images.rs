@@ -136,3 +136,38 @@ fn a_transposed_convolution_scatters_each_input_through_the_kernel() {
     .concat();
     assert_eq!(out, expect);
 }
+
+#[test]
+fn hostile_sizes_are_errors_not_panics() {
+    let w = vec![floats("w", &[1, 1, 2, 2], vec![1.0; 4])];
+    for attrs in [
+        vec![ints("strides", &[1 << 40, 1])],
+        vec![ints("pads", &[1 << 62, 0, 1 << 62, 0])],
+        vec![ints("output_shape", &[i64::MIN, 4])],
+        vec![ints("output_shape", &[i64::MAX, 4])],
+    ] {
+        let nodes = vec![node("ConvTranspose", &["x", "w"], &["out"], attrs)];
+        let m = model_at(13, nodes, w.clone(), &[1, 1, 2, 2], "out");
+        assert!(lower_model(&m).is_err());
+    }
+    for scales in [
+        vec![1.0, 1.0, 1e9, 1.0],
+        vec![1.0, 1.0, f32::NAN, 1.0],
+        vec![1.0, 1.0, 4096.0, 4096.0],
+    ] {
+        let nodes = vec![node(
+            "Resize",
+            &["x", "", "scales"],
+            &["out"],
+            vec![string("mode", "linear")],
+        )];
+        let m = model_at(
+            13,
+            nodes,
+            vec![floats("scales", &[4], scales)],
+            &[1, 1, 2, 2],
+            "out",
+        );
+        assert!(lower_model(&m).is_err());
+    }
+}

@@ -37,9 +37,13 @@ impl Line {
 
     /// The output length.
     fn output(&self) -> Option<usize> {
-        usize::try_from(self.full() - self.cut[0] - self.cut[1])
-            .ok()
-            .filter(|n| *n > 0)
+        usize::try_from(
+            self.full()
+                .saturating_sub(self.cut[0])
+                .saturating_sub(self.cut[1]),
+        )
+        .ok()
+        .filter(|n| *n > 0)
     }
 
     /// The spread input's length: the output plus the kernel's span less one.
@@ -152,6 +156,15 @@ fn lines(
         cut: [0, 0],
         extra: extra[i],
     });
+    let small = |v: usize| v <= 1 << 12;
+    if lines
+        .iter()
+        .any(|l| !small(l.input) || !small(l.kernel) || !small(l.stride) || !small(l.dilation))
+    {
+        return Err(attrs.unsupported(format!(
+            "strides {stride:?}, dilations {dilation:?} or kernel {kernel:?} beyond 4096"
+        )));
+    }
     if lines.iter().any(|l| l.extra >= l.stride.max(l.dilation)) {
         return Err(attrs.unsupported(format!(
             "output_padding {extra:?} (smaller than the stride or dilation expected)"
@@ -176,7 +189,7 @@ fn lines(
                 return Err(attrs.unsupported(format!("auto_pad {other} not supported")))
             }
         }
-        .map(|out| line.full() - out);
+        .map(|out| line.full().saturating_sub(out));
         // As the ONNX runtime does: an odd total is split with the larger part at the end for
         // SAME_UPPER and at the start otherwise; an output_shape longer than the full result
         // adds (bias-only) positions at the end; SAME never grows the full result.
@@ -201,7 +214,11 @@ fn pads(attrs: &Attrs<'_>, i: usize, one_d: bool, auto: &str) -> Result<[usize; 
         Some(_) if auto == "VALID" => return Ok([0, 0]),
         Some(p) => p,
     };
-    let get = |k: usize| p.get(k).and_then(|v| usize::try_from(*v).ok());
+    let get = |k: usize| {
+        p.get(k)
+            .and_then(|v| usize::try_from(*v).ok())
+            .filter(|v| *v <= 1 << 12)
+    };
     let found = match (one_d, i) {
         (true, 0) => Some([0, 0]),
         (true, _) => get(0).zip(get(1)).map(|(a, b)| [a, b]),

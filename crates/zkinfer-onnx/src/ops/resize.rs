@@ -225,6 +225,8 @@ fn resize_axis(
     );
     let mut dense_shape = moved.shape().to_vec();
     dense_shape[rank - 1] = map.rows.len();
+    // The coefficients are a dense layer's weights: bounded like any tensor.
+    super::check_len(&attrs, &[map.input, map.rows.len()])?;
     let dense = dense_of(map, extrapolation, len / map.input);
     let resized = cx.push_value(
         name.clone(),
