@@ -38,6 +38,18 @@ pub fn labels(input: &Path, labels: Option<&Path>) -> Result<Option<Vec<i64>>, F
     }
 }
 
+/// Measures `model` against `graph` on the samples of `input`.
+fn measured(
+    graph: &Graph,
+    model: &QuantModel,
+    input: &Path,
+    labels: Option<&[i64]>,
+) -> Result<Accuracy, Failure> {
+    let samples = split_samples(&input_values(input, graph.input_len())?, graph.input_len())
+        .map_err(|e| bad(format!("{}: {e}", input.display())))?;
+    measure(graph, model, &samples, labels).map_err(bad)
+}
+
 /// Measures `model` against `graph` on the samples of `input` and prints the report.
 pub fn report(
     title: &str,
@@ -46,10 +58,7 @@ pub fn report(
     input: &Path,
     labels: Option<&[i64]>,
 ) -> Result<(), Failure> {
-    let samples = split_samples(&input_values(input, graph.input_len())?, graph.input_len())
-        .map_err(|e| bad(format!("{}: {e}", input.display())))?;
-    let accuracy = measure(graph, model, &samples, labels).map_err(bad)?;
-    print(title, &accuracy);
+    print(title, &measured(graph, model, input, labels)?);
     Ok(())
 }
 
@@ -59,18 +68,19 @@ pub fn run(
     onnx_model: &Path,
     input: &Path,
     label_file: Option<&Path>,
+    json: bool,
 ) -> Result<(), Failure> {
     let compiled = CompiledModel::from_bytes(&read(model)?)
         .map_err(|e| bad(format!("{}: {e}", model.display())))?;
     let graph = onnx::load(onnx_model).map_err(bad)?;
     let labels = labels(input, label_file)?;
-    report(
-        &input.display().to_string(),
-        &graph,
-        &compiled.model,
-        input,
-        labels.as_deref(),
-    )
+    let accuracy = measured(&graph, &compiled.model, input, labels.as_deref())?;
+    if json {
+        println!("{}", serde_json::json!(accuracy));
+    } else {
+        print(&input.display().to_string(), &accuracy);
+    }
+    Ok(())
 }
 
 /// Prints an accuracy report, one line per output.

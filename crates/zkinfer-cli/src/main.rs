@@ -90,6 +90,9 @@ enum Command {
         /// input file's `"labels"`, if it has them).
         #[arg(long)]
         labels: Option<PathBuf>,
+        /// Print the report as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Prove one inference, several in one proof, or one proof per input file with the
     /// proving key built once.
@@ -208,7 +211,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             onnx,
             input,
             labels,
-        } => eval::run(&model, &onnx, &input, labels.as_deref()),
+            json,
+        } => eval::run(&model, &onnx, &input, labels.as_deref(), json),
         Command::Prove { model, input, out } => prove::run(&model, &input, &out, &store, &bars),
         Command::Verify { spec, proofs } => {
             let spec = ModelSpec::from_json(&read(&spec)?)

@@ -398,6 +398,21 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
     );
     assert!(float >= 90.0 && (float - quantized).abs() <= 5.0, "{text}");
 
+    // The same report as JSON.
+    let out = zkinfer(&[
+        "eval",
+        &p("m.zkm"),
+        "--onnx",
+        &onnx,
+        "--input",
+        &test,
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["samples"], 64);
+    assert_eq!(report["outputs"][0]["shape"], serde_json::json!([1, 10]));
+    let share = report["labels"]["quantized"].as_f64().unwrap();
+    assert!((share * 100.0 - quantized).abs() < 0.05, "{report}");
     // Labels from their own file; a mismatched count and malformed labels are exit 2.
     let with_labels = |labels: &str| {
         std::fs::write(p("labels.json"), labels).unwrap();
