@@ -26,12 +26,19 @@ from sklearn.neural_network import MLPClassifier
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def save(folder, model, input_sample, calibration, extra=None):
+def write_model(folder, model):
+    """Checks and writes circuits/<folder>/model.onnx; returns the folder and an onnxruntime
+    session on the written model."""
     path = os.path.join(ROOT, folder)
     os.makedirs(path, exist_ok=True)
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(path, "model.onnx"))
     sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    return path, sess
+
+
+def save(folder, model, input_sample, calibration, extra=None):
+    path, sess = write_model(folder, model)
     name = sess.get_inputs()[0].name
     shape = [1 if not isinstance(d, int) else d for d in sess.get_inputs()[0].shape]
     out = sess.run(None, {name: input_sample.reshape(shape).astype(np.float32)})[0]
@@ -442,11 +449,7 @@ def two_inputs():
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    path = os.path.join(ROOT, "two_inputs")
-    os.makedirs(path, exist_ok=True)
-    onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(path, "model.onnx"))
-    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    path, sess = write_model("two_inputs", model)
     halves = lambda rows: [rows[:, :32].reshape(-1).astype(float).round(6).tolist(), rows[:, 32:].reshape(-1).astype(float).round(6).tolist()]
     sample = x[1400:1401]
     logits, probs = sess.run(None, {"top": sample[:, :32], "bottom": sample[:, 32:]})
@@ -578,11 +581,7 @@ def nanogpt(folder="nanogpt", layers=2, block=16, width=32, heads=2, vocab=32, s
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    path = os.path.join(ROOT, folder)
-    os.makedirs(path, exist_ok=True)
-    onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(path, "model.onnx"))
-    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    path, sess = write_model(folder, model)
     tokens = rng.integers(0, vocab, size=(48, t))
     logits = sess.run(None, {"idx": tokens[:1]})[0]
     dump = lambda obj, f: json.dump(obj, open(os.path.join(path, f), "w"))
@@ -714,11 +713,7 @@ def hummingbird_forest(folder="hb_forest"):
         init)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
     model.ir_version = 6
-    path = os.path.join(ROOT, folder)
-    os.makedirs(path, exist_ok=True)
-    onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(path, "model.onnx"))
-    sess = ort.InferenceSession(os.path.join(path, "model.onnx"), providers=["CPUExecutionProvider"])
+    path, sess = write_model(folder, model)
     test = x[1400:1528]
     labels, probs = sess.run(None, {"input": test})
     assert (labels == clf.predict(test)).all(), "the GEMM form disagrees with scikit-learn"

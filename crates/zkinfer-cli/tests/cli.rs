@@ -368,6 +368,13 @@ fn percent_after(text: &str, label: &str) -> f64 {
         .unwrap_or_else(|| panic!("a percentage after {label} in {text}"))
 }
 
+/// `zkinfer eval ZKM --onnx ONNX --input INPUT EXTRA...`.
+fn eval(zkm: &str, onnx: &str, input: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["eval", zkm, "--onnx", onnx, "--input", input];
+    args.extend(extra);
+    zkinfer(&args)
+}
+
 #[test]
 fn eval_reports_error_agreement_and_accuracy_without_proving() {
     let dir = std::env::temp_dir().join(format!("zkinfer-cli-eval-{}", std::process::id()));
@@ -380,7 +387,7 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
     assert!(percent_after(&summary, "quantized") >= 90.0, "{summary}");
 
     let onnx = circuits("mlp_digits/model.onnx");
-    let out = zkinfer(&["eval", &p("m.zkm"), "--onnx", &onnx, "--input", &test]);
+    let out = eval(&p("m.zkm"), &onnx, &test, &[]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(
         out.status.code(),
@@ -399,15 +406,7 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
     assert!(float >= 90.0 && (float - quantized).abs() <= 5.0, "{text}");
 
     // The same report as JSON.
-    let out = zkinfer(&[
-        "eval",
-        &p("m.zkm"),
-        "--onnx",
-        &onnx,
-        "--input",
-        &test,
-        "--json",
-    ]);
+    let out = eval(&p("m.zkm"), &onnx, &test, &["--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["samples"], 64);
     assert_eq!(report["outputs"][0]["shape"], serde_json::json!([1, 10]));
@@ -417,16 +416,7 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
     let with_labels = |labels: &str| {
         std::fs::write(p("labels.json"), labels).unwrap();
         let file = p("labels.json");
-        zkinfer(&[
-            "eval",
-            &p("m.zkm"),
-            "--onnx",
-            &onnx,
-            "--input",
-            &test,
-            "--labels",
-            &file,
-        ])
+        eval(&p("m.zkm"), &onnx, &test, &["--labels", &file])
     };
     let out = with_labels("[1, 2, 3]");
     assert_eq!(out.status.code(), Some(2));
@@ -458,22 +448,15 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
         format!("{{\"input_data\": [[{}]]}}", bright.join(", ")),
     )
     .unwrap();
-    let out = zkinfer(&[
-        "eval",
-        &p("s.zkm"),
-        "--onnx",
-        &skl,
-        "--input",
-        &p("bright.json"),
-    ]);
+    let out = eval(&p("s.zkm"), &skl, &p("bright.json"), &[]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("overflow 1 sample(s)"), "{text}");
-    let out = zkinfer(&["eval", &p("s.zkm"), "--onnx", &skl, "--input", &first]);
+    let out = eval(&p("s.zkm"), &skl, &first, &[]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("overflow"));
     // An ONNX model that is not the compiled one is refused.
     let other = circuits("two_inputs/model.onnx");
-    let out = zkinfer(&["eval", &p("m.zkm"), "--onnx", &other, "--input", &test]);
+    let out = eval(&p("m.zkm"), &other, &test, &[]);
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -26,9 +26,8 @@ pub fn measure(
             spec.input.len()
         )));
     }
-    let rows = output_shapes(spec)
-        .first()
-        .map_or(1, |s| rows_per_sample(s));
+    let shapes = output_shapes(spec);
+    let rows = shapes.first().map_or(1, |s| rows_per_sample(s));
     if let Some(l) = labels.filter(|l| l.len() != samples.len() * rows) {
         return Err(CoreError::Unsupported(format!(
             "{} labels for {} samples of {rows} prediction(s) each",
@@ -64,7 +63,7 @@ pub fn measure(
             .flat_map(|i| l[i * rows..(i + 1) * rows].to_vec())
             .collect()
     });
-    let mut accuracy = compare(&output_shapes(spec), &pairs, labels.as_deref());
+    let mut accuracy = compare(&shapes, &pairs, labels.as_deref());
     accuracy.overflows = overflows;
     Ok(accuracy)
 }

@@ -94,12 +94,11 @@ pub fn compare(shapes: &[Vec<usize>], pairs: &[Pair], labels: Option<&[i64]>) ->
     let mut start = 0;
     for shape in shapes {
         let (len, row) = (shape.iter().product::<usize>(), row_len(shape));
-        let part = |v: &[f64]| v[start.min(v.len())..(start + len).min(v.len())].to_vec();
         let (mut max, mut sum, mut top) = (0.0f64, 0.0f64, 0.0f64);
         let (mut agree, mut rows) = (0usize, 0usize);
         for (f, q) in pairs {
-            let (f, q) = (part(f), part(q));
-            for (a, b) in f.iter().zip(&q) {
+            let (f, q) = (part(f, start, len), part(q, start, len));
+            for (a, b) in f.iter().zip(q) {
                 max = max.max((a - b).abs());
                 sum += (a - b).abs();
                 top = top.max(a.abs());
@@ -136,6 +135,11 @@ pub fn compare(shapes: &[Vec<usize>], pairs: &[Pair], labels: Option<&[i64]>) ->
         labels,
         overflows: 0,
     }
+}
+
+/// Values `start..start + len` of `v` (fewer where `v` is shorter).
+fn part(v: &[f64], start: usize, len: usize) -> &[f64] {
+    &v[start.min(v.len())..(start + len).min(v.len())]
 }
 
 /// The fraction of `rows` whose prediction is the label beside it.
