@@ -44,7 +44,7 @@ fn a_padding_slot_backdoor_proof_is_rejected() {
         .layers[0]
         .q[0];
     let target = if q0 == 60 { 90 } else { 60 };
-    let dx = (target - q0) << m.spec.layer_shift(0);
+    let dx = (target - q0) << m.spec.neuron_shifts(0)[0];
     let (circuit, public, edit) = padding_attack(&m, &input, 1, dx);
     let forged = circuit.witness.as_ref().unwrap().traces[0].clone();
     assert_ne!(

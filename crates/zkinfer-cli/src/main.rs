@@ -310,14 +310,19 @@ fn print_summary(c: &CompiledModel) {
             .get(i)
             .copied()
             .unwrap_or(0.0);
+        let top = l.channel_scales.iter().copied().max().unwrap_or(0);
+        let span = |base: i64| match top {
+            0 => base.to_string(),
+            _ => format!("{base}..{}", base + top as i64),
+        };
         println!(
             "layer {i}    {} ({kind}) {}->{} weights 2^-{} output 2^-{} shift {} {:?}, max |err| {err:.4}",
             l.name,
             l.inputs,
             l.outputs,
-            l.weight_scale,
+            span(l.weight_scale as i64),
             l.output_scale,
-            s.layer_shift(i),
+            span(s.layer_shift(i)),
             l.activation
         );
     }

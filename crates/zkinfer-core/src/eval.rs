@@ -180,7 +180,7 @@ pub fn evaluate_patched(
     }
     let mut layers: Vec<LayerTrace> = Vec::with_capacity(spec.layers.len());
     for (i, (l, w)) in spec.layers.iter().zip(&weights.layers).enumerate() {
-        let shift = spec.layer_shift(i) as u32;
+        let shifts = spec.neuron_shifts(i);
         let value = |v: usize| -> &[i64] {
             match v {
                 0 => input,
@@ -222,7 +222,11 @@ pub fn evaluate_patched(
         patch(i, &mut acc);
         let q: Vec<i64> = match &l.kind {
             LayerKind::MaxPool { .. } => acc.clone(),
-            _ => acc.iter().map(|a| rescale(*a, shift)).collect(),
+            _ => acc
+                .iter()
+                .zip(&shifts)
+                .map(|(a, s)| rescale(*a, *s))
+                .collect(),
         };
         if let Some(v) = q.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
             return Err(CoreError::Overflow {

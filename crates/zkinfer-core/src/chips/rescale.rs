@@ -9,8 +9,12 @@
 //! range check of `q` with `y = 0`), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
 //! `bits_lo = min(s, 8)`, `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in
 //! `[0, 2^s)` exactly and `q` is the rounded quotient. Lookup inputs are plain columns: rows
-//! left empty read `(0, 0, 0)`. A layer's last row, when its lanes are not all needed, repeats
-//! the layer's last neuron in the spare lanes (a valid row whose result nothing reads).
+//! left empty read `(0, 0, 0)`.
+//!
+//! A layer whose neurons drop different numbers of bits (per-channel weight scales) is laid
+//! out class by class: the neurons of one shift share rows, so the constants stay per row.
+//! A class's last row, when its lanes are not all needed, repeats the class's last neuron in
+//! the spare lanes (a valid row whose result nothing reads).
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
@@ -62,9 +66,21 @@ pub struct RescaleConfig {
     pub sel: Selector,
 }
 
-/// Rows of a layer of `outputs` neurons over `lanes` lanes.
-pub fn rows(outputs: usize, lanes: usize) -> usize {
-    outputs.div_ceil(lanes.max(1))
+/// Rows of a layer whose neurons drop `shifts` bits, over `lanes` lanes.
+pub fn rows(shifts: &[u32], lanes: usize) -> usize {
+    classes(shifts)
+        .iter()
+        .map(|(_, n)| n.len().div_ceil(lanes.max(1)))
+        .sum()
+}
+
+/// The neurons of each shift, by increasing shift (one class for a uniform layer).
+fn classes(shifts: &[u32]) -> Vec<(u32, Vec<usize>)> {
+    let mut by_shift = std::collections::BTreeMap::<u32, Vec<usize>>::new();
+    for (j, s) in shifts.iter().enumerate() {
+        by_shift.entry(*s).or_default().push(j);
+    }
+    by_shift.into_iter().collect()
 }
 
 /// What a layer's rescale needs to know.
@@ -72,8 +88,8 @@ pub fn rows(outputs: usize, lanes: usize) -> usize {
 pub struct RescaleLayer<'a> {
     /// Name for the region.
     pub name: &'a str,
-    /// Bits dropped.
-    pub shift: u32,
+    /// Bits dropped, per neuron.
+    pub shifts: &'a [u32],
     /// Table tag of the activation (ReLU or a function), if any.
     pub activation_tag: Option<u64>,
 }
@@ -99,12 +115,12 @@ pub fn witness_rows(
     trace: Option<&LayerTrace>,
     n: usize,
 ) -> Vec<RescaleRow> {
-    let s = layer.shift;
-    let half = if s == 0 { 0 } else { 1i64 << (s - 1) };
     match trace {
         None => vec![RescaleRow::default(); n],
         Some(t) => (0..n)
             .map(|j| {
+                let s = layer.shifts.get(j).copied().unwrap_or(0);
+                let half = if s == 0 { 0 } else { 1i64 << (s - 1) };
                 let r = t.acc[j] + half - (t.q[j] << s);
                 RescaleRow {
                     acc: Some(t.acc[j]),
@@ -178,8 +194,9 @@ impl RescaleConfig {
         }
     }
 
-    /// Rescales the accumulators of one layer, neuron `j` in lane `j % R` of row `j / R`;
-    /// returns the offset output cells.
+    /// Rescales the accumulators of one layer, class by class of equal shift (neuron `j` of a
+    /// class in lane `j % R` of the class's row `j / R`); returns the offset output cells by
+    /// neuron.
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -187,13 +204,31 @@ impl RescaleConfig {
         acc: &[Cell],
         rows: &[RescaleRow],
     ) -> Result<Vec<Cell>, Error> {
-        if rows.len() != acc.len() {
+        if rows.len() != acc.len() || layer.shifts.len() != acc.len() {
             return Err(Error::Synthesis);
         }
-        if acc.is_empty() {
-            return Ok(Vec::new());
+        let mut out: Vec<Option<Cell>> = vec![None; acc.len()];
+        for (shift, neurons) in classes(layer.shifts) {
+            let cells = self.assign_class(layouter, layer, shift, &neurons, acc, rows)?;
+            for (j, cell) in neurons.into_iter().zip(cells) {
+                out[j] = Some(cell);
+            }
         }
-        let s = layer.shift;
+        out.into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or(Error::Synthesis)
+    }
+
+    /// Lays out the neurons of one shift in one region; returns their output cells.
+    fn assign_class(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        layer: RescaleLayer<'_>,
+        s: u32,
+        neurons: &[usize],
+        acc: &[Cell],
+        rows: &[RescaleRow],
+    ) -> Result<Vec<Cell>, Error> {
         let bits_lo = s.min(VALUE_BITS);
         let fixed = [
             (self.pow, 1u64 << s),
@@ -203,12 +238,11 @@ impl RescaleConfig {
             (self.bits_hi, (s - bits_lo) as u64),
         ];
         let lanes = self.lanes.len();
-        let n_rows = self::rows(acc.len(), lanes);
         layouter.assign_region(
-            || format!("rescale {}", layer.name),
+            || format!("rescale {} shift {s}", layer.name),
             |mut region| {
-                let mut out = Vec::with_capacity(acc.len());
-                for j in 0..n_rows {
+                let mut out = Vec::with_capacity(neurons.len());
+                for j in 0..neurons.len().div_ceil(lanes) {
                     self.sel.enable(&mut region, j)?;
                     for (col, v) in fixed {
                         region.assign_fixed(
@@ -219,15 +253,15 @@ impl RescaleConfig {
                         )?;
                     }
                     for (t, lane) in self.lanes.iter().enumerate() {
-                        // Spare lanes of the last row repeat the last neuron.
-                        let n = (j * lanes + t).min(acc.len() - 1);
+                        // Spare lanes of the last row repeat the class's last neuron.
+                        let n = neurons[(j * lanes + t).min(neurons.len() - 1)];
                         let row = &rows[n];
                         copy_to(&mut region, &acc[n], lane.acc, j, value(row.acc))?;
                         let q_cell = region.assign_advice(|| "q", lane.q, j, || value(row.q))?;
                         let y_cell = region.assign_advice(|| "y", lane.y, j, || value(row.y))?;
                         region.assign_advice(|| "r0", lane.r0, j, || value(row.r0))?;
                         region.assign_advice(|| "r1", lane.r1, j, || value(row.r1))?;
-                        if j * lanes + t < acc.len() {
+                        if j * lanes + t < neurons.len() {
                             out.push(if layer.activation_tag.is_some() {
                                 y_cell
                             } else {

@@ -7,6 +7,8 @@ mod attention_tests;
 #[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
+mod channel_tests;
+#[cfg(test)]
 mod cnn_tests;
 mod edit;
 #[cfg(test)]

@@ -27,8 +27,8 @@ pub struct LayerPlan {
     pub sources: Vec<usize>,
     /// For an addition: the left shifts aligning each operand to the accumulator scale.
     pub add_shifts: Vec<u32>,
-    /// Rescale shift.
-    pub shift: u32,
+    /// Rescale shift of each output (the layer's shift plus its channel scale).
+    pub shifts: Vec<u32>,
     /// Table tag of the activation after the rescale, if any.
     pub activation_tag: Option<u64>,
 }
@@ -163,7 +163,7 @@ impl CircuitPlan {
                     },
                     inputs: l.inputs,
                     outputs: l.outputs,
-                    shift: spec.layer_shift(i).clamp(0, crate::MAX_SHIFT as i64) as u32,
+                    shifts: spec.neuron_shifts(i),
                     activation_tag: tags[i],
                 })
                 .collect(),
@@ -230,7 +230,7 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
-                .map(|l| rescale::rows(l.outputs, self.layout.rescale_lanes()))
+                .map(|l| rescale::rows(&l.shifts, self.layout.rescale_lanes()))
                 .sum::<usize>(),
             commitment: SpongeConfig::rows(message, self.layout.hash_lanes),
             table: table::rows(&self.functions).len(),

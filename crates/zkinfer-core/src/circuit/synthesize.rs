@@ -51,7 +51,7 @@ pub(super) fn synthesize(
         let src = l.sources.first().copied().ok_or(Error::Synthesis)?;
         let rescale_layer = RescaleLayer {
             name: &l.name,
-            shift: l.shift,
+            shifts: &l.shifts,
             activation_tag: l.activation_tag,
         };
         let rescale = |layouter: &mut _, copy: usize, to_rescale: &[Cell]| {

@@ -86,11 +86,11 @@ fn planner_picks_the_smallest_layout_for_a_small_mlp() {
 fn honest_witness_passes_and_matches_evaluator() {
     let (m, input) = model();
     assert!(
-        m.spec
-            .layers
+        m.spec.layers.iter().enumerate().any(|(i, _)| m
+            .spec
+            .neuron_shifts(i)
             .iter()
-            .enumerate()
-            .any(|(i, _)| m.spec.layer_shift(i) > 8),
+            .any(|s| *s > 8)),
         "test should exercise r1"
     );
     let (circuit, public, trace) = ModelCircuit::prove(&m, &input).unwrap();
@@ -225,7 +225,8 @@ impl WitnessEdit for RescaleEdit {
 thread_local! {
     static SHIFTS: Vec<u32> = {
         let (m, _) = model();
-        (0..m.spec.layers.len()).map(|i| m.spec.layer_shift(i) as u32).collect()
+        // Every edit changes the third neuron's row.
+        (0..m.spec.layers.len()).map(|i| m.spec.neuron_shifts(i)[2]).collect()
     };
 }
 

@@ -218,6 +218,7 @@ fn build(
             inputs: layers_len(layers, input_shape, l.sources[0]),
             outputs: len,
             weight_scale: w_scale,
+            channel_scales: Vec::new(),
             output_scale: out_scale,
             activation: Activation::None,
         };
@@ -380,13 +381,22 @@ fn build(
             out_scale = in_scale + w_scale;
         }
         let acc_scale = in_scale + w_scale;
+        let shift = (acc_scale - out_scale.min(acc_scale)) as i64;
+        let kernel = float_w.len() / float_b.len().max(1);
+        let extra = channel_scales(float_w, float_b, w_scale, acc_scale, shift);
+        let extra_of = |f: usize| extra.get(f).copied().unwrap_or(0);
         let q_w: Vec<i64> = float_w
             .iter()
-            .map(|w| to_fixed(*w as f64, w_scale).clamp(VALUE_MIN, VALUE_MAX))
+            .enumerate()
+            .map(|(j, w)| {
+                to_fixed(*w as f64, w_scale + extra_of(j / kernel.max(1)))
+                    .clamp(VALUE_MIN, VALUE_MAX)
+            })
             .collect();
         let q_b: Vec<i64> = float_b
             .iter()
-            .map(|b| to_fixed(*b as f64, acc_scale))
+            .enumerate()
+            .map(|(f, b)| to_fixed(*b as f64, acc_scale + extra_of(f)))
             .collect();
         if let Some(b) = q_b.iter().find(|b| b.abs() > MAX_BIAS) {
             return Err(CoreError::Calibration(format!(
@@ -413,6 +423,7 @@ fn build(
             inputs,
             outputs,
             weight_scale: w_scale,
+            channel_scales: extra,
             output_scale: out_scale,
             activation,
         });
@@ -460,6 +471,44 @@ fn build(
         },
         conflicts,
     ))
+}
+
+/// Extra scale exponent of each filter (`float_b.len()` filters of equal length): as many
+/// bits as the filter's own largest weight leaves free over the tensor's scale `w_scale`,
+/// within the rescale's `MAX_SHIFT` (the layer's shift is `shift`) and the bias bound. Empty
+/// when no filter gains a bit.
+fn channel_scales(
+    float_w: &[f32],
+    float_b: &[f32],
+    w_scale: u32,
+    acc_scale: u32,
+    shift: i64,
+) -> Vec<u32> {
+    let filters = float_b.len();
+    if filters == 0 || float_w.len() % filters != 0 {
+        return Vec::new();
+    }
+    let room = (MAX_SHIFT as i64 - shift).clamp(0, SCALE_CAP as i64) as u32;
+    let extra: Vec<u32> = float_w
+        .chunks(float_w.len() / filters)
+        .zip(float_b)
+        .map(|(f, b)| {
+            let max_w = f.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let mut e = fit_scale(max_w as f64, 127.49, 1.0, SCALE_CAP)
+                .saturating_sub(w_scale)
+                .min(room)
+                .min(SCALE_CAP.saturating_sub(w_scale));
+            while e > 0 && to_fixed(*b as f64, acc_scale + e).abs() > MAX_BIAS {
+                e -= 1;
+            }
+            e
+        })
+        .collect();
+    if extra.iter().all(|e| *e == 0) {
+        Vec::new()
+    } else {
+        extra
+    }
 }
 
 /// Number of scalars of layer value `v`.

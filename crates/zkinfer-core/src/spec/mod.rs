@@ -334,6 +334,12 @@ pub struct LayerSpec {
     pub outputs: usize,
     /// Scale exponent of the weights.
     pub weight_scale: u32,
+    /// Extra scale exponent of each filter of a dense or convolution layer (per output
+    /// neuron or channel): filter `f`'s weights and bias are at scale
+    /// `2^(weight_scale + channel_scales[f])`, and its outputs drop `channel_scales[f]` more
+    /// bits in the rescale. Empty: 0 for every filter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_scales: Vec<u32>,
     /// Scale exponent of the layer output.
     pub output_scale: u32,
     /// Activation.
@@ -389,6 +395,24 @@ impl LayerSpec {
     /// Number of filters (dense outputs per row, conv output channels).
     pub fn filters(&self) -> usize {
         self.kind.filters(self.outputs / self.batch.max(1))
+    }
+
+    /// Filter computing output `o` (dense: `o` modulo the neurons per row; convolution: the
+    /// output channel).
+    pub fn filter_of(&self, o: usize) -> usize {
+        match &self.kind {
+            LayerKind::Dense => o % self.filters().max(1),
+            LayerKind::Conv2d { window, .. } => o / window.positions().max(1),
+            _ => 0,
+        }
+    }
+
+    /// Extra scale exponent of output `o`'s filter (0 without per-channel scales).
+    pub fn channel_scale(&self, o: usize) -> u32 {
+        self.channel_scales
+            .get(self.filter_of(o))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Scale exponent of the layer's result (after its activation).
@@ -491,9 +515,22 @@ impl ModelSpec {
         }
     }
 
-    /// Bits dropped by layer `i`'s rescale.
+    /// Bits dropped by layer `i`'s rescale (of a filter without an extra channel scale).
     pub fn layer_shift(&self, i: usize) -> i64 {
         self.layer_acc_scale(i) as i64 - self.layers[i].output_scale as i64
+    }
+
+    /// Bits dropped by the rescale of each output of layer `i`: the layer's shift plus the
+    /// output's channel scale (clamped to `[0, MAX_SHIFT]`, which validation enforces).
+    pub fn neuron_shifts(&self, i: usize) -> Vec<u32> {
+        let l = &self.layers[i];
+        let base = self.layer_shift(i);
+        (0..l.outputs)
+            .map(|o| {
+                let s = base + l.channel_scale(o) as i64;
+                s.clamp(0, crate::MAX_SHIFT as i64) as u32
+            })
+            .collect()
     }
 
     /// Digest binding a proof bundle to this spec.

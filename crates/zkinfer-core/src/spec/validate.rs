@@ -106,6 +106,7 @@ impl ModelSpec {
                     l.name
                 ));
             }
+            self.validate_channel_scales(i, l, shift)?;
             self.validate_kind(i, l)?;
         }
         let len = self.value_len(self.layers.len());
@@ -143,6 +144,37 @@ impl ModelSpec {
         self.commitment_bytes()?;
         if parse_hex::<32>(&self.vk_fingerprint).is_none() {
             return bad("vk_fingerprint is not 64 hex digits".into());
+        }
+        Ok(())
+    }
+
+    /// Per-channel scales: one per filter of a dense or convolution layer, each keeping the
+    /// weight scale and the rescale shift in bounds.
+    fn validate_channel_scales(
+        &self,
+        i: usize,
+        l: &LayerSpec,
+        shift: i64,
+    ) -> Result<(), CoreError> {
+        if l.channel_scales.is_empty() {
+            return Ok(());
+        }
+        let bad = |m: String| Err(CoreError::InvalidSpec(m));
+        let weighted = matches!(l.kind, LayerKind::Dense | LayerKind::Conv2d { .. });
+        if !weighted || l.channel_scales.len() != l.filters() {
+            return bad(format!(
+                "layer {i} ({}): {} channel scales for {} filters",
+                l.name,
+                l.channel_scales.len(),
+                if weighted { l.filters() } else { 0 }
+            ));
+        }
+        let top = l.channel_scales.iter().copied().max().unwrap_or(0);
+        if l.weight_scale + top > MAX_SCALE || shift + top as i64 > MAX_SHIFT as i64 {
+            return bad(format!(
+                "layer {i} ({}): channel scale {top} puts the weight scale or the shift out of bounds",
+                l.name
+            ));
         }
         Ok(())
     }

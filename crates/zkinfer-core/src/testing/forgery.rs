@@ -47,7 +47,7 @@ pub fn step_toward_zero(m: &QuantModel, input: &[i64], j: usize) -> i64 {
         .unwrap()
         .layers[0]
         .q[j];
-    let step = 1i64 << m.spec.layer_shift(0);
+    let step = 1i64 << m.spec.neuron_shifts(0)[j];
     if q > 0 {
         -step
     } else {
