@@ -425,11 +425,19 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
         with_labels("{\"labels\": \"seven\"}").status.code(),
         Some(2)
     );
-    // Samples whose quantized values leave the 8-bit range are counted, not compared.
-    let (skl, skl_cal) = (
-        circuits("skl_mlp/model.onnx"),
-        circuits("skl_mlp/calibration.json"),
-    );
+    // Samples whose quantized values leave the range a rescale accepts (twice the 8-bit range)
+    // are counted, not compared: calibrated on images with one lit pixel, a bright image
+    // overflows.
+    let skl = circuits("skl_mlp/model.onnx");
+    let lit: Vec<String> = (0..4 * 64)
+        .map(|i| if i % 64 == (i / 64) * 9 { "16" } else { "0" }.to_string())
+        .collect();
+    let skl_cal = p("lit.json");
+    std::fs::write(
+        &skl_cal,
+        format!("{{\"input_data\": [[{}]]}}", lit.join(", ")),
+    )
+    .unwrap();
     let args = [
         "compile",
         &skl,
@@ -442,7 +450,12 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
     ];
     assert_eq!(zkinfer(&args).status.code(), Some(0));
     let bright = vec!["16"; 64];
-    let first = circuits("skl_mlp/input.json");
+    let first = p("first_lit.json");
+    std::fs::write(
+        &first,
+        format!("{{\"input_data\": [[{}]]}}", lit[..64].join(", ")),
+    )
+    .unwrap();
     std::fs::write(
         p("bright.json"),
         format!("{{\"input_data\": [[{}]]}}", bright.join(", ")),

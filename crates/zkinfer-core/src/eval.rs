@@ -3,12 +3,13 @@
 //! Layer `i` computes, for each output `j`:
 //! `acc = bias_j + Σ_i w_ji x_i`, `q = floor((acc + 2^(s-1)) / 2^s)` (round half up; `s` is the
 //! layer's shift, `2^(s-1)` read as 0 when `s = 0`), and `y = max(q, 0)` or `y = q`.
-//! `q` must lie in `[-128, 127]`; otherwise evaluation fails naming the layer.
+//! The result saturates: `y` reads `q` clamped to `[-128, 127]`. `q` itself must lie in
+//! `[-256, 255]` (the rescale's lookup range); otherwise evaluation fails naming the layer.
 
 use crate::model::LayerWeights;
 use crate::model::ModelWeights;
 use crate::spec::{Activation, GatherEntry, LayerKind, LayerSpec, ModelSpec};
-use crate::{CoreError, VALUE_MAX, VALUE_MIN};
+use crate::{CoreError, QUOTIENT_MAX, QUOTIENT_MIN, VALUE_MAX, VALUE_MIN};
 
 /// Intermediate values of one layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +144,18 @@ pub fn matmul(batch: usize, m: usize, k: usize, n: usize, a: &[i64], b: &[i64]) 
         .collect()
 }
 
+/// A layer's output for the quotient `q`: the activation of `q` saturated to 8 bits.
+pub fn activate(l: &LayerSpec, q: i64) -> i64 {
+    let q = q.clamp(VALUE_MIN, VALUE_MAX);
+    match l.activation {
+        Activation::Relu => q.max(0),
+        Activation::None => q,
+        Activation::Table { function, scale } => {
+            crate::quant::activation::apply(function, q, l.output_scale, scale)
+        }
+    }
+}
+
 /// Runs the quantized model on a quantized input.
 pub fn evaluate(
     spec: &ModelSpec,
@@ -228,24 +241,20 @@ pub fn evaluate_patched(
                 .map(|(a, s)| rescale(*a, *s))
                 .collect(),
         };
-        if let Some(v) = q.iter().find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v)) {
+        if let Some(v) = q
+            .iter()
+            .find(|v| !(QUOTIENT_MIN..=QUOTIENT_MAX).contains(*v))
+        {
             return Err(CoreError::Overflow {
                 layer: i,
                 name: l.name.clone(),
                 what: "activation",
                 value: *v,
-                min: VALUE_MIN,
-                max: VALUE_MAX,
+                min: QUOTIENT_MIN,
+                max: QUOTIENT_MAX,
             });
         }
-        let out: Vec<i64> = match l.activation {
-            Activation::Relu => q.iter().map(|v| (*v).max(0)).collect(),
-            Activation::None => q.clone(),
-            Activation::Table { function, scale } => q
-                .iter()
-                .map(|v| crate::quant::activation::apply(function, *v, l.output_scale, scale))
-                .collect(),
-        };
+        let out: Vec<i64> = q.iter().map(|v| activate(l, *v)).collect();
         layers.push(LayerTrace { acc, q, out });
     }
     Ok(Trace {

@@ -43,5 +43,9 @@ pub const VALUE_OFFSET: i64 = 1 << (VALUE_BITS - 1);
 pub const VALUE_MIN: i64 = -VALUE_OFFSET;
 /// Largest representable quantized value.
 pub const VALUE_MAX: i64 = VALUE_OFFSET - 1;
+/// Smallest quotient a rescale accepts: quotients below [`VALUE_MIN`] saturate to it.
+pub const QUOTIENT_MIN: i64 = 2 * VALUE_MIN;
+/// Largest quotient a rescale accepts: quotients above [`VALUE_MAX`] saturate to it.
+pub const QUOTIENT_MAX: i64 = 2 * VALUE_MAX + 1;
 /// Largest rescale shift (bits dropped by one rounded division) the circuit supports.
 pub const MAX_SHIFT: u32 = 16;

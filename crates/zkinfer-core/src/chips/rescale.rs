@@ -1,14 +1,17 @@
-//! Rescale fused with the activation: `acc + 2^(s-1) = (q - 128) 2^s + r0 + 256 r1`.
+//! Rescale fused with the activation: `acc + 2^(s-1) = (q - 128) 2^s + r0 + 256 r1`, and the
+//! output `y` the activation of `q` saturated to 8 bits.
 //!
 //! Row layout (`R` lanes, each rescaling one neuron; the lanes of a row share the layer's
 //! constants):
 //!
 //! | acc | q | y | r0 | r1 | (× R) || pow = 2^s | half = 2^(s-1) | tag | bits_lo | bits_hi |
 //!
-//! Lookups into the shared table, per lane: `(tag, q, y)` (an activation's rows, or an 8-bit
-//! range check of `q` with `y = 0`), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
+//! Lookups into the shared table, per lane: `(tag, q, y)` (an activation's rows, or the
+//! saturation rows for a layer without one: `q` is a quotient in `[-256, 255]`, offset, and
+//! `y` its saturated activation), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
 //! `bits_lo = min(s, 8)`, `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in
-//! `[0, 2^s)` exactly and `q` is the rounded quotient. Lookup inputs are plain columns: rows
+//! `[0, 2^s)` exactly and `q` is the rounded quotient. The right side of the gate spans
+//! `2^(s+9)` values, far fewer than the field, so nothing wraps. Lookup inputs are plain columns: rows
 //! left empty read `(0, 0, 0)`.
 //!
 //! A layer whose neurons drop different numbers of bits (per-channel weight scales) is laid
@@ -21,7 +24,7 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
-use super::table::TableConfig;
+use super::table::{TableConfig, CLAMP_TAG};
 use super::{copy_to, value, Cell};
 use crate::eval::LayerTrace;
 use crate::{VALUE_BITS, VALUE_OFFSET};
@@ -33,7 +36,7 @@ pub struct RescaleLane {
     pub acc: Column<Advice>,
     /// Offset quotient `q + 128`.
     pub q: Column<Advice>,
-    /// Offset activation output (layers with an activation) or 0.
+    /// Offset output: the activation of the saturated quotient.
     pub y: Column<Advice>,
     /// Low remainder limb.
     pub r0: Column<Advice>,
@@ -90,7 +93,7 @@ pub struct RescaleLayer<'a> {
     pub name: &'a str,
     /// Bits dropped, per neuron.
     pub shifts: &'a [u32],
-    /// Table tag of the activation (ReLU or a function), if any.
+    /// Table tag of the activation (ReLU or a function), if any; saturation otherwise.
     pub activation_tag: Option<u64>,
 }
 
@@ -101,7 +104,7 @@ pub struct RescaleRow {
     pub acc: Option<i64>,
     /// `q + 128`.
     pub q: Option<i64>,
-    /// `act(q) + 128` for layers with an activation, else 0.
+    /// `act(sat(q)) + 128`.
     pub y: Option<i64>,
     /// Low remainder limb.
     pub r0: Option<i64>,
@@ -125,11 +128,7 @@ pub fn witness_rows(
                 RescaleRow {
                     acc: Some(t.acc[j]),
                     q: Some(t.q[j] + VALUE_OFFSET),
-                    y: Some(if layer.activation_tag.is_some() {
-                        t.out[j] + VALUE_OFFSET
-                    } else {
-                        0
-                    }),
+                    y: Some(t.out[j] + VALUE_OFFSET),
                     r0: Some(r & 255),
                     r1: Some(r >> 8),
                 }
@@ -145,7 +144,7 @@ impl RescaleConfig {
         let lanes: Vec<RescaleLane> = (0..lanes.max(1))
             .map(|_| {
                 let [acc, q, y, r0, r1] = [(); LANE_COLUMNS].map(|_| meta.advice_column());
-                for c in [acc, q, y] {
+                for c in [acc, y] {
                     meta.enable_equality(c);
                 }
                 RescaleLane { acc, q, y, r0, r1 }
@@ -233,7 +232,7 @@ impl RescaleConfig {
         let fixed = [
             (self.pow, 1u64 << s),
             (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
-            (self.tag, layer.activation_tag.unwrap_or(VALUE_BITS as u64)),
+            (self.tag, layer.activation_tag.unwrap_or(CLAMP_TAG)),
             (self.bits_lo, bits_lo as u64),
             (self.bits_hi, (s - bits_lo) as u64),
         ];
@@ -257,16 +256,12 @@ impl RescaleConfig {
                         let n = neurons[(j * lanes + t).min(neurons.len() - 1)];
                         let row = &rows[n];
                         copy_to(&mut region, &acc[n], lane.acc, j, value(row.acc))?;
-                        let q_cell = region.assign_advice(|| "q", lane.q, j, || value(row.q))?;
+                        region.assign_advice(|| "q", lane.q, j, || value(row.q))?;
                         let y_cell = region.assign_advice(|| "y", lane.y, j, || value(row.y))?;
                         region.assign_advice(|| "r0", lane.r0, j, || value(row.r0))?;
                         region.assign_advice(|| "r1", lane.r1, j, || value(row.r1))?;
                         if j * lanes + t < neurons.len() {
-                            out.push(if layer.activation_tag.is_some() {
-                                y_cell
-                            } else {
-                                q_cell
-                            });
+                            out.push(y_cell);
                         }
                     }
                 }

@@ -2,21 +2,28 @@
 //!
 //! Rows are triples `(tag, a, b)`:
 //! - `tag = t ∈ [0, 8]`: `(t, v, 0)` for `v ∈ [0, 2^t)`: "v has at most t bits";
-//! - `tag = 9`: `(9, v, max(v, 128))` for `v ∈ [0, 256)`: ReLU on offset-encoded values;
-//! - `tag = 10 + i`: the model's `i`-th table function (see [`TableFunction`]), 256 rows.
+//! - `tag = 9`: `(9, q + 128, max(sat(q), 0) + 128)`: ReLU;
+//! - `tag = 10`: `(10, q + 128, sat(q) + 128)`: saturation (layers without an activation);
+//! - `tag = 11 + i`: `(11 + i, q + 128, f(sat(q)) + 128)`, the model's `i`-th table function
+//!   (see [`TableFunction`]);
 //!
-//! 767 rows plus 256 per function, so a model without functions fits any `k ≥ 10`. An all-zero input row `(0, 0, 0)` is in the table,
-//! so unused rows of a looked-up column need no selector.
+//! where `q` ranges over the quotients a rescale accepts, `[-256, 255]` (512 rows per tag), and
+//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. 1,535 rows plus 512 per function, so
+//! a model without functions fits any `k ≥ 11`. An all-zero input row `(0, 0, 0)` is in the
+//! table, so unused rows of a looked-up column need no selector.
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
 
+use crate::field::fe;
 use crate::spec::Function;
-use crate::{VALUE_BITS, VALUE_OFFSET};
+use crate::{QUOTIENT_MAX, QUOTIENT_MIN, VALUE_BITS, VALUE_MAX, VALUE_MIN, VALUE_OFFSET};
 
 /// Tag of the ReLU rows.
 pub const RELU_TAG: u64 = VALUE_BITS as u64 + 1;
+/// Tag of the saturation rows (rescales without an activation).
+pub const CLAMP_TAG: u64 = RELU_TAG + 1;
 
 /// The three table columns.
 #[derive(Clone, Copy, Debug)]
@@ -42,27 +49,29 @@ pub struct TableFunction {
 
 /// Tag of the `i`-th function table.
 pub fn function_tag(i: usize) -> u64 {
-    RELU_TAG + 1 + i as u64
+    CLAMP_TAG + 1 + i as u64
 }
 
-/// All `(tag, a, b)` rows of the table.
-pub fn rows(functions: &[TableFunction]) -> Vec<(u64, u64, u64)> {
-    let mut rows = Vec::with_capacity(768 + 256 * functions.len());
+/// `(tag, q + 128, g(sat(q)) + 128)` for every quotient `q` a rescale accepts.
+fn quotient_rows(tag: u64, g: impl Fn(i64) -> i64) -> impl Iterator<Item = (u64, i64, i64)> {
+    (QUOTIENT_MIN..=QUOTIENT_MAX).map(move |q| {
+        let y = g(q.clamp(VALUE_MIN, VALUE_MAX));
+        (tag, q + VALUE_OFFSET, y + VALUE_OFFSET)
+    })
+}
+
+/// All `(tag, a, b)` rows of the table (`a` is negative for quotients below `-128`).
+pub fn rows(functions: &[TableFunction]) -> Vec<(u64, i64, i64)> {
+    let per_tag = (QUOTIENT_MAX - QUOTIENT_MIN + 1) as usize;
+    let mut rows = Vec::with_capacity(512 + per_tag * (2 + functions.len()));
     for bits in 0..=VALUE_BITS as u64 {
-        rows.extend((0..1u64 << bits).map(|v| (bits, v, 0)));
+        rows.extend((0..1i64 << bits).map(|v| (bits, v, 0)));
     }
-    let off = VALUE_OFFSET as u64;
-    rows.extend((0..2 * off).map(|v| (RELU_TAG, v, v.max(off))));
+    rows.extend(quotient_rows(RELU_TAG, |q| q.max(0)));
+    rows.extend(quotient_rows(CLAMP_TAG, |q| q));
     for (i, f) in functions.iter().enumerate() {
-        rows.extend((0..2 * off).map(|v| {
-            let y = crate::quant::activation::apply(
-                f.function,
-                v as i64 - VALUE_OFFSET,
-                f.in_scale,
-                f.out_scale,
-            );
-            (function_tag(i), v, (y + VALUE_OFFSET) as u64)
-        }));
+        let apply = |q| crate::quant::activation::apply(f.function, q, f.in_scale, f.out_scale);
+        rows.extend(quotient_rows(function_tag(i), apply));
     }
     rows
 }
@@ -89,8 +98,8 @@ impl TableConfig {
             |mut t| {
                 for (i, (tag, a, b)) in rows.iter().copied().enumerate() {
                     t.assign_cell(|| "tag", self.tag, i, || Value::known(Fp::from(tag)))?;
-                    t.assign_cell(|| "a", self.a, i, || Value::known(Fp::from(a)))?;
-                    t.assign_cell(|| "b", self.b, i, || Value::known(Fp::from(b)))?;
+                    t.assign_cell(|| "a", self.a, i, || Value::known(fe(a)))?;
+                    t.assign_cell(|| "b", self.b, i, || Value::known(fe(b)))?;
                 }
                 Ok(())
             },

@@ -16,6 +16,8 @@ mod forgery_tests;
 mod instance;
 mod layout;
 mod plan;
+#[cfg(test)]
+mod saturation_tests;
 mod synthesize;
 #[cfg(test)]
 mod tests;
@@ -253,14 +255,14 @@ pub fn column_counts(layout: Layout) -> ColumnCounts {
             + 1
             + 4,
         instance: 1,
-        // mac x, acc, bias, packed; pool a, out, carry; rescale acc, q, y; sponge m, s[0];
+        // mac x, acc, bias, packed; pool a, out, carry; rescale acc, y; sponge m, s[0];
         // instance, input, constants.
         equality: c.mac.x.iter().map(Vec::len).sum::<usize>()
             + c.mac.acc.len()
             + 2
             + c.pool.a.len()
             + 2
-            + c.rescale.lanes.len() * 3
+            + c.rescale.lanes.len() * 2
             + c.sponge.lanes.len() * 3
             + 3,
         lookups: c.rescale.lanes.len() * crate::chips::rescale::LANE_LOOKUPS + c.pool.a.len(),

@@ -10,8 +10,9 @@ pub mod as_json;
 mod validate;
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
-pub const FORMAT_VERSION: u32 = 3;
-/// Smallest `k` a spec may name (the lookup table needs 2^10 rows).
+pub const FORMAT_VERSION: u32 = 4;
+/// Smallest `k` a spec may name (parameters are pinned from here; the lookup table alone needs
+/// 2^11 rows, which validation checks like every row count).
 pub const MIN_K: u32 = 10;
 /// Largest `k` a spec may name (the largest whose IPA parameters have a pinned digest).
 pub const MAX_K: u32 = 18;
