@@ -154,7 +154,12 @@ pub fn mutations(spec: &ModelSpec) -> Vec<Mutation> {
         .collect();
     if let (Some(&first), Some(&last)) = (scaled.first(), scaled.last()) {
         out.push(Mutation::RescaleRemainder(first));
-        out.push(Mutation::RescaleRange(first, layers[first].shift));
+        // The edited row's neuron (see `rescale`) and its shift.
+        let shifts = &layers[first].shifts;
+        out.push(Mutation::RescaleRange(
+            first,
+            shifts[shifts.len().min(3) - 1],
+        ));
         if last != first {
             out.push(Mutation::RescaleRemainder(last));
         }

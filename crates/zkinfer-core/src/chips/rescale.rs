@@ -44,6 +44,10 @@ pub struct RescaleLane {
     pub r1: Column<Advice>,
 }
 
+// The remainder's limb tags `min(s, 8)` and `s - min(s, 8)` must stay range-check tags
+// (0..=8): a larger one would read the quotient rows of the ReLU or saturation tags.
+const _: () = assert!(crate::MAX_SHIFT <= 2 * VALUE_BITS);
+
 /// Advice columns per rescale lane.
 pub const LANE_COLUMNS: usize = 5;
 

@@ -485,7 +485,7 @@ fn channel_scales(
     shift: i64,
 ) -> Vec<u32> {
     let filters = float_b.len();
-    if filters == 0 || float_w.len() % filters != 0 {
+    if filters == 0 || !float_w.len().is_multiple_of(filters) {
         return Vec::new();
     }
     let room = (MAX_SHIFT as i64 - shift).clamp(0, SCALE_CAP as i64) as u32;
