@@ -118,7 +118,13 @@ pub fn calibrate(
         for s in samples {
             let q = super::quantize_input(&spec.input, s)?;
             match evaluate(&spec, &weights, &q) {
-                Ok(t) => quantized.push(t),
+                Ok(t) => match saturated(&t) {
+                    Some(layer) => {
+                        overflow = Some(layer);
+                        break;
+                    }
+                    None => quantized.push(t),
+                },
                 Err(CoreError::Overflow { layer, .. }) => {
                     overflow = Some(layer);
                     break;
@@ -509,6 +515,22 @@ fn channel_scales(
     } else {
         extra
     }
+}
+
+/// Steps a calibration sample's quotient may lie beyond the 8-bit range (saturating) before
+/// its layer's scale backs off a bit: rounding can carry a value fitted to 127 a little
+/// past it, which costs less than halving the resolution of every value.
+const CALIBRATION_SLACK: i64 = 4;
+
+/// The first layer whose quotients on a calibration sample saturate by more than
+/// [`CALIBRATION_SLACK`] steps: the calibration data must keep its values, only other data
+/// may saturate.
+fn saturated(trace: &crate::eval::Trace) -> Option<usize> {
+    let limit = VALUE_MAX + CALIBRATION_SLACK;
+    trace
+        .layers
+        .iter()
+        .position(|l| l.q.iter().any(|q| *q > limit || *q < -limit - 1))
 }
 
 /// Number of scalars of layer value `v`.
