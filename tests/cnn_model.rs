@@ -32,6 +32,6 @@ fn lenet_quantized_matches_float_and_proves() {
         .map(|l| matches!(l.kind, LayerKind::Conv2d { .. }))
         .collect();
     assert_eq!(kinds, [true, false, true, false, false, false, false]);
-    let q = check_accuracy("lenet5", &c, 90);
+    let q = check_accuracy("lenet5", &c, 96);
     prove_and_verify(&c, &q);
 }

@@ -73,7 +73,7 @@ fn quantized_argmax_agrees_on_held_out_digits() {
         agree += usize::from(argmax(&quant) == argmax(&float));
     }
     assert!(
-        agree * 100 >= samples.len() * 95,
+        agree * 100 >= samples.len() * 98,
         "{agree}/{} agree",
         samples.len()
     );
@@ -204,12 +204,25 @@ fn spec_holds_no_weights() {
             serde_json::Value::Array(a) => {
                 a.iter().map(longest_array).max().unwrap_or(0).max(a.len())
             }
-            serde_json::Value::Object(o) => o.values().map(longest_array).max().unwrap_or(0),
+            serde_json::Value::Object(o) => o
+                .iter()
+                .filter(|(k, _)| *k != "channel_scales")
+                .map(|(_, v)| longest_array(v))
+                .max()
+                .unwrap_or(0),
             _ => 0,
         }
     }
-    // Only shapes and the layer list are arrays; the model has 2,410 weights.
+    // Only shapes, the layer list and the per-filter scale exponents are arrays; the model
+    // has 2,410 weights.
     assert!(longest_array(&json) <= 8);
+    for l in &f.compiled.model.spec.layers {
+        assert!(l.channel_scales.is_empty() || l.channel_scales.len() == l.filters());
+        assert!(l
+            .channel_scales
+            .iter()
+            .all(|e| *e <= zkinfer::core::MAX_SHIFT));
+    }
     let text = f.compiled.model.spec.to_json();
     assert!(!text.contains("\"weights\"") && !text.contains("\"bias\""));
     assert!(text.len() < 4096);
