@@ -425,7 +425,7 @@ fn eval_reports_error_agreement_and_accuracy_without_proving() {
         with_labels("{\"labels\": \"seven\"}").status.code(),
         Some(2)
     );
-    // Samples whose quantized values leave the range a rescale accepts (twice the 8-bit range)
+    // Samples whose quantized values leave the range a rescale accepts (one and a half times the 8-bit range)
     // are counted, not compared: calibrated on images with one lit pixel, a bright image
     // overflows.
     let skl = circuits("skl_mlp/model.onnx");

@@ -4,7 +4,7 @@
 //! `acc = bias_j + Σ_i w_ji x_i`, `q = floor((acc + 2^(s-1)) / 2^s)` (round half up; `s` is the
 //! layer's shift, `2^(s-1)` read as 0 when `s = 0`), and `y = max(q, 0)` or `y = q`.
 //! The result saturates: `y` reads `q` clamped to `[-128, 127]`. `q` itself must lie in
-//! `[-256, 255]` (the rescale's lookup range); otherwise evaluation fails naming the layer.
+//! `[-192, 191]` (the rescale's lookup range); otherwise evaluation fails naming the layer.
 
 use crate::model::LayerWeights;
 use crate::model::ModelWeights;

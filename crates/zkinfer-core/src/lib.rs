@@ -43,9 +43,11 @@ pub const VALUE_OFFSET: i64 = 1 << (VALUE_BITS - 1);
 pub const VALUE_MIN: i64 = -VALUE_OFFSET;
 /// Largest representable quantized value.
 pub const VALUE_MAX: i64 = VALUE_OFFSET - 1;
-/// Smallest quotient a rescale accepts: quotients below [`VALUE_MIN`] saturate to it.
-pub const QUOTIENT_MIN: i64 = 2 * VALUE_MIN;
+/// Smallest quotient a rescale accepts (one and a half times the 8-bit range, so that the
+/// table's 384 rows per tag let a model with six functions fit `k = 12`): quotients below
+/// [`VALUE_MIN`] saturate to it.
+pub const QUOTIENT_MIN: i64 = 3 * VALUE_MIN / 2;
 /// Largest quotient a rescale accepts: quotients above [`VALUE_MAX`] saturate to it.
-pub const QUOTIENT_MAX: i64 = 2 * VALUE_MAX + 1;
+pub const QUOTIENT_MAX: i64 = -QUOTIENT_MIN - 1;
 /// Largest rescale shift (bits dropped by one rounded division) the circuit supports.
 pub const MAX_SHIFT: u32 = 16;

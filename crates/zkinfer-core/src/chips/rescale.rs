@@ -7,7 +7,7 @@
 //! | acc | q | y | r0 | r1 | (× R) || pow = 2^s | half = 2^(s-1) | tag | bits_lo | bits_hi |
 //!
 //! Lookups into the shared table, per lane: `(tag, q, y)` (an activation's rows, or the
-//! saturation rows for a layer without one: `q` is a quotient in `[-256, 255]`, offset, and
+//! saturation rows for a layer without one: `q` is a quotient in `[-192, 191]`, offset, and
 //! `y` its saturated activation), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
 //! `bits_lo = min(s, 8)`, `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in
 //! `[0, 2^s)` exactly and `q` is the rounded quotient. The right side of the gate spans

@@ -7,8 +7,8 @@
 //! - `tag = 11 + i`: `(11 + i, q + 128, f(sat(q)) + 128)`, the model's `i`-th table function
 //!   (see [`TableFunction`]);
 //!
-//! where `q` ranges over the quotients a rescale accepts, `[-256, 255]` (512 rows per tag), and
-//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. 1,535 rows plus 512 per function, so
+//! where `q` ranges over the quotients a rescale accepts, `[-192, 191]` (384 rows per tag), and
+//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. 1,279 rows plus 384 per function, so
 //! a model without functions fits any `k ≥ 11`. An all-zero input row `(0, 0, 0)` is in the
 //! table, so unused rows of a looked-up column need no selector.
 
@@ -63,7 +63,7 @@ fn quotient_rows(tag: u64, g: impl Fn(i64) -> i64) -> impl Iterator<Item = (u64,
 /// All `(tag, a, b)` rows of the table (`a` is negative for quotients below `-128`).
 pub fn rows(functions: &[TableFunction]) -> Vec<(u64, i64, i64)> {
     let per_tag = (QUOTIENT_MAX - QUOTIENT_MIN + 1) as usize;
-    let mut rows = Vec::with_capacity(512 + per_tag * (2 + functions.len()));
+    let mut rows = Vec::with_capacity(511 + per_tag * (2 + functions.len()));
     for bits in 0..=VALUE_BITS as u64 {
         rows.extend((0..1i64 << bits).map(|v| (bits, v, 0)));
     }

@@ -1,4 +1,4 @@
-//! Saturating rescales: a quotient in `[-256, 255]` outside the 8-bit range is proved, and
+//! Saturating rescales: a quotient in `[-192, 191]` outside the 8-bit range is proved, and
 //! the layer's output is its activation of the quotient clamped to `[-128, 127]`; a quotient
 //! beyond is refused by the evaluator and by the lookup. These tests check the honest
 //! witness, corrupted outputs of saturated neurons, a consistent forgery that claims a
@@ -18,7 +18,7 @@ use crate::{CoreError, VALUE_OFFSET};
 
 /// Quotient targets: layer 0 (ReLU) neurons 0 and 1, then layer 1 (no activation) neurons 0
 /// and 1, all beyond the 8-bit range.
-const TARGETS: [(usize, usize, i64); 4] = [(0, 0, 200), (0, 1, -200), (1, 0, 220), (1, 1, -240)];
+const TARGETS: [(usize, usize, i64); 4] = [(0, 0, 150), (0, 1, -150), (1, 0, 170), (1, 1, -190)];
 
 /// A 40-16-10 MLP whose biases put four neurons' quotients beyond 8 bits on its first input
 /// (everything else as calibrated), and that input.
@@ -144,7 +144,7 @@ fn a_saturation_that_did_not_happen_is_rejected() {
         &input,
         &|l, acc| {
             if l == 1 {
-                acc[neuron] += (200 - q) << shift;
+                acc[neuron] += (160 - q) << shift;
             }
         },
         &|_| {},
@@ -190,7 +190,8 @@ fn a_quotient_beyond_the_table_is_rejected() {
     let (m, input) = saturating();
     let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
     let shift = m.spec.neuron_shifts(1)[0];
-    // 220 → 476 (still saturating to 127), and 220 → -36 with a remainder 2^(s+8) larger.
+    // 170 → 426 (beyond the table), and 170 → -86 (whose clamp is not the output 127) with a
+    // remainder 2^(s+8) larger.
     for dq in [256, -256] {
         let edit = MoveQuotient {
             neuron: 0,
@@ -205,14 +206,14 @@ fn a_quotient_beyond_the_table_is_rejected() {
 }
 
 #[test]
-fn a_quotient_beyond_twice_the_range_is_an_overflow_error() {
+fn a_quotient_beyond_the_accepted_range_is_an_overflow_error() {
     let (mut m, input) = saturating();
     let q = evaluate(&m.spec, &m.weights, &input).unwrap().layers[1].q[3];
-    m.weights.layers[1].bias[3] += (256 - q) << m.spec.neuron_shifts(1)[3];
+    m.weights.layers[1].bias[3] += (192 - q) << m.spec.neuron_shifts(1)[3];
     match evaluate(&m.spec, &m.weights, &input) {
         Err(CoreError::Overflow {
             layer, value, max, ..
-        }) => assert_eq!((layer, value, max), (1, 256, 255)),
+        }) => assert_eq!((layer, value, max), (1, 192, 191)),
         other => panic!("expected an overflow, got {other:?}"),
     }
 }

@@ -74,7 +74,7 @@ fn every_layout_passes_honestly_and_rejects_corrupted_cells() {
 #[test]
 fn planner_picks_the_smallest_layout_for_a_small_mlp() {
     let (m, _) = model();
-    // One input group, half-width rows and one lane fit k = 11 (the table's 1,535 rows need
+    // One input group, half-width rows and one lane fit k = 11 (the table's 1,279 rows need
     // it): the fewest columns.
     assert_eq!(m.spec.circuit.k, 11);
     assert_eq!(

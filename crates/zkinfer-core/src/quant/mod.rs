@@ -10,8 +10,8 @@ pub use input::{dequantize, quantize_input, split_samples};
 
 /// Headroom factor above the calibrated maximum of every activation: 1, none. The scale is
 /// the largest power of two that keeps the calibrated maximum within 8 bits; a larger value
-/// on other data saturates to the 8-bit range (the rescale's quotient may reach twice that
-/// range), which costs less accuracy than a coarser scale for every value would.
+/// on other data saturates to the 8-bit range (the rescale's quotient may reach one and a half
+/// times that range), which costs less accuracy than a coarser scale for every value would.
 pub const ACTIVATION_MARGIN: f64 = 1.0;
 
 /// Largest scale exponent `s` with `max_abs * 2^s * margin <= limit`, capped to `[0, cap]`.
