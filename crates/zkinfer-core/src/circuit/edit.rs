@@ -51,6 +51,21 @@ impl<E: WitnessEdit + Clone> EditedCircuit<E> {
             .mock_prover(Arc::new(self.edit.clone()), k, public)
     }
 
+    /// MockProver's failures on the edited circuit at `k` with the instance column `public`,
+    /// as text (empty: accepted; a synthesis error is one failure).
+    pub fn failures(&self, k: u32, public: Vec<Fp>) -> Vec<String> {
+        match self.mock_prover(k, public) {
+            Ok(p) => p
+                .verify()
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            Err(e) => vec![format!("synthesis: {e:?}")],
+        }
+    }
+
     /// Whether MockProver accepts the edited circuit at `k` with the instance column `public`.
     pub fn mock_passes(&self, k: u32, public: Vec<Fp>) -> bool {
         self.mock_prover(k, public)

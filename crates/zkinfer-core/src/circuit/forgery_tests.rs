@@ -8,7 +8,6 @@
 //! ([`crate::chips::copy_to`]), so editing it here is what a prover who skipped the copy could
 //! do, and only the equality constraint rejects it.
 
-use halo2_proofs::dev::VerifyFailure;
 use halo2_proofs::pasta::Fp;
 
 use super::*;
@@ -22,7 +21,7 @@ use crate::model::QuantModel;
 use crate::poseidon::{PoseidonConstants, RATE};
 use crate::quant::quantize_input;
 use crate::spec::{LayerKind, LayerSpec};
-use crate::testing::forgery::{forge, padding_attack, step_toward_zero};
+use crate::testing::forgery::{forge, forge_accumulator, padding_attack, step_toward_zero};
 use crate::testing::{quantized_mlp, quantized_resnet};
 use crate::VALUE_OFFSET;
 
@@ -60,26 +59,17 @@ fn first_layer<'m>(
 }
 
 /// MockProver's failures on the edited circuit (empty: accepted).
-fn failures<E: WitnessEdit + Clone>(
+pub(super) fn failures<E: WitnessEdit + Clone>(
     m: &QuantModel,
     circuit: ModelCircuit,
     public: Vec<Fp>,
     edit: E,
 ) -> Vec<String> {
-    let prover = EditedCircuit { circuit, edit }
-        .mock_prover(m.spec.circuit.k, public)
-        .unwrap();
-    prover
-        .verify()
-        .err()
-        .unwrap_or_default()
-        .iter()
-        .map(VerifyFailure::to_string)
-        .collect()
+    EditedCircuit { circuit, edit }.failures(m.spec.circuit.k, public)
 }
 
 /// Asserts that the forgery is rejected, and only by failures naming one of `expected`.
-fn assert_rejected_by(what: &str, failures: &[String], expected: &[&str]) {
+pub(super) fn assert_rejected_by(what: &str, failures: &[String], expected: &[&str]) {
     assert!(!failures.is_empty(), "{what}: the forgery was accepted");
     for f in failures {
         assert!(
@@ -241,16 +231,7 @@ fn rescaled_accumulators_are_bound_at_their_destination() {
     let step = step_toward_zero(&m, &input, 1);
     // The rescale reads an accumulator one quotient step higher; its quotient, remainder,
     // activation and every later layer follow, the MAC chip's accumulator stays honest.
-    let (circuit, public) = forge(
-        &m,
-        &input,
-        &|l, acc| {
-            if l == 0 {
-                acc[1] += step;
-            }
-        },
-        &|_| {},
-    );
+    let (circuit, public) = forge_accumulator(&m, &input, 0, 1, step);
     assert_rejected_by(
         "rescale acc",
         &failures(&m, circuit, public, NoEdit),
@@ -468,16 +449,7 @@ fn a_rescale_cannot_wrap_its_remainder() {
         for neuron in [0, 3] {
             let step = step_toward_zero(&m, &input, neuron);
             // The quotient (and everything after it) moves; the accumulator stays honest.
-            let (circuit, public) = forge(
-                &m,
-                &input,
-                &|l, acc| {
-                    if l == 0 {
-                        acc[neuron] += step;
-                    }
-                },
-                &|_| {},
-            );
+            let (circuit, public) = forge_accumulator(&m, &input, 0, neuron, step);
             for split in [false, true] {
                 let edit = WrappedRemainder {
                     neuron,

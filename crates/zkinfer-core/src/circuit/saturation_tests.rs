@@ -4,15 +4,15 @@
 //! witness, corrupted outputs of saturated neurons, a consistent forgery that claims a
 //! saturation that did not happen, and a quotient moved out of the table's range.
 
-use halo2_proofs::dev::VerifyFailure;
 use halo2_proofs::pasta::Fp;
 
+use super::forgery_tests::{assert_rejected_by, failures};
 use super::*;
 use crate::chips::rescale::RescaleRow;
 use crate::eval::evaluate;
 use crate::model::QuantModel;
 use crate::quant::quantize_input;
-use crate::testing::forgery::forge;
+use crate::testing::forgery::{forge_accumulator, move_quotient};
 use crate::testing::quantized_mlp;
 use crate::{CoreError, VALUE_OFFSET};
 
@@ -32,30 +32,6 @@ fn saturating() -> (QuantModel, Vec<i64>) {
     }
     let layout = CircuitPlan::from_spec(&m.spec).layout;
     (m.in_layout(layout).unwrap(), input)
-}
-
-fn failures<E: WitnessEdit + Clone>(
-    m: &QuantModel,
-    circuit: ModelCircuit,
-    public: Vec<Fp>,
-    edit: E,
-) -> Vec<String> {
-    EditedCircuit { circuit, edit }
-        .mock_prover(m.spec.circuit.k, public)
-        .unwrap()
-        .verify()
-        .err()
-        .unwrap_or_default()
-        .iter()
-        .map(VerifyFailure::to_string)
-        .collect()
-}
-
-fn assert_only_lookups(what: &str, failures: &[String]) {
-    assert!(!failures.is_empty(), "{what}: accepted");
-    for f in failures {
-        assert!(f.contains("Lookup"), "{what}: unexpected failure {f}");
-    }
 }
 
 #[test]
@@ -139,16 +115,7 @@ fn a_saturation_that_did_not_happen_is_rejected() {
     let q = honest.layers[1].q[neuron];
     assert!(q.abs() < 100, "quotient {q}");
     let shift = m.spec.neuron_shifts(1)[neuron];
-    let (circuit, public) = forge(
-        &m,
-        &input,
-        &|l, acc| {
-            if l == 1 {
-                acc[neuron] += (160 - q) << shift;
-            }
-        },
-        &|_| {},
-    );
+    let (circuit, public) = forge_accumulator(&m, &input, 1, neuron, (160 - q) << shift);
     assert_eq!(
         circuit.witness.as_ref().unwrap().traces[0].output()[neuron],
         127
@@ -161,7 +128,7 @@ fn a_saturation_that_did_not_happen_is_rejected() {
     };
     let row = crate::chips::rescale::witness_rows(layer, trace, 10)[neuron];
     let f = failures(&m, circuit, public, Restore { neuron, row });
-    assert_only_lookups("claimed saturation", &f);
+    assert_rejected_by("claimed saturation", &f, &["Lookup"]);
 }
 
 /// Moves a neuron's quotient by `dq`, the remainder by `-dq · 2^s` (the gate still holds).
@@ -177,11 +144,7 @@ impl WitnessEdit for MoveQuotient {
         if layer != 1 {
             return;
         }
-        let row = &mut rows[self.neuron];
-        let r = row.r0.unwrap() + 256 * row.r1.unwrap() - (self.dq << self.shift);
-        row.q = row.q.map(|q| q + self.dq);
-        row.r0 = Some(r.rem_euclid(256));
-        row.r1 = Some(r.div_euclid(256));
+        move_quotient(&mut rows[self.neuron], self.dq, self.shift);
     }
 }
 
@@ -198,10 +161,8 @@ fn a_quotient_beyond_the_table_is_rejected() {
             dq,
             shift,
         };
-        assert_only_lookups(
-            &format!("dq {dq}"),
-            &failures(&m, circuit.clone(), public.clone(), edit),
-        );
+        let f = failures(&m, circuit.clone(), public.clone(), edit);
+        assert_rejected_by(&format!("dq {dq}"), &f, &["Lookup"]);
     }
 }
 

@@ -9,6 +9,7 @@ use crate::chips::rescale::RescaleRow;
 use crate::chips::sponge::SpongeWitness;
 use crate::model::QuantModel;
 use crate::quant::quantize_input;
+use crate::testing::forgery::move_quotient;
 use crate::testing::quantized_mlp;
 
 fn model() -> (QuantModel, Vec<i64>) {
@@ -205,18 +206,14 @@ enum RescaleEdit {
 impl WitnessEdit for RescaleEdit {
     fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
         let row = &mut rows[2];
-        let lift = |row: &mut RescaleRow, dq: i64, shift: u32| {
-            let r = row.r0.unwrap() + 256 * row.r1.unwrap() - dq * (1 << shift);
-            row.q = row.q.map(|q| q + dq);
-            row.r0 = Some(r.rem_euclid(256));
-            row.r1 = Some(r.div_euclid(256));
-        };
         match *self {
             RescaleEdit::WrongRemainder(l) if l == layer => row.r0 = row.r0.map(|r| r ^ 1),
             RescaleEdit::RemainderOutOfRange(l) if l == layer => {
-                lift(row, -1, SHIFTS.with(|s| s[l]))
+                move_quotient(row, -1, SHIFTS.with(|s| s[l]))
             }
-            RescaleEdit::NegativeRemainder(l) if l == layer => lift(row, 1, SHIFTS.with(|s| s[l])),
+            RescaleEdit::NegativeRemainder(l) if l == layer => {
+                move_quotient(row, 1, SHIFTS.with(|s| s[l]))
+            }
             RescaleEdit::WrongActivation if layer == 0 => row.y = row.y.map(|y| y + 1),
             _ => {}
         }

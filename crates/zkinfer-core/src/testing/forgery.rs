@@ -8,6 +8,7 @@ use std::sync::Arc;
 use halo2_proofs::pasta::Fp;
 
 use crate::chips::mac::{MacRow, DIGITS};
+use crate::chips::rescale::RescaleRow;
 use crate::circuit::{instances, CircuitPlan, CircuitWitness, ModelCircuit, WitnessEdit};
 use crate::commit::{commit_message, pack_row};
 use crate::eval::evaluate_patched;
@@ -39,6 +40,32 @@ pub fn forge(
         })),
     };
     (circuit, public)
+}
+
+/// [`forge`] with one accumulator moved: neuron `neuron` of layer `layer` by `delta`, the
+/// commitment untouched.
+pub fn forge_accumulator(
+    m: &QuantModel,
+    input: &[i64],
+    layer: usize,
+    neuron: usize,
+    delta: i64,
+) -> (ModelCircuit, Vec<Fp>) {
+    let patch = |l: usize, acc: &mut Vec<i64>| {
+        if l == layer {
+            acc[neuron] += delta;
+        }
+    };
+    forge(m, input, &patch, &|_| {})
+}
+
+/// Moves a rescale row's quotient by `dq` and its remainder by `-dq · 2^shift`, so that the
+/// division gate still holds (the limbs split the new remainder, negative or not).
+pub fn move_quotient(row: &mut RescaleRow, dq: i64, shift: u32) {
+    let r = row.r0.unwrap_or(0) + 256 * row.r1.unwrap_or(0) - (dq << shift);
+    row.q = row.q.map(|q| q + dq);
+    row.r0 = Some(r.rem_euclid(256));
+    row.r1 = Some(r.div_euclid(256));
 }
 
 /// One quotient step (`±2^s`) of layer 0's neuron `j`, toward zero so that it stays in range.
