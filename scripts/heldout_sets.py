@@ -1,6 +1,7 @@
 """Writes large held-out sets for the reference models trained on scikit-learn's digits (every
-digit after the 1400 used for training: 397 samples) and 256 token sequences for nanoGPT, in
-the EZKL input format with labels, for `zkinfer eval`:
+digit after the 1400 used for training: 397 samples), the 100 shape images cifar_resnet's
+classifier was not trained on, and 256 token sequences for nanoGPT, in the EZKL input format
+with labels, for `zkinfer eval`:
 
     python scripts/heldout_sets.py OUT_DIR
     zkinfer eval lenet5.zkm --onnx circuits/lenet5/model.onnx --input OUT_DIR/lenet5.json
@@ -13,6 +14,9 @@ import sys
 
 import numpy as np
 from sklearn.datasets import load_digits
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "circuits", "gen"))
+from build_models import cifar_shape_image  # noqa: E402
 
 
 def write(out, name, x, labels=None):
@@ -35,6 +39,11 @@ def main(out):
     write(out, "lenet5", big, y)
     for name in ["skl_forest", "skl_logreg", "skl_mlp", "hb_forest"]:
         write(out, name, digits.data[1400:], y)
+    # The generator's sequence: 400 images, the classifier trained on the first 300.
+    r = np.random.default_rng(10)
+    kinds = r.integers(0, 3, size=400)
+    shapes = np.stack([cifar_shape_image(k, r) for k in kinds])
+    write(out, "cifar_resnet", shapes[300:].round(3), kinds[300:])
     tokens = np.random.default_rng(1).integers(0, 32, size=(256, 16))
     write(out, "nanogpt", tokens)
 

@@ -218,6 +218,26 @@ def lenet5():
     save("lenet5", model, images[1400], images[:32], {"test.json": test})
 
 
+def cifar_shape_image(kind, r):
+    """A 3x32x32 image of a random shape (square, cross, ring) at a random position, its
+    dominant colour channel `kind`, with noise."""
+    img = np.zeros((3, 32, 32), dtype=np.float32)
+    cy, cx = r.integers(10, 22, size=2)
+    colour = r.uniform(0.0, 0.3, size=3)
+    colour[kind] = r.uniform(0.7, 1.0)
+    kind = r.integers(0, 3)
+    yy, xx = np.mgrid[0:32, 0:32]
+    if kind == 0:
+        mask = (abs(yy - cy) <= 6) & (abs(xx - cx) <= 6)
+    elif kind == 1:
+        mask = ((abs(yy - cy) <= 1) & (abs(xx - cx) <= 8)) | ((abs(xx - cx) <= 1) & (abs(yy - cy) <= 8))
+    else:
+        d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+        mask = (d >= 4) & (d <= 7)
+    img[:, mask] = colour[:, None]
+    return img + r.uniform(0, 0.1, size=img.shape).astype(np.float32)
+
+
 def cifar_resnet():
     """A small CIFAR-shaped (3x32x32) CNN with BatchNorm and a residual Add:
     conv 3x3 (4) + BN + ReLU, max pool 2x2, conv 3x3 (4) + BN + ReLU, conv 3x3 (4) + BN,
@@ -254,26 +274,9 @@ def cifar_resnet():
     ]
     image_info = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 32])
 
-    def shape_image(kind, r):
-        img = np.zeros((3, 32, 32), dtype=np.float32)
-        cy, cx = r.integers(10, 22, size=2)
-        colour = r.uniform(0.0, 0.3, size=3)
-        colour[kind] = r.uniform(0.7, 1.0)
-        kind = r.integers(0, 3)
-        yy, xx = np.mgrid[0:32, 0:32]
-        if kind == 0:
-            mask = (abs(yy - cy) <= 6) & (abs(xx - cx) <= 6)
-        elif kind == 1:
-            mask = ((abs(yy - cy) <= 1) & (abs(xx - cx) <= 8)) | ((abs(xx - cx) <= 1) & (abs(yy - cy) <= 8))
-        else:
-            d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
-            mask = (d >= 4) & (d <= 7)
-        img[:, mask] = colour[:, None]
-        return img + r.uniform(0, 0.1, size=img.shape).astype(np.float32)
-
     r = np.random.default_rng(10)
     labels = r.integers(0, 3, size=400)
-    images = np.stack([shape_image(k, r) for k in labels]).astype(np.float32)
+    images = np.stack([cifar_shape_image(k, r) for k in labels]).astype(np.float32)
 
     extractor = helper.make_model(
         helper.make_graph(features, "features", [image_info], [helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, 64])], inits),
