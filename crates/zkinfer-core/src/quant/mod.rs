@@ -3,6 +3,7 @@
 pub mod accuracy;
 pub mod activation;
 mod calibrate;
+mod channel;
 mod input;
 
 pub use calibrate::{calibrate, CalibrationReport, Quantized};
