@@ -87,7 +87,7 @@ impl CompiledModel {
             });
         }
         let m: CompiledModel = decode("compiled model", ZKM_MAGIC, bytes)?;
-        m.model.spec.validate()?;
+        crate::circuit::CircuitPlan::validated(&m.model.spec)?;
         m.model.weights.check(&m.model.spec)?;
         Ok(m)
     }

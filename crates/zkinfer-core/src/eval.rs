@@ -151,7 +151,7 @@ pub fn activate(l: &LayerSpec, q: i64) -> i64 {
         Activation::Relu => q.max(0),
         Activation::None => q,
         Activation::Table { function, scale } => {
-            crate::quant::activation::apply(function, q, l.output_scale, scale)
+            crate::function::apply(function, q, l.output_scale, scale)
         }
     }
 }

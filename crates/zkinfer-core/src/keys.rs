@@ -11,6 +11,7 @@ use rand_core::Rng;
 
 use crate::circuit::{CircuitPlan, ModelCircuit, NoEdit, WitnessEdit};
 use crate::digest::blake2b256;
+pub use crate::spec::MAX_BATCH;
 use crate::CoreError;
 
 fn keygen_circuit(plan: &CircuitPlan) -> ModelCircuit {
@@ -117,8 +118,6 @@ pub fn fingerprint(vk: &VerifyingKey<EqAffine>) -> [u8; 32] {
     blake2b256(b"zkinfer-vk", format!("{:?}", vk.pinned()).as_bytes())
 }
 
-/// Largest number of circuits in one proof, and of inferences in one circuit.
-pub const MAX_BATCH: usize = 64;
 
 /// Exact proof lengths of a plan: one inference, and what each further inference of a batch
 /// adds (its advice, lookup and permutation commitments and evaluations).

@@ -116,7 +116,7 @@ pub fn compile_with(
         keys::verifying_key(&params, &plan)
     })?;
     model.spec.vk_fingerprint = hex(&keys::fingerprint(&vk));
-    model.spec.validate()?;
+    CircuitPlan::validated(&model.spec)?;
     Ok(CompiledModel { model, calibration })
 }
 
@@ -135,9 +135,8 @@ impl Prover {
         store: &ParamsStore,
         progress: &dyn Progress,
     ) -> Result<Self, CoreError> {
-        model.spec.validate()?;
+        let plan = CircuitPlan::validated(&model.spec)?;
         model.weights.check(&model.spec)?;
-        let plan = CircuitPlan::from_spec(&model.spec);
         let params = store.load(plan.k, progress)?;
         let pk = run_stage(
             progress,

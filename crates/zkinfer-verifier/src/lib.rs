@@ -124,14 +124,13 @@ impl Verifier {
         store: &ParamsStore,
         progress: &dyn Progress,
     ) -> Result<Self, VerifyError> {
-        spec.validate().map_err(VerifyError::Spec)?;
+        let plan = CircuitPlan::validated(spec).map_err(VerifyError::Spec)?;
         let commitment_bytes = spec.commitment_bytes().map_err(VerifyError::Spec)?;
         let commitment = from_bytes(commitment_bytes).ok_or_else(|| {
             VerifyError::Spec(CoreError::InvalidSpec(
                 "weights_commitment is not a field element".into(),
             ))
         })?;
-        let plan = CircuitPlan::from_spec(spec);
         let params = store.load(plan.k, progress).map_err(VerifyError::Params)?;
         let vk = run_stage(progress, Stage::KeyGeneration, || {
             keys::verifying_key(&params, &plan)

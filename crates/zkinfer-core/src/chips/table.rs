@@ -70,7 +70,7 @@ pub fn rows(functions: &[TableFunction]) -> Vec<(u64, i64, i64)> {
     rows.extend(quotient_rows(RELU_TAG, |q| q.max(0)));
     rows.extend(quotient_rows(CLAMP_TAG, |q| q));
     for (i, f) in functions.iter().enumerate() {
-        let apply = |q| crate::quant::activation::apply(f.function, q, f.in_scale, f.out_scale);
+        let apply = |q| crate::function::apply(f.function, q, f.in_scale, f.out_scale);
         rows.extend(quotient_rows(function_tag(i), apply));
     }
     rows

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::chips::rescale::RescaleRow;
-use crate::quant::activation::to_param;
+use crate::function::to_param;
 use crate::quant::{dequantize, quantize_input};
 use crate::spec::{Activation, Function};
 use crate::testing::{float_mlp, quantized_mlp_with};

@@ -233,6 +233,10 @@ mod tests {
         assert!(!Layout::new(1, 1).with_width(8).is_supported());
         assert_eq!("2x6".parse::<Layout>(), Ok(DEFAULT_LAYOUT));
         assert_eq!(
+            Layout::of(&crate::spec::CircuitSpec::unplanned()),
+            DEFAULT_LAYOUT
+        );
+        assert_eq!(
             "1x2w16".parse::<Layout>(),
             Ok(Layout::new(1, 2).with_width(HALF_MAC_WIDTH))
         );

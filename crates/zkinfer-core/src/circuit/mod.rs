@@ -41,9 +41,7 @@ use crate::chips::table::TableConfig;
 use crate::eval::Trace;
 use crate::model::ModelWeights;
 
-/// Weights per full-width MAC row (31 bytes pack into one field element): the widest a layout
-/// may use.
-pub const MAC_WIDTH: usize = 31;
+pub use crate::spec::MAC_WIDTH;
 
 /// Columns of the whole circuit.
 #[derive(Clone, Debug)]

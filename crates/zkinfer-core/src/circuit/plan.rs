@@ -108,6 +108,33 @@ impl RowCounts {
 pub const RESERVED_ROWS: usize = 6;
 
 impl CircuitPlan {
+    /// The plan of a spec read from untrusted bytes, after every check: the spec's own
+    /// ([`ModelSpec::validate`]), a layout this build supports, and rows that fit `k`.
+    pub fn validated(spec: &ModelSpec) -> Result<Self, CoreError> {
+        spec.validate()?;
+        let c = &spec.circuit;
+        let layout = Layout::of(c);
+        if !layout.is_supported() {
+            return Err(CoreError::InvalidSpec(format!(
+                "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row) \
+                 is not one of this build's: {}",
+                c.mac_groups,
+                c.hash_lanes,
+                c.mac_width,
+                Layout::menu()
+            )));
+        }
+        let plan = Self::from_spec(spec);
+        let rows = plan.rows(spec).max();
+        if rows + RESERVED_ROWS > 1 << c.k {
+            return Err(CoreError::InvalidSpec(format!(
+                "the model needs {rows} rows, more than k = {} provides",
+                c.k
+            )));
+        }
+        Ok(plan)
+    }
+
     /// The plan of a (validated or draft) spec, using `spec.circuit.k`.
     pub fn from_spec(spec: &ModelSpec) -> Self {
         let mut functions: Vec<TableFunction> = Vec::new();
@@ -263,5 +290,33 @@ impl RowCounts {
     /// Smallest `k` that fits.
     pub fn k(&self) -> Result<u32, CoreError> {
         min_k(self.max())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::quantized_mlp;
+
+    /// A spec that passes its own checks but not the circuit's is refused, naming why.
+    #[test]
+    fn validated_plans_check_layout_and_rows() {
+        let (m, _) = quantized_mlp(3, &[40, 16, 10]).unwrap();
+        let mut spec = m.spec.clone();
+        spec.vk_fingerprint = "00".repeat(32);
+        assert!(CircuitPlan::validated(&spec).is_ok());
+
+        let mut other = spec.clone();
+        other.circuit.hash_lanes = 5;
+        other.validate().unwrap();
+        let err = CircuitPlan::validated(&other).unwrap_err().to_string();
+        assert!(err.contains("not one of this build's"), "{err}");
+
+        let mut small = spec.clone();
+        small.layers[0].outputs = 4000;
+        small.layers[1].inputs = 4000;
+        small.validate().unwrap();
+        let err = CircuitPlan::validated(&small).unwrap_err().to_string();
+        assert!(err.contains("rows, more than k"), "{err}");
     }
 }

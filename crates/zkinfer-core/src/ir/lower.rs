@@ -99,7 +99,7 @@ impl FloatLayer {
             .map(|v| {
                 let v = if self.relu { v.max(0.0) } else { v };
                 match self.function {
-                    Some(f) => crate::quant::activation::eval(f, v as f64) as f32,
+                    Some(f) => crate::function::eval(f, v as f64) as f32,
                     None => v,
                 }
             })

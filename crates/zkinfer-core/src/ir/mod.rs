@@ -294,7 +294,7 @@ impl Graph {
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Activation(f) => x
                     .iter()
-                    .map(|v| crate::quant::activation::eval(*f, *v as f64) as f32)
+                    .map(|v| crate::function::eval(*f, *v as f64) as f32)
                     .collect(),
                 Op::Reshape(_) => x.clone(),
                 Op::Gather(g) => {

@@ -200,8 +200,8 @@ fn build(
         let cap = sc.caps[i + 1];
         let in_scale = scales[l.sources[0]];
         let table_scale = match l.function {
-            Some(f) if super::activation::exact(f) => {
-                let top = post_max[i].max(super::activation::known_bound(f));
+            Some(f) if crate::function::exact(f) => {
+                let top = post_max[i].max(crate::function::known_bound(f));
                 fit_scale(top, VALUE_MAX as f64, 1.0, SCALE_CAP)
             }
             _ => fit_scale(post_max[i], 128.0, 1.0, SCALE_CAP),
@@ -453,14 +453,7 @@ fn build(
         },
         output_parts: Vec::new(),
         layers: specs,
-        circuit: CircuitSpec {
-            k: 0,
-            mac_width: crate::circuit::MAC_WIDTH,
-            mac_groups: crate::circuit::DEFAULT_LAYOUT.mac_groups,
-            hash_lanes: crate::circuit::DEFAULT_LAYOUT.hash_lanes,
-            value_bits: crate::VALUE_BITS,
-            batch: 1,
-        },
+        circuit: CircuitSpec::unplanned(),
         weights_commitment: String::new(),
         vk_fingerprint: String::new(),
     };

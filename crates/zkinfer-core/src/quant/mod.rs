@@ -1,7 +1,6 @@
 //! Fixed-point quantization with power-of-two scales.
 
 pub mod accuracy;
-pub mod activation;
 mod calibrate;
 mod channel;
 mod input;

@@ -24,6 +24,11 @@ pub const MAX_LAYERS: usize = 512;
 pub const MAX_SCALE: u32 = 24;
 /// Largest number of values a gather layer reads.
 pub const MAX_GATHER_SOURCES: usize = 16;
+/// Largest number of circuits in one proof, and of inferences in one circuit.
+pub const MAX_BATCH: usize = 64;
+/// Weights per full-width MAC row (31 bytes pack into one field element): the widest a layout
+/// may use.
+pub const MAC_WIDTH: usize = 31;
 
 /// Shape and fixed-point scale of a tensor: real value = integer / 2^scale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,6 +449,22 @@ pub struct CircuitSpec {
     /// Inferences one circuit proves side by side (sharing its weights and commitment).
     #[serde(default = "one")]
     pub batch: usize,
+}
+
+impl CircuitSpec {
+    /// The circuit of a spec not planned yet: `k = 0`, one inference per circuit, and the
+    /// layout of specs written before layouts were chosen per model (full-width MAC rows, two
+    /// input groups, six hash lanes). Planning picks the layout and `k`.
+    pub fn unplanned() -> Self {
+        CircuitSpec {
+            k: 0,
+            mac_width: MAC_WIDTH,
+            mac_groups: 2,
+            hash_lanes: 6,
+            value_bits: crate::VALUE_BITS,
+            batch: 1,
+        }
+    }
 }
 
 /// The public description of a compiled model.

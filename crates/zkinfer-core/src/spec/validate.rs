@@ -1,15 +1,17 @@
-//! Validation of a spec read from untrusted bytes: versions, bounds, shapes that chain, and
-//! rows that fit `k`, before any key generation.
+//! Validation of a spec read from untrusted bytes: versions, bounds and shapes that chain.
+//! Whether this build's circuit can hold the spec (its layout, rows that fit `k`) is the
+//! circuit's check, [`crate::circuit::CircuitPlan::validated`].
 
 use super::{
     read_slots, Activation, GatherEntry, LayerKind, LayerSpec, ModelSpec, FORMAT_VERSION,
-    MAX_GATHER_SOURCES, MAX_K, MAX_LAYERS, MAX_LEN, MAX_SCALE, MIN_K,
+    MAX_BATCH, MAX_GATHER_SOURCES, MAX_K, MAX_LAYERS, MAX_LEN, MAX_SCALE, MIN_K,
 };
 use crate::digest::parse_hex;
 use crate::{CoreError, MAX_SHIFT, VALUE_BITS};
 
 impl ModelSpec {
-    /// Checks versions, bounds and that the layers chain; does not touch cryptography.
+    /// Checks versions, bounds and that the layers chain; does not touch cryptography or the
+    /// circuit's layouts.
     pub fn validate(&self) -> Result<(), CoreError> {
         let bad = |m: String| Err(CoreError::InvalidSpec(m));
         if self.format_version != FORMAT_VERSION {
@@ -22,28 +24,16 @@ impl ModelSpec {
         if !(MIN_K..=MAX_K).contains(&c.k) {
             return bad(format!("k = {} outside [{MIN_K}, {MAX_K}]", c.k));
         }
-        if !(1..=crate::keys::MAX_BATCH).contains(&c.batch) {
+        if !(1..=MAX_BATCH).contains(&c.batch) {
             return bad(format!(
                 "circuit batch {} outside [1, {}]",
-                c.batch,
-                crate::keys::MAX_BATCH
+                c.batch, MAX_BATCH
             ));
         }
         if c.value_bits != VALUE_BITS {
             return bad(format!(
                 "circuit value_bits {} differs from this build's {VALUE_BITS}",
                 c.value_bits
-            ));
-        }
-        let layout = crate::circuit::Layout::of(c);
-        if !layout.is_supported() {
-            return bad(format!(
-                "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row) \
-                 is not one of this build's: {}",
-                c.mac_groups,
-                c.hash_lanes,
-                c.mac_width,
-                crate::circuit::Layout::menu()
             ));
         }
         if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
@@ -130,15 +120,6 @@ impl ModelSpec {
                 "output parts {:?} do not hold the {} output values",
                 self.output_parts,
                 self.output.len()
-            ));
-        }
-        let rows = crate::circuit::CircuitPlan::from_spec(self)
-            .rows(self)
-            .max();
-        if rows + crate::circuit::RESERVED_ROWS > 1 << c.k {
-            return bad(format!(
-                "the model needs {rows} rows, more than k = {} provides",
-                c.k
             ));
         }
         self.commitment_bytes()?;

@@ -4,7 +4,6 @@
 use super::required;
 use super::tensor::{zip_with, Tensor};
 use crate::attrs::Attrs;
-use zkinfer_core::quant::activation;
 use zkinfer_core::spec::Function;
 
 type Out = Result<Vec<Tensor>, String>;
@@ -114,7 +113,7 @@ fn function(op: &str) -> Function {
 fn float_unary(op: &str, x: f32) -> f32 {
     match op {
         "Relu" => x.max(0.0),
-        _ => activation::eval(function(op), x as f64) as f32,
+        _ => zkinfer_core::function::eval(function(op), x as f64) as f32,
     }
 }
 

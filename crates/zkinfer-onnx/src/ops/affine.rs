@@ -4,7 +4,7 @@
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::Op;
-use zkinfer_core::quant::activation::to_param;
+use zkinfer_core::function::to_param;
 use zkinfer_core::spec::Function;
 
 use crate::context::Context;

@@ -8,7 +8,7 @@
 
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::{Dense, Entry, Gather, Op};
-use zkinfer_core::quant::activation::to_param;
+use zkinfer_core::function::to_param;
 use zkinfer_core::spec::Function;
 
 use super::broadcast::constant_to;

@@ -57,7 +57,7 @@ pub fn normalize(
 ) -> Result<usize, String> {
     let shape = cx.shape(x).to_vec();
     let axes: Vec<usize> = (a..shape.len()).collect();
-    let eps = zkinfer_core::quant::activation::to_param(eps as f64);
+    let eps = zkinfer_core::function::to_param(eps as f64);
     let mean = reduce(cx, &format!("{name}/mean"), x, &axes, PoolKind::Average);
     let mb = broadcast_to(cx, name, mean, &shape);
     let d = cx.push_value(

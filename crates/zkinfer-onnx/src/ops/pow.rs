@@ -5,7 +5,7 @@
 use tract_onnx::pb::NodeProto;
 use zkinfer_core::ir::gather::broadcast_indices;
 use zkinfer_core::ir::{Entry, Gather, Op};
-use zkinfer_core::quant::activation::to_param;
+use zkinfer_core::function::to_param;
 use zkinfer_core::spec::Function;
 
 use super::broadcast::broadcast_to;

@@ -1,4 +1,4 @@
-//! Table activations: the integer function a lookup table holds.
+//! Table functions: each function's float definition and the integer table a lookup holds.
 //!
 //! For a function `f`, an input scale `s_in` and an output scale `s_out`, the table maps every
 //! 8-bit `q` to `clamp(round(f(q / 2^s_in) · 2^s_out), -128, 127)`.
