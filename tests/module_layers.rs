@@ -22,7 +22,12 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The top-level module a file belongs to (`chips` for `chips/mac.rs`).
 fn module_of(root: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(root).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -86,7 +91,11 @@ fn core_modules_have_no_import_cycle() {
         }
         let text = std::fs::read_to_string(file).unwrap();
         let edges = graph.entry(module.clone()).or_default();
-        edges.extend(imports(&text, &modules).into_iter().filter(|m| *m != module));
+        edges.extend(
+            imports(&text, &modules)
+                .into_iter()
+                .filter(|m| *m != module),
+        );
     }
     assert!(
         graph.get("eval").is_some_and(|e| e.contains("spec")),

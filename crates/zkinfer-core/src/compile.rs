@@ -19,10 +19,7 @@ impl QuantModel {
     }
 
     /// [`QuantModel::from_quantized`] in a given layout (`None`: the planner's choice).
-    pub fn from_quantized_in(
-        q: Quantized,
-        layout: Option<Layout>,
-    ) -> Result<Self, CoreError> {
+    pub fn from_quantized_in(q: Quantized, layout: Option<Layout>) -> Result<Self, CoreError> {
         let mut weights = q.weights;
         weights.salt = Salt::random();
         Self::complete(q.spec, weights, layout)

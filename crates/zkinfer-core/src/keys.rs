@@ -118,7 +118,6 @@ pub fn fingerprint(vk: &VerifyingKey<EqAffine>) -> [u8; 32] {
     blake2b256(b"zkinfer-vk", format!("{:?}", vk.pinned()).as_bytes())
 }
 
-
 /// Exact proof lengths of a plan: one inference, and what each further inference of a batch
 /// adds (its advice, lookup and permutation commitments and evaluations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -80,4 +80,3 @@ pub struct QuantModel {
     /// The private weights.
     pub weights: ModelWeights,
 }
-

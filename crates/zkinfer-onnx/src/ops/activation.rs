@@ -3,8 +3,8 @@
 //! …). They differ only in the [`Function`] they name, so they share one file.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::Op;
 use zkinfer_core::function::to_param;
+use zkinfer_core::ir::Op;
 use zkinfer_core::spec::Function;
 
 use crate::attrs::Attrs;

@@ -3,8 +3,8 @@
 //! with a gather of that constant repeated.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::Op;
 use zkinfer_core::function::to_param;
+use zkinfer_core::ir::Op;
 use zkinfer_core::spec::Function;
 
 use crate::context::Context;

@@ -7,8 +7,8 @@
 //! `−rows..rows` (an error in ONNX) reads a row of zeros.
 
 use tract_onnx::pb::NodeProto;
-use zkinfer_core::ir::{Dense, Entry, Gather, Op};
 use zkinfer_core::function::to_param;
+use zkinfer_core::ir::{Dense, Entry, Gather, Op};
 use zkinfer_core::spec::Function;
 
 use super::broadcast::constant_to;

@@ -3,9 +3,9 @@
 //! for every position, the table of its exponent.
 
 use tract_onnx::pb::NodeProto;
+use zkinfer_core::function::to_param;
 use zkinfer_core::ir::gather::broadcast_indices;
 use zkinfer_core::ir::{Entry, Gather, Op};
-use zkinfer_core::function::to_param;
 use zkinfer_core::spec::Function;
 
 use super::broadcast::broadcast_to;
