@@ -16,6 +16,8 @@ use zkinfer::core::circuit::Layout;
 use zkinfer::core::cost::CostModel;
 use zkinfer::core::quant::split_samples;
 use zkinfer::core::salt::Salt;
+use zkinfer::core::spec::Visibility;
+use zkinfer::prover::CompileOptions;
 use zkinfer::{
     compile_with, join_inputs, onnx, read_input_json, CompiledModel, ModelSpec, ParamsStore,
     Verifier,
@@ -49,15 +51,20 @@ enum Command {
         /// Output compiled model (.zkm, private: holds the weights).
         #[arg(long)]
         out: PathBuf,
-        /// Output public spec (JSON, no weights).
+        /// Output public spec (JSON; it holds the weights only with `--weights public`).
         #[arg(long)]
         spec: PathBuf,
+        /// `private` (default): the weights stay in the .zkm, the spec publishes a Poseidon
+        /// commitment to them. `public`: the spec carries the weights and the circuit holds
+        /// them in fixed columns (nothing hashed; for models whose weights are public).
+        #[arg(long, default_value = "private", value_parser = parse_visibility)]
+        weights: Visibility,
         /// Inferences one circuit proves side by side (the weights laid out and hashed once);
         /// `prove` then takes inputs in multiples of this.
         #[arg(long, default_value_t = 1, conflicts_with = "inferences")]
         batch: usize,
-        /// Column layout `GxL`: G MAC input groups, L Poseidon lanes (default: the layout the
-        /// cost model predicts fastest for this model).
+        /// Column layout `GxL`: G MAC input groups, L Poseidon lanes, `Gx0` for public weights
+        /// (default: the layout the cost model predicts fastest for this model).
         #[arg(long, value_parser = parse_layout)]
         layout: Option<Layout>,
         /// Plan for proving this many inferences per proof: the cost model picks the
@@ -158,6 +165,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             calibration,
             out,
             spec,
+            weights,
             batch,
             layout,
             inferences,
@@ -177,8 +185,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (batch, layout) = match inferences {
                 None => (batch, layout),
                 Some(n) => {
+                    let options = CompileOptions {
+                        visibility: weights,
+                        ..CompileOptions::default()
+                    };
                     let (model, _) =
-                        zkinfer::prover::quantize(&name, &graph, &samples).map_err(bad)?;
+                        zkinfer::prover::quantize_with(&name, &graph, &samples, options)
+                            .map_err(bad)?;
                     let (s, p) = CostModel::default()
                         .plan_batch(&model.spec, n)
                         .map_err(bad)?;
@@ -190,8 +203,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     (s.circuit.batch, Some(layout.unwrap_or(planned)))
                 }
             };
+            let options = CompileOptions {
+                batch,
+                layout,
+                visibility: weights,
+            };
             let mut compiled =
-                compile_with(&name, &graph, &samples, batch, layout, &store, &bars).map_err(bad)?;
+                compile_with(&name, &graph, &samples, options, &store, &bars).map_err(bad)?;
             if let Some(salt) = salt {
                 compiled.model = compiled.model.with_salt(salt);
             }
@@ -341,7 +359,10 @@ fn print_summary(c: &CompiledModel) {
     if let Some(w) = memory::warning(p.peak_rss_bytes, memory::machine_bytes()) {
         eprintln!("{w}");
     }
-    println!("commitment {}", s.weights_commitment);
+    match s.circuit.public_weights() {
+        true => println!("weights    public: in the spec and the verifying key"),
+        false => println!("commitment {}", s.weights_commitment),
+    }
     println!("vk         {}", s.vk_fingerprint);
 }
 
@@ -370,6 +391,10 @@ fn parse_salt(s: &str) -> Result<Salt, String> {
 
 /// Parses a layout `GxL` (MAC input groups x Poseidon lanes) or `GxLwW` (`W` weights per
 /// MAC row).
+fn parse_visibility(s: &str) -> Result<Visibility, String> {
+    s.parse()
+}
+
 fn parse_layout(s: &str) -> Result<Layout, String> {
     let layout: Layout = s.parse()?;
     if !layout.is_supported() {

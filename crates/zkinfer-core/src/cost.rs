@@ -196,6 +196,13 @@ impl CostModel {
 
     /// The spec in `layout` with `copies` inferences per circuit and the smallest `k` that
     /// holds them, or `None` if no `k` does.
+    /// The layouts of [`LAYOUTS`] that hold weights as `spec` does (committed, or public in
+    /// fixed columns).
+    fn layouts_for(spec: &ModelSpec) -> impl Iterator<Item = &'static Layout> {
+        let public = spec.circuit.public_weights();
+        LAYOUTS.iter().filter(move |l| l.is_public() == public)
+    }
+
     fn shaped(spec: &ModelSpec, layout: Layout, copies: usize) -> Option<ModelSpec> {
         let mut s = spec.clone();
         s.circuit.batch = copies;
@@ -227,14 +234,12 @@ impl CostModel {
         best
     }
 
-    /// The layout of [`LAYOUTS`] that proves one circuit of this spec (its `circuit.batch`)
+    /// The layout of [`LAYOUTS`] (of the spec's weight visibility) that proves one circuit of this spec (its `circuit.batch`)
     /// fastest, with the spec set to it and its smallest `k`.
     pub fn plan_layout(&self, spec: &ModelSpec) -> Result<(ModelSpec, Prediction), CoreError> {
         let copies = spec.circuit.batch.max(1);
         self.fastest(
-            LAYOUTS
-                .iter()
-                .filter_map(|l| Some((Self::shaped(spec, *l, copies)?, 1))),
+            Self::layouts_for(spec).filter_map(|l| Some((Self::shaped(spec, *l, copies)?, 1))),
         )
         .ok_or_else(|| {
             let (group, rows) = Self::fewest_rows(spec, copies);
@@ -248,8 +253,7 @@ impl CostModel {
     /// The fewest rows any layout needs for `copies` inferences of `spec`, with the group
     /// that needs them.
     fn fewest_rows(spec: &ModelSpec, copies: usize) -> (&'static str, usize) {
-        LAYOUTS
-            .iter()
+        Self::layouts_for(spec)
             .map(|l| {
                 let mut s = spec.clone();
                 s.circuit.batch = copies;
@@ -279,7 +283,7 @@ impl CostModel {
         let candidates = (1..=inferences.min(MAX_BATCH))
             .filter(|c| inferences.is_multiple_of(*c) && inferences / c <= MAX_BATCH)
             .flat_map(|copies| {
-                LAYOUTS.iter().filter_map(move |l| {
+                Self::layouts_for(spec).filter_map(move |l| {
                     Some((Self::shaped(spec, *l, copies)?, inferences / copies))
                 })
             });

@@ -3,19 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::spec::ModelSpec;
-use crate::{CoreError, VALUE_MAX, VALUE_MIN};
+use crate::CoreError;
 
-/// Integer parameters of one dense layer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayerWeights {
-    /// `outputs * inputs` weights in `[-128, 127]`, row `j` for output `j`.
-    pub weights: Vec<i64>,
-    /// `outputs` biases at scale `input_scale + weight_scale`.
-    pub bias: Vec<i64>,
-}
-
-/// Largest bias magnitude accepted (keeps accumulators far from the field modulus).
-pub const MAX_BIAS: i64 = 1 << 40;
+pub use crate::spec::{LayerWeights, MAX_BIAS};
 
 /// The private integer parameters of a model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,33 +29,7 @@ impl ModelWeights {
             });
         }
         for (i, (w, l)) in self.layers.iter().zip(&spec.layers).enumerate() {
-            let filters = l.filters();
-            let k = l.kernel_len();
-            if w.weights.len() != filters * k || w.bias.len() != filters {
-                return Err(CoreError::ShapeMismatch {
-                    context: format!("layer {i} ({}) weights", l.name),
-                    expected: format!("{filters}x{k} weights, {filters} biases"),
-                    got: format!("{} weights, {} biases", w.weights.len(), w.bias.len()),
-                });
-            }
-            let overflow = |what, value, min, max| CoreError::Overflow {
-                layer: i,
-                name: l.name.clone(),
-                what,
-                value,
-                min,
-                max,
-            };
-            if let Some(v) = w
-                .weights
-                .iter()
-                .find(|v| !(VALUE_MIN..=VALUE_MAX).contains(*v))
-            {
-                return Err(overflow("weight", *v, VALUE_MIN, VALUE_MAX));
-            }
-            if let Some(v) = w.bias.iter().find(|v| v.abs() > MAX_BIAS) {
-                return Err(overflow("bias", *v, -MAX_BIAS, MAX_BIAS));
-            }
+            w.check(i, l)?;
         }
         Ok(())
     }

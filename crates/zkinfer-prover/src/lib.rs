@@ -22,7 +22,7 @@ use zkinfer_core::model::QuantModel;
 use zkinfer_core::params::ParamsStore;
 use zkinfer_core::progress::{run_stage, Progress, Stage};
 use zkinfer_core::quant::{calibrate, quantize_input, CalibrationReport};
-use zkinfer_core::spec::{ModelSpec, FORMAT_VERSION};
+use zkinfer_core::spec::{ModelSpec, Visibility, FORMAT_VERSION};
 use zkinfer_core::{keys, CoreError};
 
 /// Quantizes a float graph: lowering, calibration on `samples`, circuit plan (`k`) and weight
@@ -44,18 +44,48 @@ pub fn quantize_batched(
     samples: &[Vec<f32>],
     batch: usize,
 ) -> Result<(QuantModel, CalibrationReport), CoreError> {
-    quantize_with(name, graph, samples, batch, None)
+    let options = CompileOptions {
+        batch,
+        ..CompileOptions::default()
+    };
+    quantize_with(name, graph, samples, options)
 }
 
-/// [`quantize_batched`] in a given column layout (`None`: the one the cost model predicts
-/// fastest).
+/// How a model is compiled: inferences per circuit, column layout and weight visibility.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Inferences one circuit proves side by side (the spec's `circuit.batch`).
+    pub batch: usize,
+    /// Column layout (`None`: the one the cost model predicts fastest among those of
+    /// `visibility`).
+    pub layout: Option<Layout>,
+    /// Private weights (committed) or public weights (in the spec and the verifying key).
+    pub visibility: Visibility,
+}
+
+impl Default for CompileOptions {
+    /// One inference per circuit, the planner's layout, private weights.
+    fn default() -> Self {
+        CompileOptions {
+            batch: 1,
+            layout: None,
+            visibility: Visibility::Private,
+        }
+    }
+}
+
+/// [`quantize`] with `options`: inferences per circuit, column layout, weight visibility.
 pub fn quantize_with(
     name: &str,
     graph: &Graph,
     samples: &[Vec<f32>],
-    batch: usize,
-    layout: Option<Layout>,
+    options: CompileOptions,
 ) -> Result<(QuantModel, CalibrationReport), CoreError> {
+    let CompileOptions {
+        batch,
+        layout,
+        visibility,
+    } = options;
     if !(1..=keys::MAX_BATCH).contains(&batch) {
         return Err(CoreError::Unsupported(format!(
             "a circuit batch of {batch} (1 to {} allowed)",
@@ -69,7 +99,7 @@ pub fn quantize_with(
     quantized.spec.output_parts = graph.output_parts.clone();
     let calibration = quantized.report.clone();
     Ok((
-        QuantModel::from_quantized_in(quantized, layout)?,
+        QuantModel::from_quantized_in(quantized, layout, visibility)?,
         calibration,
     ))
 }
@@ -95,21 +125,23 @@ pub fn compile_batched(
     store: &ParamsStore,
     progress: &dyn Progress,
 ) -> Result<CompiledModel, CoreError> {
-    compile_with(name, graph, samples, batch, None, store, progress)
+    let options = CompileOptions {
+        batch,
+        ..CompileOptions::default()
+    };
+    compile_with(name, graph, samples, options, store, progress)
 }
 
-/// [`compile_batched`] in a given column layout (`None`: the one the cost model predicts
-/// fastest).
+/// [`compile`] with `options`: inferences per circuit, column layout, weight visibility.
 pub fn compile_with(
     name: &str,
     graph: &Graph,
     samples: &[Vec<f32>],
-    batch: usize,
-    layout: Option<Layout>,
+    options: CompileOptions,
     store: &ParamsStore,
     progress: &dyn Progress,
 ) -> Result<CompiledModel, CoreError> {
-    let (mut model, calibration) = quantize_with(name, graph, samples, batch, layout)?;
+    let (mut model, calibration) = quantize_with(name, graph, samples, options)?;
     let plan = CircuitPlan::from_spec(&model.spec);
     let params = store.load(plan.k, progress)?;
     let vk = run_stage(progress, Stage::KeyGeneration, || {

@@ -388,6 +388,26 @@ impl MacConfig {
     }
 }
 
+/// The `width` weights of row `p`: its filter's chunk, 0 past the end of the kernel.
+pub fn row_weights(
+    p: &MacRowPlan,
+    width: usize,
+    kernel_len: usize,
+    w: &crate::model::LayerWeights,
+) -> Vec<i64> {
+    let lo = p.chunk * width;
+    (0..width)
+        .map(|i| match lo + i < kernel_len {
+            true => w
+                .weights
+                .get(p.filter * kernel_len + lo + i)
+                .copied()
+                .unwrap_or(0),
+            false => 0,
+        })
+        .collect()
+}
+
 /// Witness rows from the plan (rows of `width` weights), the layer's offset-free inputs and
 /// its weights.
 pub fn witness_rows(
@@ -401,18 +421,7 @@ pub fn witness_rows(
     let mut prev_acc: Vec<Option<i64>> = vec![None; groups];
     plan.iter()
         .map(|p| {
-            let lo = p.chunk * width;
-            let ws: Option<Vec<i64>> = weights.map(|w| {
-                (0..width)
-                    .map(|i| {
-                        if lo + i < kernel_len {
-                            w.weights[p.filter * kernel_len + lo + i]
-                        } else {
-                            0
-                        }
-                    })
-                    .collect()
-            });
+            let ws: Option<Vec<i64>> = weights.map(|w| row_weights(p, width, kernel_len, w));
             let bias = weights.map(|w| w.bias[p.filter]);
             let bias_cell = if p.first {
                 bias

@@ -11,7 +11,8 @@
 //! which halves the MAC's columns at the price of more rows and twice the hashed elements.
 //! Four input groups produce four convolution outputs per MAC row, so those layouts rescale
 //! two neurons per row ([`Layout::rescale_lanes`]): a CNN's MAC and rescale rows then both
-//! halve, and its `k` drops by one.
+//! halve, and its `k` drops by one. A layout with no hash lanes (`1x0`, `2x0`, `4x0`,
+//! `1x0w16`) holds public weights in fixed columns and commits nothing.
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,7 +44,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 10] = [
+pub const LAYOUTS: [Layout; 14] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -54,6 +55,10 @@ pub const LAYOUTS: [Layout; 10] = [
     Layout::new(1, 2).with_width(HALF_MAC_WIDTH),
     Layout::new(4, 1),
     Layout::new(4, 3),
+    Layout::new(1, 0),
+    Layout::new(2, 0),
+    Layout::new(4, 0),
+    Layout::new(1, 0).with_width(HALF_MAC_WIDTH),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -106,6 +111,12 @@ impl Layout {
             .map(|l| l.to_string())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// Whether the layout holds the weights in fixed columns (public weights): it has no
+    /// hash lanes, since nothing is committed.
+    pub const fn is_public(&self) -> bool {
+        self.hash_lanes == 0
     }
 
     /// Whether this build has a circuit type for the layout.
@@ -206,7 +217,8 @@ macro_rules! with_shape {
     ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {
         $crate::with_shape!(@menu $layout, $S => $body, $unsupported;
             (1, 1, 31) (1, 2, 31) (1, 6, 31) (2, 1, 31) (2, 2, 31) (2, 6, 31)
-            (1, 1, 16) (1, 2, 16) (4, 1, 31) (4, 3, 31))
+            (1, 1, 16) (1, 2, 16) (4, 1, 31) (4, 3, 31)
+            (1, 0, 31) (2, 0, 31) (4, 0, 31) (1, 0, 16))
     };
 }
 
@@ -220,7 +232,7 @@ mod tests {
             let counts = with_shape!(l, S => {
                 let mut cs = ConstraintSystem::<Fp>::default();
                 let c = S::configure(&mut cs);
-                (c.mac.x.len(), c.sponge.lanes.len(), c.mac.digits.len(), c.rescale.lanes.len())
+                (c.weights.x().len(), c.weights.hash_lanes(), c.weights.width(), c.rescale.lanes.len())
             }, panic!("{l:?} has no type"));
             assert_eq!(
                 counts,

@@ -34,6 +34,7 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Instance};
 
 use crate::chips::mac::MacConfig;
+use crate::chips::mac_public::PublicMacConfig;
 use crate::chips::pool::PoolConfig;
 use crate::chips::rescale::RescaleConfig;
 use crate::chips::sponge::SpongeConfig;
@@ -43,11 +44,59 @@ use crate::model::ModelWeights;
 
 pub use crate::spec::MAC_WIDTH;
 
+/// Where the weights live.
+#[derive(Clone, Debug)]
+pub enum WeightColumns {
+    /// Private weights: base-4 digits in the MAC rows, hashed into the public commitment.
+    Committed {
+        /// Multiply-accumulate rows (dense and convolution).
+        mac: MacConfig,
+        /// Weight commitment (boxed: its round constants make it the large variant).
+        sponge: Box<SpongeConfig>,
+    },
+    /// Public weights: fixed columns of the MAC rows (the verifying key holds them).
+    Public(PublicMacConfig),
+}
+
+impl WeightColumns {
+    /// MAC input columns, by group.
+    pub fn x(&self) -> &[Vec<Column<Advice>>] {
+        match self {
+            WeightColumns::Committed { mac, .. } => &mac.x,
+            WeightColumns::Public(mac) => &mac.x,
+        }
+    }
+
+    /// MAC accumulator columns.
+    pub fn acc(&self) -> &[Column<Advice>] {
+        match self {
+            WeightColumns::Committed { mac, .. } => &mac.acc,
+            WeightColumns::Public(mac) => &mac.acc,
+        }
+    }
+
+    /// Weights per MAC row.
+    pub fn width(&self) -> usize {
+        match self {
+            WeightColumns::Committed { mac, .. } => mac.width(),
+            WeightColumns::Public(mac) => mac.width(),
+        }
+    }
+
+    /// Poseidon lanes hashing the weights (none when they are public).
+    pub fn hash_lanes(&self) -> usize {
+        match self {
+            WeightColumns::Committed { sponge, .. } => sponge.lanes.len(),
+            WeightColumns::Public(_) => 0,
+        }
+    }
+}
+
 /// Columns of the whole circuit.
 #[derive(Clone, Debug)]
 pub struct CircuitConfig {
-    /// Multiply-accumulate rows (dense and convolution).
-    pub mac: MacConfig,
+    /// Multiply-accumulate rows and, for private weights, their commitment.
+    pub weights: WeightColumns,
     /// Window maxima and sums.
     pub pool: PoolConfig,
     /// Model inputs, copied from the instance column.
@@ -56,8 +105,6 @@ pub struct CircuitConfig {
     pub constants: Column<Fixed>,
     /// Rescale and activation.
     pub rescale: RescaleConfig,
-    /// Weight commitment.
-    pub sponge: SpongeConfig,
     /// Lookup table.
     pub table: TableConfig,
     /// Public inputs: commitment, inputs, outputs.
@@ -95,13 +142,20 @@ impl CircuitConfig {
         meta.enable_equality(input);
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
+        let (groups, width) = (layout.mac_groups, layout.mac_width);
+        let weights = match layout.is_public() {
+            true => WeightColumns::Public(PublicMacConfig::configure(meta, groups, width)),
+            false => WeightColumns::Committed {
+                mac: MacConfig::configure(meta, groups, width),
+                sponge: Box::new(SpongeConfig::configure(meta, layout.hash_lanes)),
+            },
+        };
         CircuitConfig {
-            mac: MacConfig::configure(meta, layout.mac_groups, layout.mac_width),
+            weights,
             pool: PoolConfig::configure(meta, table),
             input,
             constants,
             rescale: RescaleConfig::configure(meta, table, layout.rescale_lanes()),
-            sponge: SpongeConfig::configure(meta, layout.hash_lanes),
             table,
             instance,
         }
@@ -171,13 +225,20 @@ impl ModelCircuit {
                 inputs.len()
             )));
         }
-        let message = Arc::new(crate::commit::message(&model.spec, &model.weights));
-        let commitment = crate::commit::commit_message(
-            &crate::poseidon::PoseidonConstants::default(),
-            &message,
-            plan.layout.hash_lanes,
-            &model.weights.salt,
-        );
+        // Public weights are in the verifying key: nothing is hashed, the commitment is zero.
+        let (message, commitment) = match plan.layout.is_public() {
+            true => (Arc::new(Vec::new()), Fp::zero()),
+            false => {
+                let message = crate::commit::message(&model.spec, &model.weights);
+                let commitment = crate::commit::commit_message(
+                    &crate::poseidon::PoseidonConstants::default(),
+                    &message,
+                    plan.layout.hash_lanes,
+                    &model.weights.salt,
+                );
+                (Arc::new(message), commitment)
+            }
+        };
         let weights = Arc::new(model.weights.clone());
         inputs
             .chunks(copies)
@@ -226,43 +287,37 @@ pub struct ColumnCounts {
 pub fn column_counts(layout: Layout) -> ColumnCounts {
     let mut cs = ConstraintSystem::<Fp>::default();
     let c = CircuitConfig::configure(&mut cs, layout);
-    let lane = crate::chips::sponge::LANE_COLUMNS;
+    let x: usize = c.weights.x().iter().map(Vec::len).sum();
+    let acc = c.weights.acc().len();
+    // MAC inputs and accumulators; pool a, out, carry; rescale lanes; the input column.
+    let shared_advice = x
+        + acc
+        + c.pool.a.len()
+        + 2
+        + c.rescale.lanes.len() * crate::chips::rescale::LANE_COLUMNS
+        + 1;
+    // rescale 5, pool 1 + multipliers, table 3, constants 1; selectors: pool 1, rescale 1.
+    let shared_fixed = 5 + 1 + c.pool.mult.len() + 3 + 1 + 1 + 1;
+    // mac x, acc; pool a, out, carry; rescale acc, y; instance, input, constants.
+    let shared_equality = x + acc + c.pool.a.len() + 2 + c.rescale.lanes.len() * 2 + 3;
+    let (advice, fixed, equality) = match &c.weights {
+        // Digits, bias and packed; padding masks, sponge c, o and cap, selectors mac 3 and
+        // sponge 4; bias, packed and the sponge's m and s[0] per lane.
+        WeightColumns::Committed { mac, sponge } => (
+            mac.digits.len() * crate::chips::mac::DIGITS
+                + 2
+                + sponge.lanes.len() * crate::chips::sponge::LANE_COLUMNS,
+            mac.pad.len() + sponge.c.len() + sponge.o.len() + 1 + 3 + 4,
+            2 + sponge.lanes.len() * 3,
+        ),
+        // Weights and bias; selectors mac 2.
+        WeightColumns::Public(mac) => (0, mac.w.len() + 1 + 2, 0),
+    };
     ColumnCounts {
-        advice: c.mac.x.iter().map(Vec::len).sum::<usize>()
-            + c.mac.digits.len() * crate::chips::mac::DIGITS
-            + c.mac.acc.len()
-            + 2
-            + 2
-            + c.pool.a.len()
-            + c.rescale.lanes.len() * crate::chips::rescale::LANE_COLUMNS
-            + 1
-            + c.sponge.lanes.len() * lane,
-        // mac padding masks, rescale 5, pool 1 + multipliers, sponge c + o + cap, table 3,
-        // constants 1; selectors: mac 3, pool 1, rescale 1, sponge 4.
-        fixed: c.mac.pad.len()
-            + 5
-            + 1
-            + c.pool.mult.len()
-            + c.sponge.c.len()
-            + c.sponge.o.len()
-            + 1
-            + 3
-            + 1
-            + 3
-            + 1
-            + 1
-            + 4,
+        advice: shared_advice + advice,
+        fixed: shared_fixed + fixed,
         instance: 1,
-        // mac x, acc, bias, packed; pool a, out, carry; rescale acc, y; sponge m, s[0];
-        // instance, input, constants.
-        equality: c.mac.x.iter().map(Vec::len).sum::<usize>()
-            + c.mac.acc.len()
-            + 2
-            + c.pool.a.len()
-            + 2
-            + c.rescale.lanes.len() * 2
-            + c.sponge.lanes.len() * 3
-            + 3,
+        equality: shared_equality + equality,
         lookups: c.rescale.lanes.len() * crate::chips::rescale::LANE_LOOKUPS + c.pool.a.len(),
         degree: cs.degree(),
         rows: 0,

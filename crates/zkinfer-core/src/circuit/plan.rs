@@ -1,11 +1,13 @@
 //! The public layout of a model circuit and its row counts; picks the smallest `k`.
 
+use std::sync::Arc;
+
 use super::Layout;
 use crate::chips::sponge::SpongeConfig;
 use crate::chips::table::TableFunction;
 use crate::chips::{mac_plan, pool, rescale, table};
 use crate::commit::message_len;
-use crate::spec::{Activation, LayerKind, ModelSpec, MAX_K, MIN_K};
+use crate::spec::{Activation, LayerKind, LayerWeights, ModelSpec, MAX_K, MIN_K};
 use crate::CoreError;
 
 /// One layer as the circuit lays it out.
@@ -48,6 +50,8 @@ pub struct CircuitPlan {
     pub layers: Vec<LayerPlan>,
     /// Function tables the layers use, in order of first use.
     pub functions: Vec<TableFunction>,
+    /// The weights, when the layout holds them in fixed columns (public weights).
+    pub public_weights: Option<Arc<Vec<LayerWeights>>>,
 }
 
 /// Rows used by each column group.
@@ -163,6 +167,10 @@ impl CircuitPlan {
             copies: spec.circuit.batch.max(1),
             layout: Layout::of(&spec.circuit),
             functions,
+            public_weights: spec
+                .circuit
+                .public_weights()
+                .then(|| Arc::new(spec.public_weights.clone())),
             layers: spec
                 .layers
                 .iter()
@@ -204,7 +212,8 @@ impl CircuitPlan {
 
     /// Rows used by each column group.
     pub fn rows(&self, spec: &ModelSpec) -> RowCounts {
-        let message = message_len(spec);
+        let public = self.layout.is_public();
+        let message = if public { 0 } else { message_len(spec) };
         let n = self.copies.max(1);
         RowCounts {
             mac: self
@@ -252,14 +261,18 @@ impl CircuitPlan {
                     _ => 0,
                 })
                 .sum::<usize>(),
-            input: n * self.input_len + 2,
+            // The offset zero, and the salt of committed weights.
+            input: n * self.input_len + if public { 1 } else { 2 },
             rescale: n * self
                 .layers
                 .iter()
                 .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
                 .map(|l| rescale::rows(&l.shifts, self.layout.rescale_lanes()))
                 .sum::<usize>(),
-            commitment: SpongeConfig::rows(message, self.layout.hash_lanes),
+            commitment: match public {
+                true => 0,
+                false => SpongeConfig::rows(message, self.layout.hash_lanes),
+            },
             table: table::rows(&self.functions).len(),
             instance: 1 + n * (self.input_len + self.output_len()),
             constants: 1 + n * self

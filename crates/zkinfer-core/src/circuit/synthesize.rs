@@ -1,10 +1,12 @@
-//! Synthesis of the model circuit: inputs, then every layer's chips, then the commitment.
+//! Synthesis of the model circuit: inputs, then every layer's chips, then the commitment (of
+//! private weights).
 
 use halo2_proofs::circuit::Layouter;
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
-use super::{CircuitConfig, InstanceLayout, ModelCircuit, WitnessEdit};
+use super::{CircuitConfig, InstanceLayout, ModelCircuit, WeightColumns, WitnessEdit};
+use crate::chips::mac_public::PublicMacLayer;
 use crate::chips::pool::Slot;
 use crate::chips::rescale::{self, RescaleLayer};
 use crate::chips::{mac, mac_plan, Cell};
@@ -105,18 +107,37 @@ pub(super) fn synthesize(
             if w.is_some() {
                 edit.mac(i, &mut rows);
             }
-            let out = config.mac.assign(
-                &mut layouter,
-                &l.name,
-                &plan,
-                &rows,
-                &cells,
-                &zero,
-                l.outputs * copies,
-            )?;
-            packed.extend(out.packed);
-            biases.extend(out.bias);
-            for (copy, acc) in out.acc.chunks(l.outputs.max(1)).enumerate() {
+            let accs = match &config.weights {
+                WeightColumns::Committed { mac, .. } => {
+                    let out = mac.assign(
+                        &mut layouter,
+                        &l.name,
+                        &plan,
+                        &rows,
+                        &cells,
+                        &zero,
+                        l.outputs * copies,
+                    )?;
+                    packed.extend(out.packed);
+                    biases.extend(out.bias);
+                    out.acc
+                }
+                WeightColumns::Public(mac) => {
+                    let public = circuit.plan.public_weights.as_deref();
+                    let layer = PublicMacLayer {
+                        name: &l.name,
+                        plan: &plan,
+                        rows: &rows,
+                        weights: public.and_then(|p| p.get(i)).ok_or(Error::Synthesis)?,
+                        kernel_len: k,
+                        inputs: &cells,
+                        zero: &zero,
+                        outputs: l.outputs * copies,
+                    };
+                    mac.assign(&mut layouter, layer)?
+                }
+            };
+            for (copy, acc) in accs.chunks(l.outputs.max(1)).enumerate() {
                 let y = rescale(&mut layouter, copy, acc)?;
                 values.get_mut(copy).ok_or(Error::Synthesis)?.push(y);
             }
@@ -140,16 +161,16 @@ pub(super) fn synthesize(
             copy_values.push(out);
         }
     }
-    packed.extend(biases);
-    let mut sponge_witness = w.map(|w| config.sponge.witness(&w.message, &w.weights.salt));
-    if let Some(sw) = sponge_witness.as_mut() {
-        edit.sponge(sw);
+    if let WeightColumns::Committed { sponge, .. } = &config.weights {
+        packed.extend(biases);
+        let mut sponge_witness = w.map(|w| sponge.witness(&w.message, &w.weights.salt));
+        if let Some(sw) = sponge_witness.as_mut() {
+            edit.sponge(sw);
+        }
+        let salt = salt.ok_or(Error::Synthesis)?;
+        let commitment = sponge.commit(&mut layouter, &packed, &salt, sponge_witness.as_ref())?;
+        layouter.constrain_instance(commitment.cell(), config.instance, layout.commitment())?;
     }
-    let commitment =
-        config
-            .sponge
-            .commit(&mut layouter, &packed, &salt, sponge_witness.as_ref())?;
-    layouter.constrain_instance(commitment.cell(), config.instance, layout.commitment())?;
     let out_len = circuit.plan.output_len();
     for (copy, v) in values.iter().enumerate() {
         let prev = v.last().ok_or(Error::Synthesis)?;
@@ -162,13 +183,14 @@ pub(super) fn synthesize(
 }
 
 /// The input column's cells: the model inputs of every inference (bound to the instance by
-/// the caller), the fixed offset zero (128) that padding and spare cells copy, and the salt.
+/// the caller), the fixed offset zero (128) that padding and spare cells copy, and the salt
+/// (committed weights only).
 fn assign_inputs(
     config: &CircuitConfig,
     layouter: &mut impl Layouter<Fp>,
     circuit: &ModelCircuit,
     n_in: usize,
-) -> Result<(Vec<Cell>, Cell, Cell), Error> {
+) -> Result<(Vec<Cell>, Cell, Option<Cell>), Error> {
     let w = circuit.witness.as_deref();
     let per_copy = circuit.plan.input_len.max(1);
     layouter.assign_region(
@@ -191,11 +213,14 @@ fn assign_inputs(
                 n_in,
                 fe(VALUE_OFFSET),
             )?;
+            if circuit.plan.layout.is_public() {
+                return Ok((cells, zero, None));
+            }
             let salt_value = w
                 .map(|w| halo2_proofs::circuit::Value::known(w.weights.salt.to_field()))
                 .unwrap_or(halo2_proofs::circuit::Value::unknown());
             let salt = region.assign_advice(|| "salt", config.input, n_in + 1, || salt_value)?;
-            Ok((cells, zero, salt))
+            Ok((cells, zero, Some(salt)))
         },
     )
 }

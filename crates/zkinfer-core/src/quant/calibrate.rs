@@ -456,6 +456,7 @@ fn build(
         circuit: CircuitSpec::unplanned(),
         weights_commitment: String::new(),
         vk_fingerprint: String::new(),
+        public_weights: Vec::new(),
     };
     for (v, s) in scales.iter().enumerate() {
         if *s > sc.caps[v] && !conflicts.iter().any(|c| c.0 == v) {

@@ -122,9 +122,36 @@ impl ModelSpec {
                 self.output.len()
             ));
         }
-        self.commitment_bytes()?;
+        let commitment = self.commitment_bytes()?;
         if parse_hex::<32>(&self.vk_fingerprint).is_none() {
             return bad("vk_fingerprint is not 64 hex digits".into());
+        }
+        self.validate_public_weights(commitment)
+    }
+
+    /// Public weights: one entry per layer, each of its layer's shapes and ranges, exactly
+    /// when the layout has no hash lanes, and then no commitment.
+    fn validate_public_weights(&self, commitment: [u8; 32]) -> Result<(), CoreError> {
+        let bad = |m: String| Err(CoreError::InvalidSpec(m));
+        if !self.circuit.public_weights() {
+            if !self.public_weights.is_empty() {
+                return bad("public weights in a spec whose circuit commits the weights".into());
+            }
+            return Ok(());
+        }
+        if self.public_weights.len() != self.layers.len() {
+            return bad(format!(
+                "{} public weight entries for {} layers",
+                self.public_weights.len(),
+                self.layers.len()
+            ));
+        }
+        if commitment != [0; 32] {
+            return bad("a weights commitment in a spec whose weights are public".into());
+        }
+        for (i, (w, l)) in self.public_weights.iter().zip(&self.layers).enumerate() {
+            w.check(i, l)
+                .map_err(|e| CoreError::InvalidSpec(format!("public weights: {e}")))?;
         }
         Ok(())
     }

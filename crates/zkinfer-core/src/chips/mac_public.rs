@@ -1,0 +1,224 @@
+//! Multiply-accumulate rows with public weights: the weights and biases sit in fixed columns,
+//! so the verifying key holds them (a spec in public-weights mode carries them, and the
+//! verifier rebuilds the key from it).
+//!
+//! Row layout (`P` weights, the layout's `mac_width`; `G` input groups, its `mac_groups`):
+//!
+//! | `x[g][i]` for g < G, i < P | `acc[g]` for g < G || `w[i]` for i < P | bias |
+//!
+//! - first chunk: `acc[g] = bias + Σ_i (x[g][i] - 128) w_i`; later chunks add to the previous
+//!   row's `acc[g]`; every group multiplies the same `P` weights with its own offset inputs,
+//!   and every slot without an input copies the cell fixed to 128, as in [`super::mac`];
+//! - the weights are the spec's (a slot past the end of a kernel holds 0): nothing in the
+//!   witness chooses them, so they need no range check, packing or commitment.
+//!
+//! Degree 3 (selector, input, weight).
+
+use halo2_proofs::circuit::{Layouter, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
+};
+use halo2_proofs::poly::Rotation;
+
+use super::mac::{row_weights, MacRow, MacRowPlan, XSource};
+use super::{copy_to, value, Cell};
+use crate::field::fe;
+use crate::model::LayerWeights;
+use crate::VALUE_OFFSET;
+
+/// Columns and selectors of the public-weights MAC chip.
+#[derive(Clone, Debug)]
+pub struct PublicMacConfig {
+    /// Offset inputs, `x[g][i]`.
+    pub x: Vec<Vec<Column<Advice>>>,
+    /// Running accumulators, one per group.
+    pub acc: Vec<Column<Advice>>,
+    /// The row's weights.
+    pub w: Vec<Column<Fixed>>,
+    /// The filter's bias (first chunks; 0 on later ones, which no gate reads).
+    pub bias: Column<Fixed>,
+    /// First chunk of a filter.
+    pub q_first: Selector,
+    /// Later chunk of a filter.
+    pub q_next: Selector,
+}
+
+/// What one layer's rows read: the public plan, the witness rows (their inputs and
+/// accumulators), the weights, and the cells the inputs come from.
+#[derive(Clone, Copy, Debug)]
+pub struct PublicMacLayer<'a> {
+    /// Region name.
+    pub name: &'a str,
+    /// Row plan.
+    pub plan: &'a [MacRowPlan],
+    /// Witness rows (only `x` and `acc` are read).
+    pub rows: &'a [MacRow],
+    /// The layer's public weights.
+    pub weights: &'a LayerWeights,
+    /// Weights per filter.
+    pub kernel_len: usize,
+    /// The layer's input cells.
+    pub inputs: &'a [Cell],
+    /// The cell fixed to the offset zero (128).
+    pub zero: &'a Cell,
+    /// Output accumulators.
+    pub outputs: usize,
+}
+
+impl PublicMacConfig {
+    /// Allocates columns for `groups` input groups of `width` weights and creates the gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, groups: usize, width: usize) -> Self {
+        let x: Vec<Vec<_>> = (0..groups)
+            .map(|_| (0..width).map(|_| meta.advice_column()).collect())
+            .collect();
+        let acc: Vec<_> = (0..groups).map(|_| meta.advice_column()).collect();
+        for c in x.iter().flatten().chain(&acc) {
+            meta.enable_equality(*c);
+        }
+        let cfg = PublicMacConfig {
+            x,
+            acc,
+            w: (0..width).map(|_| meta.fixed_column()).collect(),
+            bias: meta.fixed_column(),
+            q_first: meta.selector(),
+            q_next: meta.selector(),
+        };
+        let c = cfg.clone();
+        meta.create_gate("public mac first chunk", move |m| {
+            let q = m.query_selector(c.q_first);
+            let bias = m.query_fixed(c.bias);
+            let dots = c.dots(m);
+            (0..groups)
+                .map(|g| {
+                    let acc = m.query_advice(c.acc[g], Rotation::cur());
+                    q.clone() * (acc - bias.clone() - dots[g].clone())
+                })
+                .collect::<Vec<_>>()
+        });
+        let c = cfg.clone();
+        meta.create_gate("public mac next chunk", move |m| {
+            let q = m.query_selector(c.q_next);
+            let dots = c.dots(m);
+            (0..groups)
+                .map(|g| {
+                    let acc = m.query_advice(c.acc[g], Rotation::cur());
+                    let prev = m.query_advice(c.acc[g], Rotation::prev());
+                    q.clone() * (acc - prev - dots[g].clone())
+                })
+                .collect::<Vec<_>>()
+        });
+        cfg
+    }
+
+    /// Weights per row.
+    pub fn width(&self) -> usize {
+        self.w.len()
+    }
+
+    /// `Σ_i (x[g][i] - 128) w_i` for every group.
+    fn dots(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
+        let off = Expression::Constant(Fp::from(VALUE_OFFSET as u64));
+        let w: Vec<_> = self.w.iter().map(|c| m.query_fixed(*c)).collect();
+        self.x
+            .iter()
+            .map(|xs| {
+                xs.iter()
+                    .zip(&w)
+                    .fold(Expression::Constant(Fp::zero()), |acc, (x, w)| {
+                        acc + (m.query_advice(*x, Rotation::cur()) - off.clone()) * w.clone()
+                    })
+            })
+            .collect()
+    }
+
+    /// Lays out one layer's rows; returns the output accumulators, by output index.
+    pub fn assign(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        layer: PublicMacLayer<'_>,
+    ) -> Result<Vec<Cell>, Error> {
+        if layer.plan.len() != layer.rows.len() {
+            return Err(Error::Synthesis);
+        }
+        let mut out: Vec<Option<Cell>> = vec![None; layer.outputs];
+        // One region per run of chunks that starts at a first chunk (gates reach back only
+        // within a run).
+        let mut start = 0;
+        while start < layer.plan.len() {
+            let end = (start + 1..layer.plan.len())
+                .find(|&r| layer.plan[r].first)
+                .unwrap_or(layer.plan.len());
+            let accs = self.assign_run(layouter, &layer, start, end)?;
+            for (p, row_accs) in layer.plan[start..end].iter().zip(accs) {
+                for (g, cell) in row_accs.into_iter().enumerate() {
+                    if let Some(o) = p.outputs.get(g).copied().flatten() {
+                        *out.get_mut(o).ok_or(Error::Synthesis)? = Some(cell);
+                    }
+                }
+            }
+            start = end;
+        }
+        out.into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or(Error::Synthesis)
+    }
+
+    /// Lays out rows `start..end` (one filter's chunks) in one region; returns each row's
+    /// accumulator cells.
+    fn assign_run(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        layer: &PublicMacLayer<'_>,
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<Vec<Cell>>, Error> {
+        let width = self.width();
+        layouter.assign_region(
+            || format!("public mac {} row {start}", layer.name),
+            |mut region| {
+                let mut out = Vec::with_capacity(end - start);
+                for (r, (p, row)) in layer.plan[start..end]
+                    .iter()
+                    .zip(&layer.rows[start..end])
+                    .enumerate()
+                {
+                    if p.weights == 0 || p.weights > width {
+                        return Err(Error::Synthesis);
+                    }
+                    let sel = if p.first { self.q_first } else { self.q_next };
+                    sel.enable(&mut region, r)?;
+                    let ws = row_weights(p, width, layer.kernel_len, layer.weights);
+                    for (col, w) in self.w.iter().zip(&ws) {
+                        region.assign_fixed(|| "weight", *col, r, || Value::known(fe(*w)))?;
+                    }
+                    let bias = match p.first {
+                        true => *layer.weights.bias.get(p.filter).ok_or(Error::Synthesis)?,
+                        false => 0,
+                    };
+                    region.assign_fixed(|| "bias", self.bias, r, || Value::known(fe(bias)))?;
+                    for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {
+                        let col = *self
+                            .x
+                            .get(s / width)
+                            .and_then(|g| g.get(s % width))
+                            .ok_or(Error::Synthesis)?;
+                        let source = match src {
+                            XSource::Input(i) => layer.inputs.get(*i).ok_or(Error::Synthesis)?,
+                            XSource::Zero => layer.zero,
+                        };
+                        copy_to(&mut region, source, col, r, value(*v))?;
+                    }
+                    let accs = row
+                        .acc
+                        .iter()
+                        .enumerate()
+                        .map(|(g, a)| region.assign_advice(|| "acc", self.acc[g], r, || value(*a)))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    out.push(accs);
+                }
+                Ok(out)
+            },
+        )
+    }
+}
