@@ -127,10 +127,11 @@ impl WitnessEdit for Mutation {
 /// The mutations of a model: every cell kind of its first MAC layer, the accumulator of its
 /// last, the remainder and range of its first rescale, the remainder of its last, each distinct
 /// activation table, each kind of pooling/addition/product layer, the first gather with
-/// constants, and the commitment's lane and root states.
+/// constants, and the commitment's lane and root states (of private weights).
 pub fn mutations(spec: &ModelSpec) -> Vec<Mutation> {
     let plan = CircuitPlan::from_spec(spec);
     let layers = &plan.layers;
+    let public = spec.circuit.public_weights();
     let is_mac = |k: &LayerKind| matches!(k, LayerKind::Dense | LayerKind::Conv2d { .. });
     let rescaled =
         |k: &LayerKind| !matches!(k, LayerKind::MaxPool { .. } | LayerKind::Gather { .. });
@@ -139,12 +140,15 @@ pub fn mutations(spec: &ModelSpec) -> Vec<Mutation> {
         .filter(|&i| is_mac(&layers[i].kind))
         .collect();
     if let (Some(&first), Some(&last)) = (macs.first(), macs.last()) {
-        out.extend([
-            Mutation::MacAccumulator(first),
-            Mutation::MacDigitRange(first),
-            Mutation::MacPacked(first),
-            Mutation::MacBias(first),
-        ]);
+        out.push(Mutation::MacAccumulator(first));
+        // Public weights are fixed columns: no digit, packed or bias cells to corrupt.
+        if !public {
+            out.extend([
+                Mutation::MacDigitRange(first),
+                Mutation::MacPacked(first),
+                Mutation::MacBias(first),
+            ]);
+        }
         if last != first {
             out.push(Mutation::MacAccumulator(last));
         }
@@ -189,7 +193,9 @@ pub fn mutations(spec: &ModelSpec) -> Vec<Mutation> {
     }) {
         out.push(Mutation::Constant(i));
     }
-    out.extend([Mutation::SpongeState, Mutation::SpongeRoot]);
+    if !public {
+        out.extend([Mutation::SpongeState, Mutation::SpongeRoot]);
+    }
     out
 }
 

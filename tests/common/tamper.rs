@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use zkinfer::core::circuit::CircuitPlan;
-use zkinfer::{CompiledModel, ProofBundle, Verifier, VerifyError};
+use zkinfer::{CompiledModel, ModelSpec, ProofBundle, Verifier, VerifyError};
 
 /// A named byte range of a proof transcript.
 #[derive(Clone, Debug)]
@@ -131,20 +131,10 @@ pub fn check_tampering(
         VerifyError::InvalidProof(_)
     ));
     tried += 3;
-    // The same architecture with one weight changed: another commitment, another spec.
-    let mut other = compiled.model.clone();
-    let layer = other
-        .weights
-        .layers
-        .iter_mut()
-        .find(|l| !l.weights.is_empty())
-        .expect("a layer with weights");
-    layer.weights[0] += if layer.weights[0] < 0 { 1 } else { -1 };
-    let commitment = zkinfer::core::commit::commitment(&other.spec, &other.weights);
-    let mut changed = spec.clone();
-    changed.weights_commitment =
-        zkinfer::core::digest::hex(&zkinfer::core::field::to_bytes(&commitment));
-    assert_ne!(changed.weights_commitment, spec.weights_commitment);
+    // The same architecture with one weight changed: another commitment (private weights)
+    // or other public weights and their verifying key, another spec.
+    let changed = with_one_weight_changed(compiled);
+    assert_ne!(changed.digest(), spec.digest());
     let verifier = Verifier::new(&changed).expect("the changed spec is valid");
     assert!(matches!(
         rejected(&verifier, bundle),
@@ -157,4 +147,33 @@ pub fn check_tampering(
         VerifyError::InvalidProof(_)
     ));
     tried + 2
+}
+
+/// The spec of `compiled`'s architecture with one weight changed, consistent in itself: its
+/// weight commitment (private weights), or its public weights and the fingerprint of the
+/// verifying key they give.
+fn with_one_weight_changed(compiled: &CompiledModel) -> ModelSpec {
+    let mut other = compiled.model.clone();
+    let layer = other
+        .weights
+        .layers
+        .iter_mut()
+        .find(|l| !l.weights.is_empty())
+        .expect("a layer with weights");
+    layer.weights[0] += if layer.weights[0] < 0 { 1 } else { -1 };
+    let mut changed = compiled.model.spec.clone();
+    if !changed.circuit.public_weights() {
+        let commitment = zkinfer::core::commit::commitment(&other.spec, &other.weights);
+        changed.weights_commitment =
+            zkinfer::core::digest::hex(&zkinfer::core::field::to_bytes(&commitment));
+        return changed;
+    }
+    changed.public_weights = other.weights.layers.clone();
+    let plan = CircuitPlan::from_spec(&changed);
+    let params = zkinfer::ParamsStore::default()
+        .load(plan.k, &zkinfer::Silent)
+        .unwrap();
+    let vk = zkinfer::core::keys::verifying_key(&params, &plan).unwrap();
+    changed.vk_fingerprint = zkinfer::core::digest::hex(&zkinfer::core::keys::fingerprint(&vk));
+    changed
 }

@@ -232,6 +232,62 @@ fn compile_salts_the_commitment_and_salt_reproduces_it() {
 }
 
 #[test]
+fn public_weights_go_into_the_spec_and_verify() {
+    let dir = std::env::temp_dir().join(format!("zkinfer-cli-public-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let summary = compile_digits(&p("m.zkm"), &p("m.json"), &["--weights", "public"]);
+    assert!(summary.contains("weights    public"), "{summary}");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("m.json")).unwrap()).unwrap();
+    assert_eq!(spec["circuit"]["hash_lanes"], 0);
+    assert_eq!(spec["public_weights"].as_array().map(Vec::len), Some(2));
+    let input = circuits("mlp_digits/input.json");
+    let out = zkinfer(&[
+        "prove",
+        &p("m.zkm"),
+        "--input",
+        &input,
+        "--out",
+        &p("m.bin"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = zkinfer(&["verify", &p("m.json"), &p("m.bin")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"valid\":true"));
+    // A committed layout with public weights, or an unknown visibility: usage errors.
+    let model = circuits("mlp_digits/model.onnx");
+    for extra in [
+        &["--weights", "public", "--layout", "1x1"][..],
+        &["--weights", "open"],
+    ] {
+        let args = [
+            "compile",
+            &model,
+            "--calibration",
+            &input,
+            "--out",
+            "x",
+            "--spec",
+            "x",
+        ];
+        let out = zkinfer(&[&args[..], extra].concat());
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn prove_many_input_files_with_one_key() {
     let dir = std::env::temp_dir().join(format!("zkinfer-cli-many-{}", std::process::id()));
     let inputs = dir.join("inputs");

@@ -17,6 +17,8 @@ mod instance;
 mod layout;
 mod plan;
 #[cfg(test)]
+mod public_tests;
+#[cfg(test)]
 mod saturation_tests;
 mod synthesize;
 #[cfg(test)]

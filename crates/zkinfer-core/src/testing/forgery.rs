@@ -26,10 +26,17 @@ pub fn forge(
     message: &dyn Fn(&mut Vec<Fp>),
 ) -> (ModelCircuit, Vec<Fp>) {
     let trace = evaluate_patched(&m.spec, &m.weights, input, patch).unwrap();
-    let mut msg = crate::commit::message(&m.spec, &m.weights);
-    message(&mut msg);
-    let lanes = m.spec.circuit.hash_lanes;
-    let commitment = commit_message(&PoseidonConstants::default(), &msg, lanes, &m.weights.salt);
+    // Public weights are not hashed: no message, a zero commitment.
+    let (msg, commitment) = match m.spec.circuit.public_weights() {
+        true => (Vec::new(), Fp::zero()),
+        false => {
+            let mut msg = crate::commit::message(&m.spec, &m.weights);
+            message(&mut msg);
+            let lanes = m.spec.circuit.hash_lanes;
+            let c = commit_message(&PoseidonConstants::default(), &msg, lanes, &m.weights.salt);
+            (msg, c)
+        }
+    };
     let public = instances(commitment, &trace.input, trace.output());
     let circuit = ModelCircuit {
         plan: Arc::new(CircuitPlan::from_spec(&m.spec)),

@@ -1,0 +1,254 @@
+//! Public-weights layouts: the weights are fixed columns of the public-weights MAC chip, so
+//! the verifying key holds them. A prover who computes with other weights, moves an
+//! accumulator, or skips an input copy is rejected; a spec's public weights are checked like
+//! a compiled model's.
+
+use halo2_proofs::pasta::Fp;
+
+use super::forgery_tests::{assert_rejected_by, failures};
+use super::*;
+use crate::chips::mac::MacRow;
+use crate::field::fe;
+use crate::model::QuantModel;
+use crate::quant::quantize_input;
+use crate::testing::forgery::{forge, forge_accumulator};
+use crate::testing::{quantized_cnn, quantized_mlp};
+use crate::VALUE_OFFSET;
+use halo2_proofs::poly::commitment::Params;
+
+/// Equality-constraint failures.
+const COPY: &str = "Equality constraint not satisfied";
+/// The public-weights MAC chip's gates.
+const GATE: &str = "public mac";
+
+/// The layouts that hold public weights.
+fn public_layouts() -> Vec<Layout> {
+    LAYOUTS.into_iter().filter(Layout::is_public).collect()
+}
+
+/// A 40-16-10 MLP and a small CNN, each with its first sample quantized.
+fn models() -> Vec<(QuantModel, Vec<i64>)> {
+    [quantized_mlp(7, &[40, 16, 10]), quantized_cnn(3)]
+        .into_iter()
+        .map(|built| {
+            let (m, data) = built.unwrap();
+            let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+            (m, input)
+        })
+        .collect()
+}
+
+#[test]
+fn honest_witnesses_pass_in_every_public_layout() {
+    assert_eq!(public_layouts().len(), 4);
+    for (m, input) in models() {
+        for layout in public_layouts() {
+            let m = m.clone().in_layout(layout).unwrap();
+            assert!(m.spec.circuit.public_weights());
+            assert_eq!(m.spec.public_weights, m.weights.layers);
+            let (circuit, public, trace) = ModelCircuit::prove(&m, &input).unwrap();
+            assert_eq!(public[0], Fp::zero(), "no commitment");
+            let outputs: Vec<Fp> = trace
+                .output()
+                .iter()
+                .map(|y| fe(y + VALUE_OFFSET))
+                .collect();
+            assert_eq!(public[1 + input.len()..], outputs[..]);
+            let found = failures(&m, circuit, public, NoEdit);
+            assert!(found.is_empty(), "{layout}: {found:?}");
+        }
+    }
+}
+
+/// Adds `dx` to one cell of layer `layer`'s MAC row `row`: input slot `slot` of group 0, or
+/// the group-0 accumulator.
+#[derive(Clone, Debug)]
+struct Corrupt {
+    layer: usize,
+    row: usize,
+    slot: Option<usize>,
+    dx: i64,
+}
+
+impl WitnessEdit for Corrupt {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer != self.layer {
+            return;
+        }
+        let row = &mut rows[self.row];
+        let cell = match self.slot {
+            Some(s) => &mut row.x[s],
+            None => &mut row.acc[0],
+        };
+        *cell = cell.map(|v| v + self.dx);
+    }
+}
+
+#[test]
+fn single_corrupted_cells_are_rejected() {
+    for (m, input) in models() {
+        for layout in public_layouts() {
+            let m = m.clone().in_layout(layout).unwrap();
+            let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+            for (row, slot) in [(0, Some(0)), (0, None), (1, Some(3)), (1, None)] {
+                let edit = Corrupt {
+                    layer: 0,
+                    row,
+                    slot,
+                    dx: 1,
+                };
+                let found = failures(&m, circuit.clone(), public.clone(), edit);
+                assert!(!found.is_empty(), "{layout}: row {row} {slot:?} accepted");
+            }
+        }
+    }
+}
+
+#[test]
+fn computing_with_other_weights_is_rejected_by_the_mac_gate() {
+    for (m, input) in models() {
+        for layout in public_layouts() {
+            let m = m.clone().in_layout(layout).unwrap();
+            // A first-layer weight whose input is not zero, so the forged accumulator moves.
+            let kernel = m.spec.layers[0].kernel_len();
+            let j = (0..kernel)
+                .find(|j| m.weights.layers[0].weights[*j] < 127 && input[*j] != 0)
+                .expect("a weight with a live input");
+            let mut forged = m.clone();
+            forged.weights.layers[0].weights[j] += 1;
+            // The spec (and so the fixed columns) keep the published weights; the witness,
+            // the outputs and the public values follow the forged ones.
+            let (circuit, public) = forge(&forged, &input, &|_, _| {}, &|_| {});
+            let found = failures(&m, circuit, public, NoEdit);
+            assert_rejected_by(&format!("{layout}: other weights"), &found, &[GATE]);
+        }
+    }
+}
+
+#[test]
+fn a_moved_accumulator_is_rejected_by_the_mac_gate() {
+    let (m, input) = models().remove(0);
+    for layout in public_layouts() {
+        let m = m.clone().in_layout(layout).unwrap();
+        // Neuron 0's accumulator, on its filter's last chunk (group 0 of a dense layer), and
+        // everything after it recomputed.
+        let chunks = m.spec.layers[0].kernel_len().div_ceil(layout.mac_width);
+        let (circuit, public) = forge_accumulator(&m, &input, 0, 0, 1);
+        let edit = Corrupt {
+            layer: 0,
+            row: chunks - 1,
+            slot: None,
+            dx: 1,
+        };
+        let found = failures(&m, circuit, public, edit);
+        assert_rejected_by(&format!("{layout}: moved accumulator"), &found, &[GATE]);
+    }
+}
+
+/// Adds `dx` to input slot 0 of layer 0's first row and moves the accumulators of that
+/// filter's chunks by `dx · w`, so the MAC gates hold: only the copy can reject it.
+#[derive(Clone, Debug)]
+struct InputCopy {
+    dx: i64,
+    w: i64,
+    chunks: usize,
+}
+
+impl WitnessEdit for InputCopy {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer != 0 {
+            return;
+        }
+        rows[0].x[0] = rows[0].x[0].map(|x| x + self.dx);
+        for r in &mut rows[..self.chunks] {
+            r.acc[0] = r.acc[0].map(|a| a + self.dx * self.w);
+        }
+    }
+}
+
+#[test]
+fn copied_inputs_are_bound_at_their_destination() {
+    let (m, input) = models().remove(0);
+    for layout in [
+        Layout::new(1, 0),
+        Layout::new(1, 0).with_width(HALF_MAC_WIDTH),
+    ] {
+        let m = m.clone().in_layout(layout).unwrap();
+        let w = m.spec.public_weights[0].weights[0];
+        assert_ne!(w, 0, "the first weight must count");
+        let chunks = m.spec.layers[0].kernel_len().div_ceil(layout.mac_width);
+        let edit = InputCopy { dx: 1, w, chunks };
+        // The first neuron's accumulator and everything after it follow the edit.
+        let (circuit, public) = forge(
+            &m,
+            &input,
+            &|l, acc| {
+                if l == 0 {
+                    acc[0] += w;
+                }
+            },
+            &|_| {},
+        );
+        let found = failures(&m, circuit, public, edit);
+        assert_rejected_by(&format!("{layout}: input copy"), &found, &[COPY]);
+    }
+}
+
+#[test]
+fn the_verifying_key_holds_the_public_weights() {
+    let (m, _) = models().remove(0);
+    let m = m.in_layout(Layout::new(1, 0)).unwrap();
+    let params = Params::new(m.spec.circuit.k);
+    let fingerprint = |spec: &crate::spec::ModelSpec| {
+        let vk = crate::keys::verifying_key(&params, &CircuitPlan::from_spec(spec)).unwrap();
+        crate::keys::fingerprint(&vk)
+    };
+    let mut weight = m.spec.clone();
+    weight.public_weights[1].weights[5] += 1;
+    let mut bias = m.spec.clone();
+    bias.public_weights[0].bias[2] += 1;
+    let honest = fingerprint(&m.spec);
+    assert_ne!(honest, fingerprint(&weight));
+    assert_ne!(honest, fingerprint(&bias));
+}
+
+/// A change to a spec.
+type SpecEdit = Box<dyn Fn(&mut crate::spec::ModelSpec)>;
+
+#[test]
+fn malformed_public_weights_are_invalid_specs() {
+    let (m, _) = models().remove(0);
+    let mut private = m.clone();
+    private.spec.vk_fingerprint = "00".repeat(32);
+    private.spec.validate().unwrap();
+    let mut public = m.in_layout(Layout::new(1, 0)).unwrap();
+    public.spec.vk_fingerprint = "00".repeat(32);
+    public.spec.validate().unwrap();
+    let edits: Vec<(&str, SpecEdit)> = vec![
+        ("missing", Box::new(|s| s.public_weights.clear())),
+        (
+            "one short",
+            Box::new(|s| s.public_weights[0].weights.pop().map(drop).unwrap_or(())),
+        ),
+        (
+            "out of range",
+            Box::new(|s| s.public_weights[1].weights[0] = 128),
+        ),
+        (
+            "a commitment",
+            Box::new(|s| s.weights_commitment = format!("01{}", "00".repeat(31))),
+        ),
+    ];
+    for (what, edit) in &edits {
+        let mut s = public.spec.clone();
+        edit(&mut s);
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("invalid spec"), "{what}: {err}");
+    }
+    let mut both = private.spec.clone();
+    both.public_weights = public.spec.public_weights.clone();
+    assert!(
+        both.validate().is_err(),
+        "public weights in a committed spec"
+    );
+}
