@@ -144,20 +144,31 @@ impl CircuitConfig {
         meta.enable_equality(input);
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
+        // Column order is part of the verifying key: MAC, pool, rescale, then the sponge.
         let (groups, width) = (layout.mac_groups, layout.mac_width);
-        let weights = match layout.is_public() {
-            true => WeightColumns::Public(PublicMacConfig::configure(meta, groups, width)),
-            false => WeightColumns::Committed {
-                mac: MacConfig::configure(meta, groups, width),
+        enum Mac {
+            Committed(MacConfig),
+            Public(PublicMacConfig),
+        }
+        let mac = match layout.is_public() {
+            true => Mac::Public(PublicMacConfig::configure(meta, groups, width)),
+            false => Mac::Committed(MacConfig::configure(meta, groups, width)),
+        };
+        let pool = PoolConfig::configure(meta, table);
+        let rescale = RescaleConfig::configure(meta, table, layout.rescale_lanes());
+        let weights = match mac {
+            Mac::Committed(mac) => WeightColumns::Committed {
+                mac,
                 sponge: Box::new(SpongeConfig::configure(meta, layout.hash_lanes)),
             },
+            Mac::Public(mac) => WeightColumns::Public(mac),
         };
         CircuitConfig {
             weights,
-            pool: PoolConfig::configure(meta, table),
+            pool,
             input,
             constants,
-            rescale: RescaleConfig::configure(meta, table, layout.rescale_lanes()),
+            rescale,
             table,
             instance,
         }
