@@ -7,8 +7,10 @@ create_proof time, `prove` wall time and peak RSS, with the relative errors.
 
 --sweep runs every reference model in every layout instead (batch 1), and --points FILE
 writes the measured points with their columns (what the coefficients are fitted on:
-scripts/fit_cost_model.py).
+scripts/fit_cost_model.py). --weights public compiles every case with public weights (the
+layouts without hash lanes).
 Usage: scripts/cost_model_check.py [--zkinfer target/release/zkinfer] [--sweep] [--points F]
+       [--weights private|public]
 """
 import argparse, json, os, re, subprocess, sys, tempfile
 
@@ -24,6 +26,7 @@ CASES = [
     ("lenet5", 2, 2, None),
 ]
 LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16", "4x1", "4x3"]
+PUBLIC_LAYOUTS = ["1x0", "2x0", "4x0", "1x0w16"]
 SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5"]
 
 
@@ -39,18 +42,20 @@ def main():
     ap.add_argument("--zkinfer", default="target/release/zkinfer")
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--points")
+    ap.add_argument("--weights", choices=["private", "public"], default="private")
     args = ap.parse_args()
     z = args.zkinfer
     cases = CASES
     if args.sweep:
-        cases = [(m, 1, 1, l) for m in SWEEP_MODELS for l in LAYOUTS]
+        layouts = PUBLIC_LAYOUTS if args.weights == "public" else LAYOUTS
+        cases = [(m, 1, 1, l) for m in SWEEP_MODELS for l in layouts]
     rows, points = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for model, batch, n, layout in cases:
             d = os.path.join("circuits", model)
             zkm, spec = os.path.join(tmp, "m.zkm"), os.path.join(tmp, "m.json")
             cmd = [z, "compile", f"{d}/model.onnx", "--calibration", f"{d}/calibration.json",
-                   "--out", zkm, "--spec", spec, "--batch", str(batch)]
+                   "--out", zkm, "--spec", spec, "--batch", str(batch), "--weights", args.weights]
             if layout:
                 cmd += ["--layout", layout]
             out = run(cmd).stdout

@@ -11,7 +11,7 @@ use crate::chips::mac::MacRow;
 use crate::field::fe;
 use crate::model::QuantModel;
 use crate::quant::quantize_input;
-use crate::testing::forgery::{forge, forge_accumulator};
+use crate::testing::forgery::{forge, forge_accumulator, padding_attack, step_toward_zero};
 use crate::testing::{quantized_cnn, quantized_mlp};
 use crate::VALUE_OFFSET;
 use halo2_proofs::poly::commitment::Params;
@@ -142,6 +142,25 @@ fn a_moved_accumulator_is_rejected_by_the_mac_gate() {
         };
         let found = failures(&m, circuit, public, edit);
         assert_rejected_by(&format!("{layout}: moved accumulator"), &found, &[GATE]);
+    }
+}
+
+#[test]
+fn padding_slots_hold_the_zero_weight_and_input() {
+    let (m, input) = models().remove(0);
+    for layout in public_layouts() {
+        let m = m.clone().in_layout(layout).unwrap();
+        // A weight in the first slot past the kernel (the witness's; the key holds 0) and an
+        // input there, moving the first neuron's quotient: the gate and the copy reject it.
+        let dx = step_toward_zero(&m, &input, 0);
+        let (circuit, public, edit) = padding_attack(&m, &input, 1, dx);
+        let found = failures(&m, circuit, public, edit);
+        assert_rejected_by(&format!("{layout}: backdoor"), &found, &[GATE, COPY]);
+        assert!(found.iter().any(|f| f.contains(GATE)), "{layout}");
+        // An input in a padding slot with the honest weight 0: only the copy rejects it.
+        let (circuit, public, edit) = padding_attack(&m, &input, 0, dx);
+        let found = failures(&m, circuit, public, edit);
+        assert_rejected_by(&format!("{layout}: padding input"), &found, &[COPY]);
     }
 }
 

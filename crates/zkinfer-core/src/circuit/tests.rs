@@ -47,7 +47,9 @@ fn in_layout(m: &QuantModel, layout: Layout) -> QuantModel {
 #[test]
 fn every_layout_passes_honestly_and_rejects_corrupted_cells() {
     let (m, input) = model();
-    for layout in LAYOUTS {
+    // Layouts that commit the weights (digits, packing, sponge); the public-weights layouts
+    // have none of these cells (`public_tests.rs`).
+    for layout in LAYOUTS.into_iter().filter(|l| !l.is_public()) {
         let m = in_layout(&m, layout);
         assert!(
             run_edit_on(&m, &input, NoEdit),
