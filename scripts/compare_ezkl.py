@@ -4,7 +4,8 @@ one run, alternating, and prints per model: prove wall time (median), peak RSS, 
 verify time, and the ratios.
 
 Usage (see scripts/compare_ezkl.sh, which sets up the virtualenv):
-    python3 scripts/compare_ezkl.py [--reps 3] [--ezkl-params fixed|hashed] [--ezkl-mem-gb N] [model_dir ...]
+    python3 scripts/compare_ezkl.py [--reps 3] [--ezkl-params fixed|hashed] [--ezkl-mem-gb N]
+        [--zkinfer-weights private|public] [model_dir ...]
     (default models: circuits/mlp_digits circuits/lenet5)
 
 Each prove and verify runs in its own process under /usr/bin/time, so peak RSS is the step's own.
@@ -137,11 +138,12 @@ def prepare_ezkl(model_dir, work, params, mem_gb):
     return logrows, prove, verify, size
 
 
-def prepare_zkinfer(model_dir, work):
+def prepare_zkinfer(model_dir, work, weights):
     p = lambda f: os.path.join(work, f)
     subprocess.run(
         [ZKINFER, "compile", os.path.join(model_dir, "model.onnx"), "--calibration",
-         os.path.join(model_dir, "calibration.json"), "--out", p("model.zkm"), "--spec", p("spec.json")],
+         os.path.join(model_dir, "calibration.json"), "--out", p("model.zkm"), "--spec", p("spec.json"),
+         "--weights", weights],
         check=True, capture_output=True,
     )
     k = json.load(open(p("spec.json")))["circuit"]["k"]
@@ -159,6 +161,8 @@ def main():
                     help="EZKL's param_visibility: fixed (its default) or hashed (private weights, public hash)")
     ap.add_argument("--ezkl-mem-gb", type=float, default=None,
                     help="address-space cap for each EZKL process, in GiB")
+    ap.add_argument("--zkinfer-weights", choices=["private", "public"], default="private",
+                    help="zkinfer's weights: private (committed, its default) or public (in the spec)")
     ap.add_argument("models", nargs="*", default=["circuits/mlp_digits", "circuits/lenet5"])
     args = ap.parse_args()
     if not os.path.exists(ZKINFER):
@@ -175,7 +179,7 @@ def main():
             except StepFailed as e:
                 failed = str(e)
                 print(f"   {failed}", flush=True)
-            z_k, z_prove, z_verify, z_size = prepare_zkinfer(model_dir, zw)
+            z_k, z_prove, z_verify, z_size = prepare_zkinfer(model_dir, zw, args.zkinfer_weights)
             e_p, z_p, e_v, z_v = [], [], [], []
             for r in range(args.reps):  # alternating
                 if not failed:
@@ -197,7 +201,7 @@ def main():
                                          size=e_size(), verify=med(e_v, 0))
             rows.append((m, e, z, failed))
     print()
-    print(f"EZKL param_visibility: {params}")
+    print(f"EZKL param_visibility: {params}; zkinfer weights: {args.zkinfer_weights}")
     print("| model | EZKL logrows | zkinfer k | EZKL prove | zkinfer prove | speed-up | zkinfer create_proof (key held) | EZKL peak RSS | zkinfer peak RSS | RSS ratio | EZKL proof | zkinfer bundle | EZKL verify | zkinfer verify | zkinfer proof check |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (m, e, z, failed) in rows:
