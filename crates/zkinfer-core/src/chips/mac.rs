@@ -397,13 +397,13 @@ pub fn row_weights(
 ) -> Vec<i64> {
     let lo = p.chunk * width;
     (0..width)
-        .map(|i| match lo + i < kernel_len {
-            true => w
-                .weights
-                .get(p.filter * kernel_len + lo + i)
-                .copied()
-                .unwrap_or(0),
-            false => 0,
+        .map(|i| {
+            let j = p.filter * kernel_len + lo + i;
+            if lo + i < kernel_len {
+                w.weights.get(j).copied().unwrap_or(0)
+            } else {
+                0
+            }
         })
         .collect()
 }

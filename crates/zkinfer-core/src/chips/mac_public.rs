@@ -192,9 +192,10 @@ impl PublicMacConfig {
                     for (col, w) in self.w.iter().zip(&ws) {
                         region.assign_fixed(|| "weight", *col, r, || Value::known(fe(*w)))?;
                     }
-                    let bias = match p.first {
-                        true => *layer.weights.bias.get(p.filter).ok_or(Error::Synthesis)?,
-                        false => 0,
+                    let bias = if p.first {
+                        *layer.weights.bias.get(p.filter).ok_or(Error::Synthesis)?
+                    } else {
+                        0
                     };
                     region.assign_fixed(|| "bias", self.bias, r, || Value::known(fe(bias)))?;
                     for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {

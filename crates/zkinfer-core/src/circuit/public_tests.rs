@@ -271,3 +271,32 @@ fn malformed_public_weights_are_invalid_specs() {
         "public weights in a committed spec"
     );
 }
+
+#[test]
+fn two_inferences_side_by_side_share_the_public_weights() {
+    for (m, data) in [quantized_mlp(7, &[40, 16, 10]), quantized_cnn(3)].map(Result::unwrap) {
+        let mut m = m.in_layout(Layout::new(2, 0)).unwrap();
+        m.spec.circuit.batch = 2;
+        m.spec.circuit.k = CircuitPlan::from_spec(&m.spec).rows(&m.spec).k().unwrap();
+        let inputs: Vec<Vec<i64>> = data[..2]
+            .iter()
+            .map(|x| quantize_input(&m.spec.input, x).unwrap())
+            .collect();
+        let (circuit, public, traces) = ModelCircuit::prove_batch(&m, &inputs).unwrap().remove(0);
+        for (t, x) in traces.iter().zip(&inputs) {
+            let honest = crate::eval::evaluate(&m.spec, &m.weights, x).unwrap();
+            assert_eq!(t.output(), honest.output());
+        }
+        let found = failures(&m, circuit.clone(), public.clone(), NoEdit);
+        assert!(found.is_empty(), "{found:?}");
+        // The second inference's outputs in the first's place: rejected.
+        let (o, n) = (m.spec.output.len(), 2 * m.spec.input.len());
+        let mut swapped = public.clone();
+        let first = 1 + n;
+        for j in 0..o {
+            swapped.swap(first + j, first + o + j);
+        }
+        assert_ne!(swapped, public, "the two inferences' outputs differ");
+        assert!(!failures(&m, circuit, swapped, NoEdit).is_empty());
+    }
+}
