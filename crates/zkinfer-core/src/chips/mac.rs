@@ -388,21 +388,21 @@ impl MacConfig {
     }
 }
 
-/// The `width` weights of row `p`: its filter's chunk, 0 past the end of the kernel.
+/// The `width` weights of row `p`: its filter's chunk, 0 past the end of the kernel (`None`
+/// when `w` is shorter than the plan needs).
 pub fn row_weights(
     p: &MacRowPlan,
     width: usize,
     kernel_len: usize,
     w: &crate::model::LayerWeights,
-) -> Vec<i64> {
+) -> Option<Vec<i64>> {
     let lo = p.chunk * width;
     (0..width)
         .map(|i| {
-            let j = p.filter * kernel_len + lo + i;
             if lo + i < kernel_len {
-                w.weights.get(j).copied().unwrap_or(0)
+                w.weights.get(p.filter * kernel_len + lo + i).copied()
             } else {
-                0
+                Some(0)
             }
         })
         .collect()
@@ -421,7 +421,7 @@ pub fn witness_rows(
     let mut prev_acc: Vec<Option<i64>> = vec![None; groups];
     plan.iter()
         .map(|p| {
-            let ws: Option<Vec<i64>> = weights.map(|w| row_weights(p, width, kernel_len, w));
+            let ws: Option<Vec<i64>> = weights.and_then(|w| row_weights(p, width, kernel_len, w));
             let bias = weights.map(|w| w.bias[p.filter]);
             let bias_cell = if p.first {
                 bias

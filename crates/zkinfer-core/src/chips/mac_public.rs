@@ -188,7 +188,8 @@ impl PublicMacConfig {
                     }
                     let sel = if p.first { self.q_first } else { self.q_next };
                     sel.enable(&mut region, r)?;
-                    let ws = row_weights(p, width, layer.kernel_len, layer.weights);
+                    let ws = row_weights(p, width, layer.kernel_len, layer.weights)
+                        .ok_or(Error::Synthesis)?;
                     for (col, w) in self.w.iter().zip(&ws) {
                         region.assign_fixed(|| "weight", *col, r, || Value::known(fe(*w)))?;
                     }

@@ -264,6 +264,14 @@ fn malformed_public_weights_are_invalid_specs() {
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("invalid spec"), "{what}: {err}");
     }
+    // An entry with a field the circuit does not read (a weights array shown to a reader
+    // but not used) does not parse.
+    let json = public.spec.to_json();
+    let extra = json.replacen("\"bias\"", "\"display\": [1],\n      \"bias\"", 1);
+    assert!(json.find("\"public_weights\"") < json.find("\"bias\""));
+    assert_ne!(extra, json);
+    assert!(crate::spec::ModelSpec::from_json(json.as_bytes()).is_ok());
+    assert!(crate::spec::ModelSpec::from_json(extra.as_bytes()).is_err());
     let mut both = private.spec.clone();
     both.public_weights = public.spec.public_weights.clone();
     assert!(

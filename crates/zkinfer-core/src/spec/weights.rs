@@ -8,6 +8,7 @@ use crate::{CoreError, VALUE_MAX, VALUE_MIN};
 
 /// Integer parameters of one dense or convolution layer (empty for other layers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayerWeights {
     /// `filters * kernel` weights in `[-128, 127]`, filter `j`'s row for output `j`.
     pub weights: Vec<i64>,
