@@ -173,30 +173,15 @@ impl MacConfig {
                 .map(|(pad, w)| m.query_fixed(*pad) * (w.clone() - constant(VALUE_OFFSET as u64)))
                 .collect::<Vec<_>>()
         });
-        let c = cfg.clone();
-        meta.create_gate("mac first chunk", move |m| {
-            let q = m.query_selector(c.q_first);
-            let bias = m.query_advice(c.bias, Rotation::cur());
-            let dots = c.dots(m);
-            (0..groups)
-                .map(|g| {
-                    let acc = m.query_advice(c.acc[g], Rotation::cur());
-                    q.clone() * (acc - bias.clone() - dots[g].clone())
-                })
-                .collect::<Vec<_>>()
-        });
-        let c = cfg.clone();
-        meta.create_gate("mac next chunk", move |m| {
-            let q = m.query_selector(c.q_next);
-            let dots = c.dots(m);
-            (0..groups)
-                .map(|g| {
-                    let acc = m.query_advice(c.acc[g], Rotation::cur());
-                    let prev = m.query_advice(c.acc[g], Rotation::prev());
-                    q.clone() * (acc - prev - dots[g].clone())
-                })
-                .collect::<Vec<_>>()
-        });
+        let (c, d) = (cfg.clone(), cfg.clone());
+        chunk_gates(
+            meta,
+            ["mac first chunk", "mac next chunk"],
+            (cfg.q_first, cfg.q_next),
+            &cfg.acc,
+            move |m| m.query_advice(c.bias, Rotation::cur()),
+            move |m| d.dots(m),
+        );
         cfg
     }
 
@@ -386,6 +371,45 @@ impl MacConfig {
             },
         )
     }
+}
+
+/// The chunk gates of both MAC chips, named `names` (first, next): per group,
+/// `acc = bias + dot` on a first chunk and `acc = acc[prev] + dot` on a later one.
+pub(super) fn chunk_gates(
+    meta: &mut ConstraintSystem<Fp>,
+    names: [&'static str; 2],
+    (q_first, q_next): (Selector, Selector),
+    acc: &[Column<Advice>],
+    bias: impl Fn(&mut VirtualCells<'_, Fp>) -> Expression<Fp> + 'static,
+    dots: impl Fn(&mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> + Clone + 'static,
+) {
+    let (acc_first, dots_first) = (acc.to_vec(), dots.clone());
+    meta.create_gate(names[0], move |m| {
+        let q = m.query_selector(q_first);
+        let bias = bias(m);
+        let dots = dots_first(m);
+        acc_first
+            .iter()
+            .zip(dots)
+            .map(|(a, dot)| {
+                let acc = m.query_advice(*a, Rotation::cur());
+                q.clone() * (acc - bias.clone() - dot)
+            })
+            .collect::<Vec<_>>()
+    });
+    let acc = acc.to_vec();
+    meta.create_gate(names[1], move |m| {
+        let q = m.query_selector(q_next);
+        let dots = dots(m);
+        acc.iter()
+            .zip(dots)
+            .map(|(a, dot)| {
+                let now = m.query_advice(*a, Rotation::cur());
+                let prev = m.query_advice(*a, Rotation::prev());
+                q.clone() * (now - prev - dot)
+            })
+            .collect::<Vec<_>>()
+    });
 }
 
 /// The `width` weights of row `p`: its filter's chunk, 0 past the end of the kernel (`None`

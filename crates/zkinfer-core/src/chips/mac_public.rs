@@ -21,7 +21,7 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
-use super::mac::{row_weights, MacRow, MacRowPlan, XSource};
+use super::mac::{chunk_gates, row_weights, MacRow, MacRowPlan, XSource};
 use super::{copy_to, value, Cell};
 use crate::field::fe;
 use crate::model::LayerWeights;
@@ -84,30 +84,15 @@ impl PublicMacConfig {
             q_first: meta.selector(),
             q_next: meta.selector(),
         };
-        let c = cfg.clone();
-        meta.create_gate("public mac first chunk", move |m| {
-            let q = m.query_selector(c.q_first);
-            let bias = m.query_fixed(c.bias);
-            let dots = c.dots(m);
-            (0..groups)
-                .map(|g| {
-                    let acc = m.query_advice(c.acc[g], Rotation::cur());
-                    q.clone() * (acc - bias.clone() - dots[g].clone())
-                })
-                .collect::<Vec<_>>()
-        });
-        let c = cfg.clone();
-        meta.create_gate("public mac next chunk", move |m| {
-            let q = m.query_selector(c.q_next);
-            let dots = c.dots(m);
-            (0..groups)
-                .map(|g| {
-                    let acc = m.query_advice(c.acc[g], Rotation::cur());
-                    let prev = m.query_advice(c.acc[g], Rotation::prev());
-                    q.clone() * (acc - prev - dots[g].clone())
-                })
-                .collect::<Vec<_>>()
-        });
+        let (c, d) = (cfg.clone(), cfg.clone());
+        chunk_gates(
+            meta,
+            ["public mac first chunk", "public mac next chunk"],
+            (cfg.q_first, cfg.q_next),
+            &cfg.acc,
+            move |m| m.query_fixed(c.bias),
+            move |m| d.dots(m),
+        );
         cfg
     }
 

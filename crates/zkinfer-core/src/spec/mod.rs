@@ -10,7 +10,7 @@ pub mod as_json;
 mod validate;
 mod weights;
 
-pub use weights::{LayerWeights, MAX_BIAS};
+pub use weights::{LayerWeights, Visibility, MAX_BIAS};
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
 pub const FORMAT_VERSION: u32 = 4;
@@ -473,48 +473,6 @@ impl CircuitSpec {
     /// spec) rather than committing them: a layout without hash lanes.
     pub fn public_weights(&self) -> bool {
         self.hash_lanes == 0
-    }
-}
-
-/// Whether a model's weights are private (committed, hidden from the verifier) or public (in
-/// the spec and the verifying key).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Visibility {
-    /// Private weights, bound by a Poseidon commitment.
-    #[default]
-    Private,
-    /// Public weights, fixed columns of the circuit.
-    Public,
-}
-
-impl Visibility {
-    /// The visibility a layout with `hash_lanes` lanes holds weights with.
-    pub fn of_lanes(hash_lanes: usize) -> Self {
-        match hash_lanes {
-            0 => Visibility::Public,
-            _ => Visibility::Private,
-        }
-    }
-}
-
-impl std::fmt::Display for Visibility {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Visibility::Private => "private",
-            Visibility::Public => "public",
-        })
-    }
-}
-
-impl std::str::FromStr for Visibility {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "private" => Ok(Visibility::Private),
-            "public" => Ok(Visibility::Public),
-            _ => Err(format!("weights `{s}`: `private` or `public`")),
-        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Integer weights of one layer: private in a compiled model, or public in a spec whose
-//! circuit holds them in fixed columns.
+//! Integer weights of one layer, private in a compiled model or public in a spec whose
+//! circuit holds them in fixed columns, and which of the two a model's weights are.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,5 +50,47 @@ impl LayerWeights {
             return Err(overflow("bias", *v, -MAX_BIAS, MAX_BIAS));
         }
         Ok(())
+    }
+}
+
+/// Whether a model's weights are private (committed, hidden from the verifier) or public (in
+/// the spec and the verifying key).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Private weights, bound by a Poseidon commitment.
+    #[default]
+    Private,
+    /// Public weights, fixed columns of the circuit.
+    Public,
+}
+
+impl Visibility {
+    /// The visibility a layout with `hash_lanes` lanes holds weights with.
+    pub fn of_lanes(hash_lanes: usize) -> Self {
+        match hash_lanes {
+            0 => Visibility::Public,
+            _ => Visibility::Private,
+        }
+    }
+}
+
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        })
+    }
+}
+
+impl std::str::FromStr for Visibility {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "private" => Ok(Visibility::Private),
+            "public" => Ok(Visibility::Public),
+            _ => Err(format!("weights `{s}`: `private` or `public`")),
+        }
     }
 }
