@@ -156,6 +156,60 @@ pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError
     Ok((QuantModel::from_quantized(q)?, data))
 }
 
+/// A small random CNN of 5×5 kernels: conv (pad 2, `[2, 9, 9]` → 3 channels) → ReLU → conv
+/// (no padding, → 2 channels of 5×5) → ReLU → dense (50 → 3). Its output rows are 9 and 5
+/// wide, so a row of four neighbouring positions leaves groups past the row's end.
+pub fn float_cnn5(seed: u64) -> Vec<FloatLayer> {
+    use crate::geometry::Window;
+    use crate::ir::Conv2d;
+    let mut rng = XorShift::new(seed);
+    let mut conv = |ci: usize, co: usize, pad: usize| {
+        let k = ci * 25;
+        let scale = 1.0 / (k as f32).sqrt();
+        Conv2d {
+            window: Window {
+                input: [ci, 9, 9],
+                kernel: [5, 5],
+                stride: [1, 1],
+                pads: [pad; 4],
+                dilation: [1, 1],
+            },
+            out_channels: co,
+            weights: (0..co * k).map(|_| rng.uniform(-scale, scale)).collect(),
+            bias: (0..co).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+            groups: 1,
+        }
+    };
+    let (c1, c2) = (conv(2, 3, 2), conv(3, 2, 0));
+    let dense = Dense {
+        inputs: 50,
+        outputs: 3,
+        weights: (0..150).map(|_| rng.uniform(-0.3, 0.3)).collect(),
+        bias: vec![0.0; 3],
+        batch: 1,
+    };
+    let layer = |name: &str, op, relu, source: usize| FloatLayer {
+        function: None,
+        name: name.into(),
+        op,
+        relu,
+        sources: vec![source],
+    };
+    vec![
+        layer("conv1", LayerOp::Conv2d(c1), true, 0),
+        layer("conv2", LayerOp::Conv2d(c2), true, 1),
+        layer("fc", LayerOp::Dense(dense), false, 2),
+    ]
+}
+
+/// A calibrated random CNN of 5×5 kernels (see [`float_cnn5`]).
+pub fn quantized_cnn5(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    let layers = float_cnn5(seed);
+    let data = samples(seed + 1, 8, 2 * 9 * 9);
+    let q = calibrate("random-cnn5", &layers, &[1, 2, 9, 9], &[1, 3], &data)?;
+    Ok((QuantModel::from_quantized(q)?, data))
+}
+
 /// A small random residual CNN on `[1, 2, 6, 6]`: conv → ReLU (a), depthwise dilated conv →
 /// ReLU (b), add(b, a) → ReLU, average pool 3x3 (a non-power-of-two area), dense.
 pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {

@@ -2,7 +2,11 @@
 //!
 //! Row layout (`P` weights, the layout's `mac_width`; `G` input groups, its `mac_groups`):
 //!
-//! | `x[g][i]` for g < G, i < P | `d[i][0..4]` for i < P | `acc[g]` for g < G | bias | packed |
+//! | `x[c]` for c < C | `d[i][0..4]` for i < P | `acc[g]` for g < G | bias | packed |
+//!
+//! Group `g` reads weight `i`'s input from cell `x[shape.cell(g, i)]` ([`MacShape`]): `C = G·P`
+//! cells of its own per group in a plain shape, or kernel rows' cells shared by neighbouring
+//! convolution positions in a patch shape.
 //!
 //! - weight `w_i = Σ_k 4^k d[i][k] - 128`, each digit in `{0,1,2,3}` (degree-4 check), so
 //!   every weight lies in `[-128, 127]` without a lookup;
@@ -15,7 +19,7 @@
 //!   (`pad[i]`, 1 where slot `i` is past the kernel) enforces `pad[i] · (w_i + 128 - 128) = 0`,
 //!   so a row's packed element is the one [`pack_row`] computes from the real weights and a
 //!   commitment cannot hold anything else;
-//! - first chunk: `acc[g] = bias + Σ_i (x[g][i] - 128) w_i`; later chunks add to the previous
+//! - first chunk: `acc[g] = bias + Σ_i (x[cell(g, i)] - 128) w_i`; later chunks add to the previous
 //!   row's `acc[g]`;
 //! - `packed = Σ_i (w_i + 128) 256^i` (injective: every byte is range-checked). A filter's
 //!   first position block commits its packed weights; later blocks copy that packed cell (and
@@ -32,6 +36,7 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
+use super::mac_shape::MacShape;
 use super::{copy_to, value, Cell};
 use crate::commit::pack_row;
 use crate::VALUE_OFFSET;
@@ -42,8 +47,10 @@ pub const DIGITS: usize = 4;
 /// Columns and selectors of the MAC chip.
 #[derive(Clone, Debug)]
 pub struct MacConfig {
-    /// Offset inputs, `x[g][i]`.
-    pub x: Vec<Vec<Column<Advice>>>,
+    /// Where each group's inputs sit among `x`.
+    pub shape: MacShape,
+    /// Offset input cells; group `g` reads weight `i`'s input from `x[shape.cell(g, i)]`.
+    pub x: Vec<Column<Advice>>,
     /// Weight digits.
     pub digits: Vec<[Column<Advice>; DIGITS]>,
     /// Running accumulators, one per group.
@@ -78,7 +85,7 @@ pub enum XSource {
 pub struct MacRowPlan {
     /// First chunk of a filter (the accumulator starts from the bias).
     pub first: bool,
-    /// Input sources, `G * P`, group-major.
+    /// Input sources, one per input cell of the row ([`MacShape::cells`]).
     pub x: Vec<XSource>,
     /// Row whose packed weights (and bias, on first chunks) this row reuses.
     pub reuse: Option<usize>,
@@ -97,7 +104,7 @@ pub struct MacRowPlan {
 pub struct MacRow {
     /// Base-4 digits of each offset weight.
     pub digits: Vec<[Option<i64>; DIGITS]>,
-    /// Offset input values (unconstrained slots included).
+    /// Offset input values, one per input cell.
     pub x: Vec<Option<i64>>,
     /// Accumulators after this row.
     pub acc: Vec<Option<i64>>,
@@ -123,20 +130,20 @@ fn constant(v: u64) -> Expression<Fp> {
 }
 
 impl MacConfig {
-    /// Allocates columns for `groups` input groups of `width` weights and creates the gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, groups: usize, width: usize) -> Self {
-        let x: Vec<Vec<_>> = (0..groups)
-            .map(|_| (0..width).map(|_| meta.advice_column()).collect())
-            .collect();
+    /// Allocates the columns of `shape` and creates the gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: MacShape) -> Self {
+        let (groups, width) = (shape.groups, shape.width);
+        let x: Vec<_> = (0..shape.cells()).map(|_| meta.advice_column()).collect();
         let digits: Vec<[Column<Advice>; DIGITS]> = (0..width)
             .map(|_| std::array::from_fn(|_| meta.advice_column()))
             .collect();
         let acc: Vec<_> = (0..groups).map(|_| meta.advice_column()).collect();
         let (bias, packed) = (meta.advice_column(), meta.advice_column());
-        for c in x.iter().flatten().chain(&acc).chain([&bias, &packed]) {
+        for c in x.iter().chain(&acc).chain([&bias, &packed]) {
             meta.enable_equality(*c);
         }
         let cfg = MacConfig {
+            shape,
             x,
             digits,
             acc,
@@ -202,19 +209,12 @@ impl MacConfig {
             .collect()
     }
 
-    /// `Σ_i (x[g][i] - 128) w_i` for every group.
+    /// `Σ_i (x[cell(g, i)] - 128) w_i` for every group `g`.
     fn dots(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
         let w = self.weights(m);
         let off = constant(VALUE_OFFSET as u64);
-        self.x
-            .iter()
-            .map(|xs| {
-                xs.iter().zip(&w).fold(constant(0), |acc, (x, w)| {
-                    acc + (m.query_advice(*x, Rotation::cur()) - off.clone())
-                        * (w.clone() - off.clone())
-                })
-            })
-            .collect()
+        let w: Vec<_> = w.into_iter().map(|w| w - off.clone()).collect();
+        dots(self.shape, &self.x, &w, m)
     }
 
     /// Lays out one layer's MAC rows; `outputs` is the number of output accumulators and
@@ -318,18 +318,7 @@ impl MacConfig {
                             || Value::known(Fp::one()),
                         )?;
                     }
-                    for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {
-                        let col = *self
-                            .x
-                            .get(s / self.width())
-                            .and_then(|g| g.get(s % self.width()))
-                            .ok_or(Error::Synthesis)?;
-                        let source = match src {
-                            XSource::Input(i) => inputs.get(*i).ok_or(Error::Synthesis)?,
-                            XSource::Zero => zero,
-                        };
-                        copy_to(&mut region, source, col, r, value(*v))?;
-                    }
+                    copy_inputs(&mut region, &self.x, r, (p, row), inputs, zero)?;
                     for (i, ds) in row.digits.iter().enumerate() {
                         for (k, d) in ds.iter().enumerate() {
                             region.assign_advice(|| "digit", self.digits[i][k], r, || value(*d))?;
@@ -412,6 +401,51 @@ pub(super) fn chunk_gates(
     });
 }
 
+/// `Σ_i (x[cell(g, i)] - 128) · w[i]` for every group `g` of `shape`, with `w` the row's
+/// weights as expressions (both MAC chips).
+pub(super) fn dots(
+    shape: MacShape,
+    x: &[Column<Advice>],
+    w: &[Expression<Fp>],
+    m: &mut VirtualCells<'_, Fp>,
+) -> Vec<Expression<Fp>> {
+    let off = constant(VALUE_OFFSET as u64);
+    let cells: Vec<_> = x
+        .iter()
+        .map(|c| m.query_advice(*c, Rotation::cur()) - off.clone())
+        .collect();
+    (0..shape.groups)
+        .map(|g| {
+            w.iter().enumerate().fold(constant(0), |acc, (i, w)| {
+                acc + cells[shape.cell(g, i)].clone() * w.clone()
+            })
+        })
+        .collect()
+}
+
+/// Copies row `r`'s input cells (plan `p`, witness `row`) into the columns `x`: each from its
+/// source, the layer's input `i` or the offset zero (both MAC chips).
+pub(super) fn copy_inputs(
+    region: &mut halo2_proofs::circuit::Region<'_, Fp>,
+    x: &[Column<Advice>],
+    r: usize,
+    (p, row): (&MacRowPlan, &MacRow),
+    inputs: &[Cell],
+    zero: &Cell,
+) -> Result<(), Error> {
+    if p.x.len() != x.len() || row.x.len() != x.len() {
+        return Err(Error::Synthesis);
+    }
+    for ((src, v), col) in p.x.iter().zip(&row.x).zip(x) {
+        let source = match src {
+            XSource::Input(i) => inputs.get(*i).ok_or(Error::Synthesis)?,
+            XSource::Zero => zero,
+        };
+        copy_to(region, source, *col, r, value(*v))?;
+    }
+    Ok(())
+}
+
 /// The `width` weights of row `p`: its filter's chunk, 0 past the end of the kernel (`None`
 /// when `w` is shorter than the plan needs).
 pub fn row_weights(
@@ -432,16 +466,16 @@ pub fn row_weights(
         .collect()
 }
 
-/// Witness rows from the plan (rows of `width` weights), the layer's offset-free inputs and
-/// its weights.
+/// Witness rows from the plan (rows of `shape`), the layer's offset-free inputs and its
+/// weights.
 pub fn witness_rows(
     plan: &[MacRowPlan],
-    width: usize,
+    shape: MacShape,
     kernel_len: usize,
     x: Option<&[i64]>,
     weights: Option<&crate::model::LayerWeights>,
 ) -> Vec<MacRow> {
-    let groups = plan.first().map_or(0, |p| p.outputs.len());
+    let (groups, width) = (shape.groups, shape.width);
     let mut prev_acc: Vec<Option<i64>> = vec![None; groups];
     plan.iter()
         .map(|p| {
@@ -464,7 +498,7 @@ pub fn witness_rows(
                     let start = if p.first { bias } else { prev_acc[g] };
                     let (start, ws) = (start?, ws.as_ref()?);
                     let dot: i64 = (0..width)
-                        .map(|i| xv[g * width + i].map(|v| (v - VALUE_OFFSET) * ws[i]))
+                        .map(|i| Some((xv.get(shape.cell(g, i)).copied()?? - VALUE_OFFSET) * ws[i]))
                         .sum::<Option<i64>>()?;
                     Some(start + dot)
                 })

@@ -1,37 +1,39 @@
 //! Row plans of the MAC chip: which input feeds which slot, for dense and convolution layers.
 
 use super::mac::{MacRowPlan, XSource};
+use super::mac_shape::MacShape;
 use crate::geometry::Window;
 
 /// Rows for `filters` weight rows of `k` weights applied to `items` (batch rows or output
-/// positions): one row per (filter, block of `groups` items, chunk of `width` weights).
-/// Blocks after a filter's first reuse the first block's weights. `source(filter, item, t)`
-/// feeds weight `t` of an item; `output(filter, item)` numbers the result.
+/// positions): one row per (filter, block of items, chunk of the shape's weights), a block
+/// holding as many items as the shape has [free groups](MacShape::free_groups). Blocks after
+/// a filter's first reuse the first block's weights. `source(filter, item, t)` feeds weight
+/// `t` of an item; `output(filter, item)` numbers the result.
 fn blocked(
-    (groups, width): (usize, usize),
+    shape: MacShape,
     filters: usize,
     items: usize,
     k: usize,
     source: impl Fn(usize, usize, usize) -> XSource,
     output: impl Fn(usize, usize) -> usize,
 ) -> Vec<MacRowPlan> {
-    let (groups, width) = (groups.max(1), width.max(1));
+    let (free, width) = (shape.free_groups().max(1), shape.width.max(1));
     let chunks = k.div_ceil(width);
-    let blocks = items.div_ceil(groups);
+    let blocks = items.div_ceil(free);
     let mut rows = Vec::with_capacity(filters * blocks * chunks);
     for f in 0..filters {
         let filter_start = rows.len();
         for b in 0..blocks {
             for c in 0..chunks {
-                let mut x = vec![XSource::Zero; groups * width];
-                let mut outs = vec![None; groups];
-                for g in 0..groups {
-                    let item = b * groups + g;
+                let mut x = vec![XSource::Zero; shape.cells()];
+                let mut outs = vec![None; shape.groups];
+                for g in 0..free {
+                    let item = b * free + g;
                     if item >= items {
                         continue;
                     }
                     for i in 0..width.min(k.saturating_sub(c * width)) {
-                        x[g * width + i] = source(f, item, c * width + i);
+                        x[shape.cell(g, i)] = source(f, item, c * width + i);
                     }
                     if c + 1 == chunks {
                         outs[g] = Some(output(f, item));
@@ -52,16 +54,11 @@ fn blocked(
     rows
 }
 
-/// Dense layer over `batch` rows of `inputs` values in `groups` input groups of `width`
-/// weights; output `j` of row `b` is output index `b * outputs + j`.
-pub fn dense(
-    (groups, width): (usize, usize),
-    inputs: usize,
-    outputs: usize,
-    batch: usize,
-) -> Vec<MacRowPlan> {
+/// Dense layer over `batch` rows of `inputs` values; output `j` of row `b` is output index
+/// `b * outputs + j`.
+pub fn dense(shape: MacShape, inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
     blocked(
-        (groups, width),
+        shape,
         outputs,
         batch,
         inputs,
@@ -71,31 +68,38 @@ pub fn dense(
 }
 
 /// Rows of a dense layer without building the plan.
-pub fn dense_rows(
-    (groups, width): (usize, usize),
-    inputs: usize,
-    outputs: usize,
-    batch: usize,
-) -> usize {
-    outputs * batch.div_ceil(groups.max(1)) * inputs.div_ceil(width.max(1))
+pub fn dense_rows(shape: MacShape, inputs: usize, outputs: usize, batch: usize) -> usize {
+    outputs * batch.div_ceil(shape.free_groups().max(1)) * inputs.div_ceil(shape.width.max(1))
+}
+
+/// Whether a convolution's rows can share their kernel rows' input cells in `shape`: a patch
+/// shape of the kernel's width, and a stride and dilation of 1 along the width.
+pub fn fits_patch(shape: MacShape, window: &Window) -> bool {
+    shape.patch > 0
+        && window.kernel[1] == shape.patch
+        && window.stride[1] == 1
+        && window.dilation[1] == 1
 }
 
 /// Convolution (`groups` channel groups) over `copies` inferences side by side (input `c`
-/// starts at `c * input_len`) in `mac_groups` input groups of `width` weights: items are
-/// (inference, output position) pairs, so a filter's weights serve every inference; taps in
-/// the padding read the constant zero.
+/// starts at `c * input_len`): items are (inference, output position) pairs, so a filter's
+/// weights serve every inference; taps in the padding read the constant zero. A convolution
+/// that [fits the patch shape](fits_patch) gets patch rows.
 pub fn conv(
-    (mac_groups, width): (usize, usize),
+    shape: MacShape,
     window: &Window,
     out_channels: usize,
     groups: usize,
     copies: usize,
 ) -> Vec<MacRowPlan> {
+    if fits_patch(shape, window) {
+        return patch_conv(shape, window, out_channels, groups, copies);
+    }
     let positions = window.positions();
     let input_len = window.input.iter().product::<usize>();
     let cin = window.input[0] / groups.max(1);
     blocked(
-        (mac_groups, width),
+        shape,
         out_channels,
         positions * copies.max(1),
         cin * window.area(),
@@ -113,18 +117,83 @@ pub fn conv(
     )
 }
 
+/// Patch rows of a convolution: a block is `G` neighbouring positions of one output row (of
+/// one inference), a row's weights are `R` kernel rows `(channel, ky)`, and each kernel row's
+/// `K + G − 1` input cells are laid out once. Groups past the output row's end read the cells
+/// after it (or zero) and their accumulators are not outputs.
+fn patch_conv(
+    shape: MacShape,
+    window: &Window,
+    out_channels: usize,
+    groups: usize,
+    copies: usize,
+) -> Vec<MacRowPlan> {
+    let [oh, ow] = window.output_hw().unwrap_or([0, 0]);
+    let (positions, input_len) = (oh * ow, window.input.iter().product::<usize>());
+    let (cin, kh) = (window.input[0] / groups.max(1), window.kernel[0]);
+    let (g_n, seg_len, segs) = (shape.groups, shape.segment_len(), shape.segments());
+    let kernel_rows = cin * kh;
+    let chunks = kernel_rows.div_ceil(segs.max(1));
+    let blocks_per_row = ow.div_ceil(g_n.max(1));
+    let mut rows = Vec::new();
+    for co in 0..out_channels {
+        let first = crate::ir::conv_first_channel(window.input[0], out_channels, groups, co);
+        let filter_start = rows.len();
+        for block in 0..copies.max(1) * oh * blocks_per_row {
+            let (copy, oy, ox0) = (
+                block / (oh * blocks_per_row),
+                block / blocks_per_row % oh,
+                block % blocks_per_row * g_n,
+            );
+            let pos = oy * ow + ox0;
+            for c in 0..chunks {
+                let mut x = vec![XSource::Zero; shape.cells()];
+                for r in 0..segs.min(kernel_rows.saturating_sub(c * segs)) {
+                    let (ch, ky) = ((c * segs + r) / kh, (c * segs + r) % kh);
+                    for j in 0..seg_len {
+                        if let Some(i) = window.source(first + ch, pos, ky, j) {
+                            x[r * seg_len + j] = XSource::Input(copy * input_len + i);
+                        }
+                    }
+                }
+                let last = c + 1 == chunks;
+                rows.push(MacRowPlan {
+                    first: c == 0,
+                    x,
+                    reuse: (block > 0).then_some(filter_start + c),
+                    outputs: (0..g_n)
+                        .map(|g| {
+                            (last && ox0 + g < ow)
+                                .then(|| copy * out_channels * positions + co * positions + pos + g)
+                        })
+                        .collect(),
+                    filter: co,
+                    chunk: c,
+                    weights: shape.width.min((kernel_rows - c * segs) * shape.patch),
+                });
+            }
+        }
+    }
+    rows
+}
+
 /// Rows of a conv layer over `copies` inferences without building the plan.
 pub fn conv_rows(
-    (mac_groups, width): (usize, usize),
+    shape: MacShape,
     window: &Window,
     out_channels: usize,
     groups: usize,
     copies: usize,
 ) -> usize {
     let k = window.input[0] / groups.max(1) * window.area();
-    out_channels
-        * (window.positions() * copies.max(1)).div_ceil(mac_groups.max(1))
-        * k.div_ceil(width.max(1))
+    let chunks = k.div_ceil(shape.width.max(1));
+    let blocks = if fits_patch(shape, window) {
+        let [oh, ow] = window.output_hw().unwrap_or([0, 0]);
+        copies.max(1) * oh * ow.div_ceil(shape.groups.max(1))
+    } else {
+        (window.positions() * copies.max(1)).div_ceil(shape.free_groups().max(1))
+    };
+    out_channels * blocks * chunks
 }
 
 #[cfg(test)]
@@ -140,8 +209,8 @@ mod tests {
             pads: [1, 1, 1, 1],
             dilation: [1, 1],
         };
-        let plan = conv((2, 31), &w, 3, 1, 1);
-        assert_eq!(plan.len(), conv_rows((2, 31), &w, 3, 1, 1));
+        let plan = conv(MacShape::plain(2, 31), &w, 3, 1, 1);
+        assert_eq!(plan.len(), conv_rows(MacShape::plain(2, 31), &w, 3, 1, 1));
         // 18 weights fit one chunk; 16 positions in 8 blocks of 2.
         assert_eq!(plan.len(), 3 * 8);
         assert_eq!(plan[0].reuse, None);
@@ -168,8 +237,8 @@ mod tests {
             dilation: [1, 1],
         };
         // 4 positions per inference, 2 inferences: 8 items in 4 blocks per filter.
-        let plan = conv((2, 31), &w, 2, 1, 2);
-        assert_eq!(plan.len(), conv_rows((2, 31), &w, 2, 1, 2));
+        let plan = conv(MacShape::plain(2, 31), &w, 2, 1, 2);
+        assert_eq!(plan.len(), conv_rows(MacShape::plain(2, 31), &w, 2, 1, 2));
         assert_eq!(plan.len(), 2 * 4);
         // Block 2 holds the second inference's positions 0 and 1, reading its own input.
         assert_eq!(plan[2].reuse, Some(0));

@@ -4,9 +4,11 @@
 //!
 //! Row layout (`P` weights, the layout's `mac_width`; `G` input groups, its `mac_groups`):
 //!
-//! | `x[g][i]` for g < G, i < P | `acc[g]` for g < G || `w[i]` for i < P | bias |
+//! | `x[c]` for c < C | `acc[g]` for g < G || `w[i]` for i < P | bias |
 //!
-//! - first chunk: `acc[g] = bias + Σ_i (x[g][i] - 128) w_i`; later chunks add to the previous
+//! - input cells as in [`super::mac`]: group `g` reads weight `i`'s input from
+//!   `x[shape.cell(g, i)]`, plain or patch ([`super::mac_shape`]);
+//! - first chunk: `acc[g] = bias + Σ_i (x[cell(g, i)] - 128) w_i`; later chunks add to the previous
 //!   row's `acc[g]`; every group multiplies the same `P` weights with its own offset inputs,
 //!   and every slot without an input copies the cell fixed to 128, as in [`super::mac`];
 //! - the weights are the spec's (a slot past the end of a kernel holds 0): nothing in the
@@ -19,19 +21,20 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{
     Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
 };
-use halo2_proofs::poly::Rotation;
 
-use super::mac::{chunk_gates, row_weights, MacRow, MacRowPlan, XSource};
-use super::{copy_to, value, Cell};
+use super::mac::{chunk_gates, copy_inputs, dots, row_weights, MacRow, MacRowPlan};
+use super::mac_shape::MacShape;
+use super::{value, Cell};
 use crate::field::fe;
 use crate::model::LayerWeights;
-use crate::VALUE_OFFSET;
 
 /// Columns and selectors of the public-weights MAC chip.
 #[derive(Clone, Debug)]
 pub struct PublicMacConfig {
-    /// Offset inputs, `x[g][i]`.
-    pub x: Vec<Vec<Column<Advice>>>,
+    /// Where each group's inputs sit among `x`.
+    pub shape: MacShape,
+    /// Offset input cells; group `g` reads weight `i`'s input from `x[shape.cell(g, i)]`.
+    pub x: Vec<Column<Advice>>,
     /// Running accumulators, one per group.
     pub acc: Vec<Column<Advice>>,
     /// The row's weights.
@@ -67,19 +70,18 @@ pub struct PublicMacLayer<'a> {
 }
 
 impl PublicMacConfig {
-    /// Allocates columns for `groups` input groups of `width` weights and creates the gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, groups: usize, width: usize) -> Self {
-        let x: Vec<Vec<_>> = (0..groups)
-            .map(|_| (0..width).map(|_| meta.advice_column()).collect())
-            .collect();
-        let acc: Vec<_> = (0..groups).map(|_| meta.advice_column()).collect();
-        for c in x.iter().flatten().chain(&acc) {
+    /// Allocates the columns of `shape` and creates the gates.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: MacShape) -> Self {
+        let x: Vec<_> = (0..shape.cells()).map(|_| meta.advice_column()).collect();
+        let acc: Vec<_> = (0..shape.groups).map(|_| meta.advice_column()).collect();
+        for c in x.iter().chain(&acc) {
             meta.enable_equality(*c);
         }
         let cfg = PublicMacConfig {
+            shape,
             x,
             acc,
-            w: (0..width).map(|_| meta.fixed_column()).collect(),
+            w: (0..shape.width).map(|_| meta.fixed_column()).collect(),
             bias: meta.fixed_column(),
             q_first: meta.selector(),
             q_next: meta.selector(),
@@ -101,20 +103,10 @@ impl PublicMacConfig {
         self.w.len()
     }
 
-    /// `Σ_i (x[g][i] - 128) w_i` for every group.
+    /// `Σ_i (x[cell(g, i)] - 128) w_i` for every group `g`.
     fn dots(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
-        let off = Expression::Constant(Fp::from(VALUE_OFFSET as u64));
         let w: Vec<_> = self.w.iter().map(|c| m.query_fixed(*c)).collect();
-        self.x
-            .iter()
-            .map(|xs| {
-                xs.iter()
-                    .zip(&w)
-                    .fold(Expression::Constant(Fp::zero()), |acc, (x, w)| {
-                        acc + (m.query_advice(*x, Rotation::cur()) - off.clone()) * w.clone()
-                    })
-            })
-            .collect()
+        dots(self.shape, &self.x, &w, m)
     }
 
     /// Lays out one layer's rows; returns the output accumulators, by output index.
@@ -184,18 +176,7 @@ impl PublicMacConfig {
                         0
                     };
                     region.assign_fixed(|| "bias", self.bias, r, || Value::known(fe(bias)))?;
-                    for (s, (src, v)) in p.x.iter().zip(&row.x).enumerate() {
-                        let col = *self
-                            .x
-                            .get(s / width)
-                            .and_then(|g| g.get(s % width))
-                            .ok_or(Error::Synthesis)?;
-                        let source = match src {
-                            XSource::Input(i) => layer.inputs.get(*i).ok_or(Error::Synthesis)?,
-                            XSource::Zero => layer.zero,
-                        };
-                        copy_to(&mut region, source, col, r, value(*v))?;
-                    }
+                    copy_inputs(&mut region, &self.x, r, (p, row), layer.inputs, layer.zero)?;
                     let accs = row
                         .acc
                         .iter()

@@ -1,8 +1,9 @@
 //! halo2 chips: each owns its columns, gates and lookups (`configure`) and its assignment code.
 //!
 //! - [`mac`]: wide multiply-accumulate rows (dense and convolution) with base-4 weight digits
-//!   and in-row packing; [`mac_plan`] says which input feeds which slot; [`mac_public`]: the
-//!   same rows with public weights in fixed columns.
+//!   and in-row packing; [`mac_shape`] says where a row's input cells sit (plain, or shared
+//!   by neighbouring convolution positions), [`mac_plan`] which input feeds which cell;
+//!   [`mac_public`]: the same rows with public weights in fixed columns.
 //! - [`pool`]: window maxima and sums.
 //! - [`rescale`]: rounded division by `2^s` with a range-checked remainder, fused with ReLU.
 //! - [`table`]: the one fixed lookup table (small ranges and ReLU).
@@ -11,6 +12,7 @@
 pub mod mac;
 pub mod mac_plan;
 pub mod mac_public;
+pub mod mac_shape;
 pub mod pool;
 pub mod rescale;
 pub mod sponge;

@@ -118,6 +118,7 @@ fn padding_weight_backdoor_is_rejected_on_a_cnn() {
         Layout::new(4, 3),
         Layout::new(2, 1),
         Layout::new(1, 1).with_width(16),
+        Layout::new(4, 1).with_patch(3),
     ] {
         let m = m.clone().in_layout(layout).unwrap();
         let dx = step_toward_zero(&m, &input, 0);

@@ -26,6 +26,7 @@ use super::{
     synthesize::synthesize, CircuitConfig, CircuitPlan, ModelCircuit, NoEdit, WitnessEdit,
     MAC_WIDTH,
 };
+use crate::chips::mac_shape::MacShape;
 use crate::spec::{CircuitSpec, ModelSpec};
 use crate::CoreError;
 
@@ -38,13 +39,15 @@ pub struct Layout {
     pub hash_lanes: usize,
     /// Weights per MAC row (packed into one hashed element).
     pub mac_width: usize,
+    /// Kernel width of patch rows ([`MacShape`]), or 0 for plain rows.
+    pub mac_patch: usize,
 }
 
 /// Half-width MAC rows: 16 weights (a 16-value dot product in one row).
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 14] = [
+pub const LAYOUTS: [Layout; 18] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -59,6 +62,10 @@ pub const LAYOUTS: [Layout; 14] = [
     Layout::new(2, 0),
     Layout::new(4, 0),
     Layout::new(1, 0).with_width(HALF_MAC_WIDTH),
+    Layout::new(4, 3).with_patch(5),
+    Layout::new(4, 1).with_patch(3),
+    Layout::new(4, 0).with_patch(5),
+    Layout::new(4, 0).with_patch(3),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -72,12 +79,32 @@ impl Layout {
             mac_groups,
             hash_lanes,
             mac_width: MAC_WIDTH,
+            mac_patch: 0,
         }
     }
 
     /// The same layout with `mac_width` weights per MAC row.
     pub const fn with_width(self, mac_width: usize) -> Self {
         Layout { mac_width, ..self }
+    }
+
+    /// The same layout with patch rows for kernels `patch` wide: as many whole kernel rows
+    /// per MAC row as [`MAC_WIDTH`] holds.
+    pub const fn with_patch(self, patch: usize) -> Self {
+        Layout {
+            mac_patch: patch,
+            mac_width: MAC_WIDTH / patch * patch,
+            ..self
+        }
+    }
+
+    /// Where a MAC row's input cells sit.
+    pub const fn shape(&self) -> MacShape {
+        MacShape {
+            groups: self.mac_groups,
+            width: self.mac_width,
+            patch: self.mac_patch,
+        }
     }
 
     /// Neurons rescaled per row: one per two MAC input groups (at least one), so the rescale
@@ -94,6 +121,7 @@ impl Layout {
     pub fn apply(self, spec: &mut ModelSpec) -> Result<(), CoreError> {
         spec.circuit.mac_groups = self.mac_groups;
         spec.circuit.mac_width = self.mac_width;
+        spec.circuit.mac_patch = self.mac_patch;
         spec.circuit.hash_lanes = self.hash_lanes;
         spec.circuit.k = CircuitPlan::from_spec(spec).rows(spec).k()?;
         Ok(())
@@ -101,7 +129,12 @@ impl Layout {
 
     /// The layout a spec records.
     pub fn of(c: &CircuitSpec) -> Self {
-        Layout::new(c.mac_groups, c.hash_lanes).with_width(c.mac_width)
+        Layout {
+            mac_groups: c.mac_groups,
+            hash_lanes: c.hash_lanes,
+            mac_width: c.mac_width,
+            mac_patch: c.mac_patch,
+        }
     }
 
     /// The supported layouts, as `1x1, 1x2, ...`.
@@ -125,50 +158,65 @@ impl Layout {
     }
 }
 
-/// `GxL` (groups × lanes) for full-width MAC rows, `GxLwW` otherwise.
+/// `GxL` (groups × lanes) for full-width MAC rows, `GxLwW` for `W` weights per row,
+/// `GxLpK` for patch rows of kernels `K` wide.
 impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}x{}", self.mac_groups, self.hash_lanes)?;
-        if self.mac_width != MAC_WIDTH {
+        if self.mac_patch > 0 {
+            write!(f, "p{}", self.mac_patch)?;
+        } else if self.mac_width != MAC_WIDTH {
             write!(f, "w{}", self.mac_width)?;
         }
         Ok(())
     }
 }
 
-/// Parses what [`Display`](fmt::Display) writes (`1x6`, `1x1w16`); the layout may be
+/// Parses what [`Display`](fmt::Display) writes (`1x6`, `1x1w16`, `4x3p5`); the layout may be
 /// unsupported.
 impl FromStr for Layout {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("layout `{s}` is not GxL or GxLwW (e.g. 1x6, 1x1w16)");
-        let (gl, w) = match s.split_once('w') {
-            Some((gl, w)) => (gl, Some(w)),
+        let bad = || format!("layout `{s}` is not GxL, GxLwW or GxLpK (e.g. 1x6, 1x1w16, 4x3p5)");
+        let (gl, suffix) = match s.find(['w', 'p']) {
+            Some(at) => (&s[..at], Some(s.split_at(at + 1))),
             None => (s, None),
         };
         let (g, l) = gl.split_once('x').ok_or_else(bad)?;
         let n = |t: &str| t.trim().parse::<usize>().map_err(|_| bad());
         let layout = Layout::new(n(g)?, n(l)?);
-        Ok(match w {
-            Some(w) => layout.with_width(n(w)?),
+        Ok(match suffix {
+            Some((kind, v)) if kind.ends_with('w') => layout.with_width(n(v)?),
+            Some((_, v)) => match n(v)? {
+                0 => return Err(bad()),
+                k => layout.with_patch(k),
+            },
             None => layout,
         })
     }
 }
 
-/// The model circuit in layout `(G, L, W)`: `G` MAC input groups, `L` Poseidon lanes, `W`
-/// weights per MAC row. It carries the layout-free [`ModelCircuit`] and a witness edit
-/// (soundness tests corrupt cells with it).
+/// The model circuit in layout `(G, L, W, P)`: `G` MAC input groups, `L` Poseidon lanes, `W`
+/// weights per MAC row, patch rows for kernels `P` wide (0: plain rows). It carries the
+/// layout-free [`ModelCircuit`] and a witness edit (soundness tests corrupt cells with it).
 #[derive(Clone, Debug)]
-pub struct Shaped<const G: usize, const L: usize, const W: usize> {
+pub struct Shaped<const G: usize, const L: usize, const W: usize, const P: usize> {
     /// Plan and witness.
     pub circuit: ModelCircuit,
     /// Changes to the witness before assignment ([`NoEdit`] for real proofs).
     pub edit: Arc<dyn WitnessEdit>,
 }
 
-impl<const G: usize, const L: usize, const W: usize> Shaped<G, L, W> {
+impl<const G: usize, const L: usize, const W: usize, const P: usize> Shaped<G, L, W, P> {
+    /// The layout of this circuit type.
+    pub const LAYOUT: Layout = Layout {
+        mac_groups: G,
+        hash_lanes: L,
+        mac_width: W,
+        mac_patch: P,
+    };
+
     /// The honest circuit.
     pub fn new(circuit: ModelCircuit) -> Self {
         Shaped {
@@ -178,7 +226,9 @@ impl<const G: usize, const L: usize, const W: usize> Shaped<G, L, W> {
     }
 }
 
-impl<const G: usize, const L: usize, const W: usize> Circuit<Fp> for Shaped<G, L, W> {
+impl<const G: usize, const L: usize, const W: usize, const P: usize> Circuit<Fp>
+    for Shaped<G, L, W, P>
+{
     type Config = CircuitConfig;
     type FloorPlanner = SimpleFloorPlanner;
 
@@ -187,11 +237,11 @@ impl<const G: usize, const L: usize, const W: usize> Circuit<Fp> for Shaped<G, L
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> CircuitConfig {
-        CircuitConfig::configure(meta, Layout::new(G, L).with_width(W))
+        CircuitConfig::configure(meta, Self::LAYOUT)
     }
 
     fn synthesize(&self, config: CircuitConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
-        if self.circuit.plan.layout != Layout::new(G, L).with_width(W) {
+        if self.circuit.plan.layout != Self::LAYOUT {
             return Err(Error::Synthesis);
         }
         synthesize(&self.circuit, &config, layouter, self.edit.as_ref())
@@ -199,16 +249,16 @@ impl<const G: usize, const L: usize, const W: usize> Circuit<Fp> for Shaped<G, L
 }
 
 /// Evaluates `$body` with `$S` bound to the circuit type of `$layout` (a [`Layout`]); an
-/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W)` list is [`LAYOUTS`]
-/// (a test checks that they agree).
+/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P)` list is
+/// [`LAYOUTS`] (a test checks that they agree).
 #[macro_export]
 macro_rules! with_shape {
     (@menu $layout:expr, $S:ident => $body:expr, $unsupported:expr;
-        $(($g:literal, $l:literal, $w:literal))*) => {{
+        $(($g:literal, $l:literal, $w:literal, $p:literal))*) => {{
         let layout: $crate::circuit::Layout = $layout;
-        match (layout.mac_groups, layout.hash_lanes, layout.mac_width) {
-            $(($g, $l, $w) => {
-                type $S = $crate::circuit::Shaped<$g, $l, $w>;
+        match (layout.mac_groups, layout.hash_lanes, layout.mac_width, layout.mac_patch) {
+            $(($g, $l, $w, $p) => {
+                type $S = $crate::circuit::Shaped<$g, $l, $w, $p>;
                 $body
             })*
             _ => $unsupported,
@@ -216,9 +266,10 @@ macro_rules! with_shape {
     }};
     ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {
         $crate::with_shape!(@menu $layout, $S => $body, $unsupported;
-            (1, 1, 31) (1, 2, 31) (1, 6, 31) (2, 1, 31) (2, 2, 31) (2, 6, 31)
-            (1, 1, 16) (1, 2, 16) (4, 1, 31) (4, 3, 31)
-            (1, 0, 31) (2, 0, 31) (4, 0, 31) (1, 0, 16))
+            (1, 1, 31, 0) (1, 2, 31, 0) (1, 6, 31, 0) (2, 1, 31, 0) (2, 2, 31, 0)
+            (2, 6, 31, 0) (1, 1, 16, 0) (1, 2, 16, 0) (4, 1, 31, 0) (4, 3, 31, 0)
+            (1, 0, 31, 0) (2, 0, 31, 0) (4, 0, 31, 0) (1, 0, 16, 0)
+            (4, 3, 30, 5) (4, 1, 30, 3) (4, 0, 30, 5) (4, 0, 30, 3))
     };
 }
 
@@ -232,11 +283,18 @@ mod tests {
             let counts = with_shape!(l, S => {
                 let mut cs = ConstraintSystem::<Fp>::default();
                 let c = S::configure(&mut cs);
-                (c.weights.x().len(), c.weights.hash_lanes(), c.weights.width(), c.rescale.lanes.len())
+                assert_eq!(S::LAYOUT, l);
+                (c.weights.x().len(), c.weights.acc().len(), c.weights.hash_lanes(), c.weights.width(), c.rescale.lanes.len())
             }, panic!("{l:?} has no type"));
             assert_eq!(
                 counts,
-                (l.mac_groups, l.hash_lanes, l.mac_width, l.rescale_lanes())
+                (
+                    l.shape().cells(),
+                    l.mac_groups,
+                    l.hash_lanes,
+                    l.mac_width,
+                    l.rescale_lanes()
+                )
             );
             assert_eq!(l.to_string().parse::<Layout>(), Ok(l));
         }
@@ -252,7 +310,14 @@ mod tests {
             "1x2w16".parse::<Layout>(),
             Ok(Layout::new(1, 2).with_width(HALF_MAC_WIDTH))
         );
-        for bad in ["", "2", "2x", "x6", "2x6w", "2y6", "1x1w16w2"] {
+        assert_eq!(
+            "4x3p5".parse::<Layout>(),
+            Ok(Layout::new(4, 3).with_patch(5))
+        );
+        assert_eq!(Layout::new(4, 1).with_patch(3).mac_width, 30);
+        for bad in [
+            "", "2", "2x", "x6", "2x6w", "2y6", "1x1w16w2", "4x3p0", "4x3p", "4x3p5w2",
+        ] {
             assert!(bad.parse::<Layout>().is_err(), "{bad}");
         }
     }

@@ -15,6 +15,8 @@ mod edit;
 mod forgery_tests;
 mod instance;
 mod layout;
+#[cfg(test)]
+mod patch_tests;
 mod plan;
 #[cfg(test)]
 mod public_tests;
@@ -62,7 +64,7 @@ pub enum WeightColumns {
 
 impl WeightColumns {
     /// MAC input columns, by group.
-    pub fn x(&self) -> &[Vec<Column<Advice>>] {
+    pub fn x(&self) -> &[Column<Advice>] {
         match self {
             WeightColumns::Committed { mac, .. } => &mac.x,
             WeightColumns::Public(mac) => &mac.x,
@@ -145,14 +147,14 @@ impl CircuitConfig {
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
         // Column order is part of the verifying key: MAC, pool, rescale, then the sponge.
-        let (groups, width) = (layout.mac_groups, layout.mac_width);
+        let shape = layout.shape();
         enum Mac {
             Committed(MacConfig),
             Public(PublicMacConfig),
         }
         let mac = match layout.is_public() {
-            true => Mac::Public(PublicMacConfig::configure(meta, groups, width)),
-            false => Mac::Committed(MacConfig::configure(meta, groups, width)),
+            true => Mac::Public(PublicMacConfig::configure(meta, shape)),
+            false => Mac::Committed(MacConfig::configure(meta, shape)),
         };
         let pool = PoolConfig::configure(meta, table);
         let rescale = RescaleConfig::configure(meta, table, layout.rescale_lanes());
@@ -300,7 +302,7 @@ pub struct ColumnCounts {
 pub fn column_counts(layout: Layout) -> ColumnCounts {
     let mut cs = ConstraintSystem::<Fp>::default();
     let c = CircuitConfig::configure(&mut cs, layout);
-    let x: usize = c.weights.x().iter().map(Vec::len).sum();
+    let x = c.weights.x().len();
     let acc = c.weights.acc().len();
     // MAC inputs and accumulators; pool a, out, carry; rescale lanes; the input column.
     let shared_advice = x

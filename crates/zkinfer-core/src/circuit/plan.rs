@@ -221,7 +221,7 @@ impl CircuitPlan {
                 .iter()
                 .map(|l| match &l.kind {
                     LayerKind::Dense => mac_plan::dense_rows(
-                        (self.layout.mac_groups, self.layout.mac_width),
+                        self.layout.shape(),
                         l.inputs / l.batch,
                         l.outputs / l.batch,
                         l.batch * n,
@@ -230,13 +230,9 @@ impl CircuitPlan {
                         window,
                         out_channels,
                         groups,
-                    } => mac_plan::conv_rows(
-                        (self.layout.mac_groups, self.layout.mac_width),
-                        window,
-                        *out_channels,
-                        *groups,
-                        n,
-                    ),
+                    } => {
+                        mac_plan::conv_rows(self.layout.shape(), window, *out_channels, *groups, n)
+                    }
                     _ => 0,
                 })
                 .sum(),

@@ -40,7 +40,7 @@ fn models() -> Vec<(QuantModel, Vec<i64>)> {
 
 #[test]
 fn honest_witnesses_pass_in_every_public_layout() {
-    assert_eq!(public_layouts().len(), 4);
+    assert_eq!(public_layouts().len(), 6);
     for (m, input) in models() {
         for layout in public_layouts() {
             let m = m.clone().in_layout(layout).unwrap();
@@ -60,8 +60,8 @@ fn honest_witnesses_pass_in_every_public_layout() {
     }
 }
 
-/// Adds `dx` to one cell of layer `layer`'s MAC row `row`: input slot `slot` of group 0, or
-/// the group-0 accumulator.
+/// Adds `dx` to one cell of layer `layer`'s MAC row `row`: input cell `slot`, or the group-0
+/// accumulator.
 #[derive(Clone, Debug)]
 struct Corrupt {
     layer: usize,

@@ -24,10 +24,7 @@ pub(super) fn synthesize(
     config.table.load(&mut layouter, &circuit.plan.functions)?;
     let w = circuit.witness.as_deref();
     let copies = circuit.plan.copies.max(1);
-    let mac_shape = (
-        circuit.plan.layout.mac_groups,
-        circuit.plan.layout.mac_width,
-    );
+    let mac_shape = circuit.plan.layout.shape();
     if w.is_some_and(|w| w.traces.len() != copies) {
         return Err(Error::Synthesis);
     }
@@ -99,7 +96,7 @@ pub(super) fn synthesize(
             let k = l.kind.kernel_len(l.inputs / l.batch);
             let mut rows = mac::witness_rows(
                 &plan,
-                mac_shape.1,
+                mac_shape,
                 k,
                 x.as_deref(),
                 w.map(|w| &w.weights.layers[i]),

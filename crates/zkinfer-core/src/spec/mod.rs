@@ -367,6 +367,10 @@ fn is_two(v: &usize) -> bool {
     *v == 2
 }
 
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+
 /// The source slots a gather's entries read.
 pub fn read_slots(entries: &[GatherEntry]) -> impl Iterator<Item = usize> + '_ {
     let mut seen = std::collections::BTreeSet::new();
@@ -445,6 +449,10 @@ pub struct CircuitSpec {
     /// of the layout that was once the only one (2), which keep their JSON and digest.
     #[serde(default = "two", skip_serializing_if = "is_two")]
     pub mac_groups: usize,
+    /// Kernel width of patch MAC rows (neighbouring convolution positions share their
+    /// inputs), or 0 for plain rows (absent in the JSON then).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mac_patch: usize,
     /// Parallel Poseidon sponges hashing the weights.
     pub hash_lanes: usize,
     /// Bits of activations and weights.
@@ -463,6 +471,7 @@ impl CircuitSpec {
             k: 0,
             mac_width: MAC_WIDTH,
             mac_groups: 2,
+            mac_patch: 0,
             hash_lanes: 6,
             value_bits: crate::VALUE_BITS,
             batch: 1,

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use halo2_proofs::pasta::Fp;
 
 use crate::chips::mac::{MacRow, DIGITS};
+use crate::chips::mac_plan;
+use crate::chips::mac_shape::MacShape;
 use crate::chips::rescale::RescaleRow;
 use crate::circuit::{instances, CircuitPlan, CircuitWitness, ModelCircuit, WitnessEdit};
 use crate::commit::{commit_message, pack_row};
@@ -93,12 +95,40 @@ pub fn step_toward_zero(m: &QuantModel, input: &[i64], j: usize) -> i64 {
 pub fn set_weight(row: &mut MacRow, slot: usize, weight: i64) {
     let w_off = weight + VALUE_OFFSET;
     row.digits[slot] = std::array::from_fn(|k| Some((w_off >> (2 * k)) & 3));
-    let ws: Vec<i64> = row
-        .digits
+    let ws = digit_weights(row);
+    row.packed = halo2_proofs::circuit::Value::known(pack_row(&ws, ws.len()));
+}
+
+/// The weights a MAC row's digits hold.
+pub fn digit_weights(row: &MacRow) -> Vec<i64> {
+    row.digits
         .iter()
         .map(|d| (0..DIGITS).rev().fold(0, |a, k| a * 4 + d[k].unwrap()) - VALUE_OFFSET)
-        .collect();
-    row.packed = halo2_proofs::circuit::Value::known(pack_row(&ws, ws.len()));
+        .collect()
+}
+
+/// Adds `dx` to input cell `cell` of `rows[row]` and moves every accumulator that reads it
+/// (in a patch shape, several groups share a cell) by `dx` times the weight it meets there,
+/// from that row up to `end` (the filter's last chunk, exclusive), as a prover keeping the
+/// MAC gates satisfied would.
+pub fn shift_input(
+    rows: &mut [MacRow],
+    shape: MacShape,
+    (row, cell): (usize, usize),
+    dx: i64,
+    end: usize,
+) {
+    let ws = digit_weights(&rows[row]);
+    rows[row].x[cell] = rows[row].x[cell].map(|x| x + dx);
+    for g in 0..shape.groups {
+        let moved: i64 = (0..shape.width)
+            .filter(|&i| shape.cell(g, i) == cell)
+            .map(|i| dx * ws[i])
+            .sum();
+        for r in &mut rows[row..end] {
+            r.acc[g] = r.acc[g].map(|a| a + moved);
+        }
+    }
 }
 
 /// The padding attack on layer 0's first filter: the last chunk's first slot past the kernel
@@ -112,6 +142,8 @@ pub struct PaddingSlot {
     pub reusing: Vec<usize>,
     /// The slot past the kernel.
     pub slot: usize,
+    /// The layer's MAC shape (which cell the slot reads, which groups share it).
+    pub shape: MacShape,
     /// The weight committed in it.
     pub weight: i64,
     /// What its input cell holds above the offset zero.
@@ -126,10 +158,9 @@ impl WitnessEdit for PaddingSlot {
         for r in &self.reusing {
             set_weight(&mut rows[*r], self.slot, self.weight);
         }
-        let row = &mut rows[self.row];
-        set_weight(row, self.slot, self.weight);
-        row.x[self.slot] = Some(VALUE_OFFSET + self.dx);
-        row.acc[0] = row.acc[0].map(|a| a + self.dx * self.weight);
+        set_weight(&mut rows[self.row], self.slot, self.weight);
+        let cell = self.shape.cell(0, self.slot);
+        shift_input(rows, self.shape, (self.row, cell), self.dx, self.row + 1);
     }
 }
 
@@ -144,15 +175,26 @@ pub fn padding_attack(
     let layer = &m.spec.layers[0];
     let kernel = layer.kernel_len();
     let chunks = kernel.div_ceil(width);
-    let items = match &layer.kind {
-        LayerKind::Conv2d { window, .. } => window.positions(),
-        _ => layer.batch,
+    let shape = crate::circuit::Layout::of(&m.spec.circuit).shape();
+    let plan = match &layer.kind {
+        LayerKind::Conv2d {
+            window,
+            out_channels,
+            groups,
+        } => mac_plan::conv(shape, window, *out_channels, *groups, 1),
+        _ => mac_plan::dense(
+            shape,
+            layer.inputs / layer.batch,
+            layer.outputs / layer.batch,
+            layer.batch,
+        ),
     };
-    let blocks = items.div_ceil(m.spec.circuit.mac_groups.max(1));
+    let blocks = plan.iter().filter(|p| p.filter == 0).count() / chunks;
     let edit = PaddingSlot {
         row: chunks - 1,
         reusing: (1..blocks).map(|b| b * chunks + chunks - 1).collect(),
         slot: kernel % width,
+        shape,
         weight,
         dx,
     };
