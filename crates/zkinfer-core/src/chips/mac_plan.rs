@@ -76,6 +76,8 @@ pub fn dense_rows(shape: MacShape, inputs: usize, outputs: usize, batch: usize) 
 /// shape of the kernel's width, and a stride and dilation of 1 along the width.
 pub fn fits_patch(shape: MacShape, window: &Window) -> bool {
     shape.patch > 0
+        && shape.width > 0
+        && shape.width.is_multiple_of(shape.patch)
         && window.kernel[1] == shape.patch
         && window.stride[1] == 1
         && window.dilation[1] == 1
@@ -225,6 +227,148 @@ mod tests {
             .map(|r| r.outputs.iter().flatten().count())
             .sum();
         assert_eq!(outputs, 3 * 16);
+    }
+
+    /// Every output's (weight index, input) products, read through `shape`'s cells.
+    fn products(plan: &[MacRowPlan], shape: MacShape) -> Vec<(usize, Vec<(usize, usize)>)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < plan.len() {
+            let end = (start + 1..plan.len())
+                .find(|&r| plan[r].first)
+                .unwrap_or(plan.len());
+            for g in 0..shape.groups {
+                let Some(o) = plan[end - 1].outputs[g] else {
+                    continue;
+                };
+                let mut terms: Vec<(usize, usize)> = plan[start..end]
+                    .iter()
+                    .flat_map(|p| {
+                        (0..p.weights).filter_map(move |i| match p.x[shape.cell(g, i)] {
+                            XSource::Input(j) => Some((p.chunk * shape.width + i, j)),
+                            XSource::Zero => None,
+                        })
+                    })
+                    .collect();
+                terms.sort_unstable();
+                out.push((o, terms));
+            }
+            start = end;
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn patch_rows_compute_what_plain_rows_compute() {
+        let patch = |k| MacShape {
+            groups: 4,
+            width: 31 / k * k,
+            patch: k,
+        };
+        let window = |input, kernel: [usize; 2], stride, pads, dilation| Window {
+            input,
+            kernel,
+            stride,
+            pads,
+            dilation,
+        };
+        // (window, out channels, channel groups, inferences)
+        let cases = [
+            (
+                window([2, 9, 9], [5, 5], [1, 1], [2, 2, 2, 2], [1, 1]),
+                3,
+                1,
+                1,
+            ),
+            (
+                window([3, 7, 6], [3, 3], [2, 1], [0, 1, 2, 0], [2, 1]),
+                2,
+                1,
+                2,
+            ),
+            (
+                window([4, 5, 3], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1]),
+                4,
+                4,
+                1,
+            ),
+            (
+                window([2, 6, 5], [2, 5], [1, 1], [0, 0, 0, 1], [1, 1]),
+                4,
+                2,
+                3,
+            ),
+            (
+                window([1, 4, 2], [1, 3], [1, 1], [0, 1, 0, 1], [1, 1]),
+                1,
+                1,
+                1,
+            ),
+        ];
+        for (w, co, groups, copies) in cases {
+            let shape = patch(w.kernel[1]);
+            assert!(fits_patch(shape, &w), "{w:?}");
+            let rows = conv(shape, &w, co, groups, copies);
+            assert_eq!(
+                rows.len(),
+                conv_rows(shape, &w, co, groups, copies),
+                "{w:?}"
+            );
+            let plain = MacShape::plain(2, 31);
+            let expected = products(&conv(plain, &w, co, groups, copies), plain);
+            assert_eq!(products(&rows, shape), expected, "{w:?}");
+            assert_eq!(expected.len(), co * w.positions() * copies);
+        }
+    }
+
+    #[test]
+    fn other_convolutions_and_dense_layers_use_one_group_of_a_patch_shape() {
+        let shape = MacShape {
+            groups: 4,
+            width: 30,
+            patch: 5,
+        };
+        let strided = Window {
+            input: [2, 8, 8],
+            kernel: [3, 3],
+            stride: [1, 2],
+            pads: [1, 1, 1, 1],
+            dilation: [1, 1],
+        };
+        for w in [
+            strided,
+            Window {
+                kernel: [5, 5],
+                ..strided
+            },
+        ] {
+            assert!(!fits_patch(shape, &w));
+            let rows = conv(shape, &w, 3, 1, 2);
+            assert_eq!(rows.len(), conv_rows(shape, &w, 3, 1, 2));
+            let plain = MacShape::plain(1, 30);
+            assert_eq!(
+                products(&rows, shape),
+                products(&conv(plain, &w, 3, 1, 2), plain)
+            );
+        }
+        let rows = dense(shape, 70, 5, 2);
+        assert_eq!(rows.len(), dense_rows(shape, 70, 5, 2));
+        let plain = MacShape::plain(1, 30);
+        assert_eq!(
+            products(&rows, shape),
+            products(&dense(plain, 70, 5, 2), plain)
+        );
+        // A width that is not a multiple of the kernel's never gets patch rows.
+        let odd = MacShape { width: 31, ..shape };
+        assert!(!fits_patch(
+            odd,
+            &Window {
+                kernel: [5, 5],
+                stride: [1, 1],
+                ..strided
+            }
+        ));
     }
 
     #[test]

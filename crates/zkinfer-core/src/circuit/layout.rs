@@ -284,6 +284,9 @@ mod tests {
                 let mut cs = ConstraintSystem::<Fp>::default();
                 let c = S::configure(&mut cs);
                 assert_eq!(S::LAYOUT, l);
+                if l.mac_patch > 0 {
+                    assert!(l.mac_width > 0 && l.mac_width % l.mac_patch == 0, "{l}");
+                }
                 (c.weights.x().len(), c.weights.acc().len(), c.weights.hash_lanes(), c.weights.width(), c.rescale.lanes.len())
             }, panic!("{l:?} has no type"));
             assert_eq!(

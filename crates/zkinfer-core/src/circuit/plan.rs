@@ -120,11 +120,12 @@ impl CircuitPlan {
         let layout = Layout::of(c);
         if !layout.is_supported() {
             return Err(CoreError::InvalidSpec(format!(
-                "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row) \
-                 is not one of this build's: {}",
+                "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row, \
+                 patch width {}) is not one of this build's: {}",
                 c.mac_groups,
                 c.hash_lanes,
                 c.mac_width,
+                c.mac_patch,
                 Layout::menu()
             )));
         }
@@ -320,6 +321,21 @@ mod tests {
         other.validate().unwrap();
         let err = CircuitPlan::validated(&other).unwrap_err().to_string();
         assert!(err.contains("not one of this build's"), "{err}");
+
+        // A patch width only in the layouts that have one, with their row width.
+        for (groups, width, patch) in [(1, 31, 5), (4, 31, 5), (4, 30, 4), (4, 30, 0)] {
+            let mut other = spec.clone();
+            other.circuit.mac_groups = groups;
+            other.circuit.mac_width = width;
+            other.circuit.mac_patch = patch;
+            let err = CircuitPlan::validated(&other).unwrap_err().to_string();
+            assert!(err.contains("not one of this build's"), "{err}");
+        }
+        // Plain layouts keep their JSON (and digest): no patch field.
+        let json = serde_json::to_string(&spec.circuit).unwrap();
+        assert!(!json.contains("mac_patch"), "{json}");
+        let back: crate::spec::CircuitSpec = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.mac_patch, 0);
 
         let mut small = spec.clone();
         small.layers[0].outputs = 4000;
