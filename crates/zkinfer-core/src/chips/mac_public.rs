@@ -12,7 +12,11 @@
 //!   row's `acc[g]`; every group multiplies the same `P` weights with its own offset inputs,
 //!   and every slot without an input copies the cell fixed to 128, as in [`super::mac`];
 //! - the weights are the spec's (a slot past the end of a kernel holds 0): nothing in the
-//!   witness chooses them, so they need no range check, packing or commitment.
+//!   witness chooses them, so they need no range check, packing or commitment;
+//! - the fixed cells hold them offset to small non-negative numbers (`w_i + 128`, and the bias
+//!   plus [`MAX_BIAS`]), so committing the columns (key generation, in every `verify`) costs a
+//!   few windows of a multi-scalar multiplication per cell instead of a full one for every
+//!   negative value.
 //!
 //! Degree 3 (selector, input, weight).
 
@@ -26,7 +30,8 @@ use super::mac::{chunk_gates, copy_inputs, dots, row_weights, MacRow, MacRowPlan
 use super::mac_shape::MacShape;
 use super::{value, Cell};
 use crate::field::fe;
-use crate::model::LayerWeights;
+use crate::model::{LayerWeights, MAX_BIAS};
+use crate::VALUE_OFFSET;
 
 /// Columns and selectors of the public-weights MAC chip.
 #[derive(Clone, Debug)]
@@ -37,9 +42,10 @@ pub struct PublicMacConfig {
     pub x: Vec<Column<Advice>>,
     /// Running accumulators, one per group.
     pub acc: Vec<Column<Advice>>,
-    /// The row's weights.
+    /// The row's weights plus 128.
     pub w: Vec<Column<Fixed>>,
-    /// The filter's bias (first chunks; 0 on later ones, which no gate reads).
+    /// The filter's bias plus [`MAX_BIAS`] (first chunks; 0 on later ones, which no gate
+    /// reads).
     pub bias: Column<Fixed>,
     /// First chunk of a filter.
     pub q_first: Selector,
@@ -92,7 +98,7 @@ impl PublicMacConfig {
             ["public mac first chunk", "public mac next chunk"],
             (cfg.q_first, cfg.q_next),
             &cfg.acc,
-            move |m| m.query_fixed(c.bias),
+            move |m| m.query_fixed(c.bias) - Expression::Constant(fe(MAX_BIAS)),
             move |m| d.dots(m),
         );
         cfg
@@ -105,7 +111,12 @@ impl PublicMacConfig {
 
     /// `Σ_i (x[cell(g, i)] - 128) w_i` for every group `g`.
     fn dots(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
-        let w: Vec<_> = self.w.iter().map(|c| m.query_fixed(*c)).collect();
+        let off = Expression::Constant(fe(VALUE_OFFSET));
+        let w: Vec<_> = self
+            .w
+            .iter()
+            .map(|c| m.query_fixed(*c) - off.clone())
+            .collect();
         dots(self.shape, &self.x, &w, m)
     }
 
@@ -168,10 +179,11 @@ impl PublicMacConfig {
                     let ws = row_weights(p, width, layer.kernel_len, layer.weights)
                         .ok_or(Error::Synthesis)?;
                     for (col, w) in self.w.iter().zip(&ws) {
-                        region.assign_fixed(|| "weight", *col, r, || Value::known(fe(*w)))?;
+                        let w_off = fe(w + VALUE_OFFSET);
+                        region.assign_fixed(|| "weight", *col, r, || Value::known(w_off))?;
                     }
                     let bias = if p.first {
-                        *layer.weights.bias.get(p.filter).ok_or(Error::Synthesis)?
+                        layer.weights.bias.get(p.filter).ok_or(Error::Synthesis)? + MAX_BIAS
                     } else {
                         0
                     };
