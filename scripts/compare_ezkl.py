@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Proves the same ONNX models and inputs with EZKL (its default pipeline) and with zkinfer, in
-one run, alternating, and prints per model: prove wall time (median), peak RSS, proof size,
-verify time, and the ratios.
+"""Proves the same ONNX models and inputs with EZKL and with zkinfer, in one run, alternating,
+and prints per model one table with a column per setting (by default all four: EZKL default,
+EZKL hashed, zkinfer private, zkinfer public): prove wall time (median), create_proof with the
+key held, peak RSS, proof size, verify time, and the ratios zkinfer wins by.
 
 Usage (see scripts/compare_ezkl.sh, which sets up the virtualenv):
-    python3 scripts/compare_ezkl.py [--reps 3] [--ezkl-params fixed|hashed] [--ezkl-mem-gb N]
-        [--zkinfer-weights private|public] [model_dir ...]
+    python3 scripts/compare_ezkl.py [--reps 3] [--ezkl-params fixed,hashed] [--ezkl-mem-gb N]
+        [--zkinfer-weights private,public] [model_dir ...]
     (default models: circuits/mlp_digits circuits/lenet5)
 
 Each prove and verify runs in its own process under /usr/bin/time, so peak RSS is the step's own.
@@ -154,66 +155,122 @@ def prepare_zkinfer(model_dir, work, weights):
     return k, prove, verify, lambda: os.path.getsize(p("proof.bin"))
 
 
+def parse_list(text, allowed):
+    """A comma-separated choice list, e.g. `fixed,hashed`."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in allowed]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(allowed)}")
+    return items
+
+
+def measure(system, reps_done, cmds, mem_gb):
+    """One rep of a prepared system: (prove, verify) measurements, or a failure text."""
+    prove, verify = cmds
+    try:
+        return timed(prove, mem_gb=mem_gb), timed(verify, mem_gb=mem_gb)
+    except StepFailed as e:
+        return f"{system} prove or verify failed ({e})"
+
+
+def summary(system, info, runs):
+    """Median prove and verify of a system's runs, with its circuit size and proof size."""
+    med = lambda i, j: statistics.median(r[i][j] for r in runs)
+    out = dict(size=info["size"](), rows=info["rows"], prove=med(0, 0), verify=med(1, 0),
+               rss=max(r[0][1] for r in runs))
+    if system.startswith("zkinfer"):
+        out["create"] = statistics.median(create_proof_seconds(r[0][3]) for r in runs)
+        out["check"] = statistics.median(check_seconds(r[1][2]) for r in runs)
+    return out
+
+
+def print_model(name, systems, results):
+    """One table per model: a column per system, then the ratios zkinfer wins by."""
+    cols = [s for s in systems]
+    print(f"\n### {name}\n")
+    print("| | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    cell = lambda s, f: f(results[s]) if isinstance(results.get(s), dict) else results.get(s, "-")
+    rows = [
+        ("circuit (EZKL logrows, zkinfer k)", lambda r: str(r["rows"])),
+        ("prove (median)", lambda r: f"{r['prove']:.2f} s"),
+        ("create_proof, key held", lambda r: f"{r['create']:.2f} s" if "create" in r else "-"),
+        ("peak RSS of prove", lambda r: f"{r['rss']:,.0f} MB"),
+        ("proof", lambda r: f"{r['size']:,} B"),
+        ("verify (zkinfer: key rebuilt)", lambda r: f"{r['verify']:.2f} s"),
+        ("proof check, key held", lambda r: f"{r['check']:.3f} s" if "check" in r else "-"),
+    ]
+    for label, f in rows:
+        print(f"| {label} | " + " | ".join(cell(s, f) for s in cols) + " |")
+    pairs = [("EZKL default", "zkinfer public"), ("EZKL default", "zkinfer private"),
+             ("EZKL hashed", "zkinfer private")]
+    for e, z in pairs:
+        a, b = results.get(e), results.get(z)
+        if isinstance(a, dict) and isinstance(b, dict):
+            print(f"\n{z} against {e}: prove {a['prove'] / b['prove']:.1f}x "
+                  f"({a['prove'] / b['create']:.1f}x with the key held), "
+                  f"peak RSS {a['rss'] / b['rss']:.1f}x less")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--ezkl-params", choices=["fixed", "hashed"], default="fixed",
-                    help="EZKL's param_visibility: fixed (its default) or hashed (private weights, public hash)")
+    ap.add_argument("--ezkl-params", type=lambda t: parse_list(t, ["fixed", "hashed"]),
+                    default=["fixed", "hashed"],
+                    help="EZKL's param_visibility settings to run: fixed (its default: weights in the "
+                         "circuit), hashed (private weights, public hash), or both (fixed,hashed)")
     ap.add_argument("--ezkl-mem-gb", type=float, default=None,
                     help="address-space cap for each EZKL process, in GiB")
-    ap.add_argument("--zkinfer-weights", choices=["private", "public"], default="private",
-                    help="zkinfer's weights: private (committed, its default) or public (in the spec)")
+    ap.add_argument("--zkinfer-weights", type=lambda t: parse_list(t, ["private", "public"]),
+                    default=["private", "public"],
+                    help="zkinfer's weights to run: private (committed, its default), public (in the "
+                         "spec), or both (private,public)")
     ap.add_argument("models", nargs="*", default=["circuits/mlp_digits", "circuits/lenet5"])
     args = ap.parse_args()
     if not os.path.exists(ZKINFER):
         sys.exit("build first: cargo build --release -p zkinfer-cli")
-    params = "hashed/public" if args.ezkl_params == "hashed" else "fixed"
-    rows = []
+    ezkl_names = {"fixed": "EZKL default", "hashed": "EZKL hashed"}
+    systems = [ezkl_names[p] for p in args.ezkl_params] + [f"zkinfer {w}" for w in args.zkinfer_weights]
     for m in args.models:
         model_dir = os.path.join(ROOT, m)
-        with tempfile.TemporaryDirectory() as ew, tempfile.TemporaryDirectory() as zw:
-            print(f"== {m}: preparing (EZKL params {params})", flush=True)
-            failed = None
-            try:
-                e_rows, e_prove, e_verify, e_size = prepare_ezkl(model_dir, ew, params, args.ezkl_mem_gb)
-            except StepFailed as e:
-                failed = str(e)
-                print(f"   {failed}", flush=True)
-            z_k, z_prove, z_verify, z_size = prepare_zkinfer(model_dir, zw, args.zkinfer_weights)
-            e_p, z_p, e_v, z_v = [], [], [], []
-            for r in range(args.reps):  # alternating
-                if not failed:
-                    try:
-                        e_p.append(timed(e_prove, mem_gb=args.ezkl_mem_gb))
-                        e_v.append(timed(e_verify, mem_gb=args.ezkl_mem_gb))
-                    except StepFailed as e:
-                        failed = f"EZKL prove or verify failed ({e})"
-                        print(f"   {failed}", flush=True)
-                z_p.append(timed(z_prove))
-                z_v.append(timed(z_verify))
-                e_msg = f"ezkl prove {e_p[-1][0]:.2f} s" if e_p and not failed else "ezkl failed"
-                print(f"   rep {r + 1}: {e_msg}, zkinfer prove {z_p[-1][0]:.2f} s", flush=True)
-            med = lambda xs, i: statistics.median(x[i] for x in xs)
-            z = dict(k=z_k, prove=med(z_p, 0), rss=max(x[1] for x in z_p), size=z_size(), verify=med(z_v, 0),
-                     check=statistics.median(check_seconds(x[2]) for x in z_v),
-                     create=statistics.median(create_proof_seconds(x[3]) for x in z_p))
-            e = None if failed else dict(rows=e_rows, prove=med(e_p, 0), rss=max(x[1] for x in e_p),
-                                         size=e_size(), verify=med(e_v, 0))
-            rows.append((m, e, z, failed))
-    print()
-    print(f"EZKL param_visibility: {params}; zkinfer weights: {args.zkinfer_weights}")
-    print("| model | EZKL logrows | zkinfer k | EZKL prove | zkinfer prove | speed-up | zkinfer create_proof (key held) | EZKL peak RSS | zkinfer peak RSS | RSS ratio | EZKL proof | zkinfer bundle | EZKL verify | zkinfer verify | zkinfer proof check |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for (m, e, z, failed) in rows:
-        name = os.path.basename(m)
-        if e is None:
-            print(f"| {name} | {failed} | {z['k']} | - | {z['prove']:.2f} s | - | {z['create']:.2f} s | - | "
-                  f"{z['rss']:.0f} MB | - | - | {z['size']} B | - | {z['verify']:.2f} s | {z['check']:.3f} s |")
-            continue
-        print(f"| {name} | {e['rows']} | {z['k']} | {e['prove']:.2f} s | {z['prove']:.2f} s | "
-              f"{e['prove'] / z['prove']:.1f}x | {z['create']:.2f} s ({e['prove'] / z['create']:.1f}x) | "
-              f"{e['rss']:.0f} MB | {z['rss']:.0f} MB | {e['rss'] / z['rss']:.1f}x | {e['size']} B | "
-              f"{z['size']} B | {e['verify']:.2f} s | {z['verify']:.2f} s | {z['check']:.3f} s |")
+        prepared, results = {}, {}
+        with tempfile.TemporaryDirectory() as work:
+            for p in args.ezkl_params:
+                name = ezkl_names[p]
+                print(f"== {m}: preparing {name}", flush=True)
+                d = os.path.join(work, p)
+                os.makedirs(d)
+                try:
+                    rows, prove, verify, size = prepare_ezkl(
+                        model_dir, d, "hashed/public" if p == "hashed" else "fixed", args.ezkl_mem_gb)
+                    prepared[name] = dict(rows=rows, cmds=(prove, verify), size=size, mem=args.ezkl_mem_gb)
+                except StepFailed as e:
+                    results[name] = str(e)
+                    print(f"   {e}", flush=True)
+            for w in args.zkinfer_weights:
+                name = f"zkinfer {w}"
+                print(f"== {m}: preparing {name}", flush=True)
+                d = os.path.join(work, w)
+                os.makedirs(d)
+                k, prove, verify, size = prepare_zkinfer(model_dir, d, w)
+                prepared[name] = dict(rows=k, cmds=(prove, verify), size=size, mem=None)
+            runs = {name: [] for name in prepared}
+            for r in range(args.reps):  # alternating between the systems
+                for name, info in prepared.items():
+                    if name in results:
+                        continue
+                    got = measure(name, r, info["cmds"], info["mem"])
+                    if isinstance(got, str):
+                        results[name] = got
+                        print(f"   {got}", flush=True)
+                        continue
+                    runs[name].append(got)
+                    print(f"   rep {r + 1}: {name} prove {got[0][0]:.2f} s, verify {got[1][0]:.2f} s",
+                          flush=True)
+            for name, info in prepared.items():
+                if name not in results:
+                    results[name] = summary(name, info, runs[name])
+        print_model(os.path.basename(m), systems, results)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ CASES = [
     ("cifar_resnet", 1, 1, None),
     ("lenet5", 2, 2, None),
 ]
-LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16", "4x1", "4x3"]
-PUBLIC_LAYOUTS = ["1x0", "2x0", "4x0", "1x0w16"]
+LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16", "4x1", "4x3", "4x3p5", "4x1p3"]
+PUBLIC_LAYOUTS = ["1x0", "2x0", "4x0", "1x0w16", "4x0p5", "4x0p3"]
 SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5"]
 
 
@@ -61,7 +61,7 @@ def main():
             out = run(cmd).stdout
             k = int(re.search(r"^k +(\d+)", out, re.M).group(1))
             commitment_rows = int(re.search(r"commitment (\d+)", out).group(1))
-            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\).*layout (\d+)x(\d+)(w\d+)?", out)
+            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\).*layout (\d+)x(\d+)([wp]\d+)?", out)
             advice, equality = int(cols.group(1)), int(cols.group(2))
             used = f"{cols.group(3)}x{cols.group(4)}{cols.group(5) or ''}"
             full_cells = commitment_rows * int(cols.group(4)) * 19

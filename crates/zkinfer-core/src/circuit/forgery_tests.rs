@@ -88,9 +88,12 @@ fn attack(m: &QuantModel, input: &[i64], weight: i64, dx: i64) -> Vec<String> {
 #[test]
 fn padding_weight_backdoor_is_rejected_in_every_layout() {
     let (m, input) = mlp();
-    // Committed layouts; in a public-weights layout a padding slot's weight is a fixed 0
-    // (`public_tests.rs`).
-    for layout in LAYOUTS.into_iter().filter(|l| !l.is_public()) {
+    // Committed layouts (one patch layout: `committed_and_distinct`); in a public-weights
+    // layout a padding slot's weight is a fixed 0 (`public_tests.rs`).
+    for layout in LAYOUTS
+        .into_iter()
+        .filter(super::tests::committed_and_distinct)
+    {
         let m = m.clone().in_layout(layout).unwrap();
         // Moves the first neuron's quotient by one: a different output for the same input.
         let dx = step_toward_zero(&m, &input, 0);

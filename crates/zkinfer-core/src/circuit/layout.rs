@@ -47,7 +47,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 18] = [
+pub const LAYOUTS: [Layout; 20] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -66,6 +66,8 @@ pub const LAYOUTS: [Layout; 18] = [
     Layout::new(4, 1).with_patch(3),
     Layout::new(4, 0).with_patch(5),
     Layout::new(4, 0).with_patch(3),
+    Layout::new(8, 1).with_patch(3),
+    Layout::new(8, 0).with_patch(3),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -269,7 +271,8 @@ macro_rules! with_shape {
             (1, 1, 31, 0) (1, 2, 31, 0) (1, 6, 31, 0) (2, 1, 31, 0) (2, 2, 31, 0)
             (2, 6, 31, 0) (1, 1, 16, 0) (1, 2, 16, 0) (4, 1, 31, 0) (4, 3, 31, 0)
             (1, 0, 31, 0) (2, 0, 31, 0) (4, 0, 31, 0) (1, 0, 16, 0)
-            (4, 3, 30, 5) (4, 1, 30, 3) (4, 0, 30, 5) (4, 0, 30, 3))
+            (4, 3, 30, 5) (4, 1, 30, 3) (4, 0, 30, 5) (4, 0, 30, 3)
+            (8, 1, 30, 3) (8, 0, 30, 3))
     };
 }
 
