@@ -260,6 +260,7 @@ impl CostModel {
                 s.circuit.mac_groups = l.mac_groups;
                 s.circuit.mac_width = l.mac_width;
                 s.circuit.mac_patch = l.mac_patch;
+                s.circuit.mac_tile = l.mac_tile;
                 s.circuit.hash_lanes = l.hash_lanes;
                 CircuitPlan::from_spec(&s).rows(&s).largest()
             })

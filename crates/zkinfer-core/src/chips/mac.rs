@@ -91,8 +91,11 @@ pub struct MacRowPlan {
     pub reuse: Option<usize>,
     /// Output index of each group's accumulator, on the last chunk.
     pub outputs: Vec<Option<usize>>,
-    /// Filter index and chunk, to read the weights.
+    /// Filter index and chunk, to read the weights (in a tile row: group 0's filter).
     pub filter: usize,
+    /// Filters of a tile row: group `g < span` computes filter `filter + g`, the groups after
+    /// them hold zero weights; 1 in other rows, where every group shares `filter`.
+    pub span: usize,
     /// Chunk of the filter's weights.
     pub chunk: usize,
     /// Weight slots holding the kernel's weights (the rest hold the zero weight).
@@ -186,7 +189,7 @@ impl MacConfig {
             ["mac first chunk", "mac next chunk"],
             (cfg.q_first, cfg.q_next),
             &cfg.acc,
-            move |m| m.query_advice(c.bias, Rotation::cur()),
+            move |m| vec![m.query_advice(c.bias, Rotation::cur()); c.acc.len()],
             move |m| d.dots(m),
         );
         cfg
@@ -214,7 +217,7 @@ impl MacConfig {
         let w = self.weights(m);
         let off = constant(VALUE_OFFSET as u64);
         let w: Vec<_> = w.into_iter().map(|w| w - off.clone()).collect();
-        dots(self.shape, &self.x, &w, m)
+        dots(self.shape, &self.x, &[w], m)
     }
 
     /// Lays out one layer's MAC rows; `outputs` is the number of output accumulators and
@@ -362,14 +365,14 @@ impl MacConfig {
     }
 }
 
-/// The chunk gates of both MAC chips, named `names` (first, next): per group,
-/// `acc = bias + dot` on a first chunk and `acc = acc[prev] + dot` on a later one.
+/// The chunk gates of both MAC chips, named `names` (first, next): per group `g`,
+/// `acc = bias[g] + dot` on a first chunk and `acc = acc[prev] + dot` on a later one.
 pub(super) fn chunk_gates(
     meta: &mut ConstraintSystem<Fp>,
     names: [&'static str; 2],
     (q_first, q_next): (Selector, Selector),
     acc: &[Column<Advice>],
-    bias: impl Fn(&mut VirtualCells<'_, Fp>) -> Expression<Fp> + 'static,
+    bias: impl Fn(&mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> + 'static,
     dots: impl Fn(&mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> + Clone + 'static,
 ) {
     let (acc_first, dots_first) = (acc.to_vec(), dots.clone());
@@ -380,9 +383,10 @@ pub(super) fn chunk_gates(
         acc_first
             .iter()
             .zip(dots)
-            .map(|(a, dot)| {
+            .zip(bias)
+            .map(|((a, dot), bias)| {
                 let acc = m.query_advice(*a, Rotation::cur());
-                q.clone() * (acc - bias.clone() - dot)
+                q.clone() * (acc - bias - dot)
             })
             .collect::<Vec<_>>()
     });
@@ -401,12 +405,13 @@ pub(super) fn chunk_gates(
     });
 }
 
-/// `Σ_i (x[cell(g, i)] - 128) · w[i]` for every group `g` of `shape`, with `w` the row's
-/// weights as expressions (both MAC chips).
+/// `Σ_i (x[cell(g, i)] - 128) · w[g][i]` for every group `g` of `shape`, with `w` the row's
+/// weight sets as expressions: one per group, or one that every group shares (both MAC
+/// chips).
 pub(super) fn dots(
     shape: MacShape,
     x: &[Column<Advice>],
-    w: &[Expression<Fp>],
+    w: &[Vec<Expression<Fp>>],
     m: &mut VirtualCells<'_, Fp>,
 ) -> Vec<Expression<Fp>> {
     let off = constant(VALUE_OFFSET as u64);
@@ -416,6 +421,7 @@ pub(super) fn dots(
         .collect();
     (0..shape.groups)
         .map(|g| {
+            let w = &w[g % w.len()];
             w.iter().enumerate().fold(constant(0), |acc, (i, w)| {
                 acc + cells[shape.cell(g, i)].clone() * w.clone()
             })
@@ -446,24 +452,48 @@ pub(super) fn copy_inputs(
     Ok(())
 }
 
-/// The `width` weights of row `p`: its filter's chunk, 0 past the end of the kernel (`None`
-/// when `w` is shorter than the plan needs).
+impl MacRowPlan {
+    /// The filter group `g` computes: the row's in a plain or patch shape, `filter + g` (up
+    /// to the row's span) in a tile shape, `None` for a tile row's spare groups.
+    pub fn group_filter(&self, shape: MacShape, g: usize) -> Option<usize> {
+        match shape.tile {
+            true => (g < self.span).then_some(self.filter + g),
+            false => Some(self.filter),
+        }
+    }
+}
+
+/// The `width` weights of row `p` for filter `filter` (`None`: a tile row's spare group, all
+/// zero): the filter's chunk, 0 past the end of the kernel (`None` when `w` is shorter than
+/// the plan needs).
 pub fn row_weights(
     p: &MacRowPlan,
+    filter: Option<usize>,
     width: usize,
     kernel_len: usize,
     w: &crate::model::LayerWeights,
 ) -> Option<Vec<i64>> {
     let lo = p.chunk * width;
     (0..width)
-        .map(|i| {
-            if lo + i < kernel_len {
-                w.weights.get(p.filter * kernel_len + lo + i).copied()
-            } else {
-                Some(0)
-            }
+        .map(|i| match filter {
+            Some(f) if lo + i < kernel_len => w.weights.get(f * kernel_len + lo + i).copied(),
+            _ => Some(0),
         })
         .collect()
+}
+
+/// The bias cell of group `g` of row `p`: its filter's bias on a first chunk, 0 on a later one
+/// and for a tile row's spare group (`None` when `w` is shorter than the plan needs).
+pub fn row_bias(
+    p: &MacRowPlan,
+    shape: MacShape,
+    g: usize,
+    w: &crate::model::LayerWeights,
+) -> Option<i64> {
+    match (p.first, p.group_filter(shape, g)) {
+        (true, Some(f)) => w.bias.get(f).copied(),
+        _ => Some(0),
+    }
 }
 
 /// Witness rows from the plan (rows of `shape`), the layer's offset-free inputs and its
@@ -479,8 +509,15 @@ pub fn witness_rows(
     let mut prev_acc: Vec<Option<i64>> = vec![None; groups];
     plan.iter()
         .map(|p| {
-            let ws: Option<Vec<i64>> = weights.and_then(|w| row_weights(p, width, kernel_len, w));
-            let bias = weights.map(|w| w.bias[p.filter]);
+            // One weight set per group in a tile shape; the digits hold group 0's.
+            let sets: Vec<Option<Vec<i64>>> = (0..shape.weight_sets())
+                .map(|g| {
+                    let f = p.group_filter(shape, g);
+                    weights.and_then(|w| row_weights(p, f, width, kernel_len, w))
+                })
+                .collect();
+            let ws = sets[0].clone();
+            let bias = weights.and_then(|w| w.bias.get(p.filter).copied());
             let bias_cell = if p.first {
                 bias
             } else {
@@ -495,8 +532,11 @@ pub fn witness_rows(
                     .collect();
             let acc: Vec<Option<i64>> = (0..groups)
                 .map(|g| {
-                    let start = if p.first { bias } else { prev_acc[g] };
-                    let (start, ws) = (start?, ws.as_ref()?);
+                    let start = match p.first {
+                        true => weights.and_then(|w| row_bias(p, shape, g, w)),
+                        false => prev_acc[g],
+                    };
+                    let (start, ws) = (start?, sets[g % sets.len()].as_ref()?);
                     let dot: i64 = (0..width)
                         .map(|i| Some((xv.get(shape.cell(g, i)).copied()?? - VALUE_OFFSET) * ws[i]))
                         .sum::<Option<i64>>()?;

@@ -45,6 +45,47 @@ fn blocked(
                     reuse: (b > 0).then_some(filter_start + c),
                     outputs: outs,
                     filter: f,
+                    span: 1,
+                    chunk: c,
+                    weights: width.min(k - c * width),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Tile rows (a tile shape): for every item, blocks of up to `per_block` filters that read
+/// the item's inputs from the same cells (group `g` computes the block's filter `g`), one row
+/// per chunk of `k` weights. Nothing is reused: the weights are fixed cells of every row.
+fn tiled(
+    shape: MacShape,
+    per_block: usize,
+    (filters, items, k): (usize, usize, usize),
+    source: impl Fn(usize, usize, usize) -> XSource,
+    output: impl Fn(usize, usize) -> usize,
+) -> Vec<MacRowPlan> {
+    let (per_block, width) = (per_block.clamp(1, shape.groups.max(1)), shape.width.max(1));
+    let chunks = k.div_ceil(width);
+    let mut rows = Vec::with_capacity(items * filters.div_ceil(per_block) * chunks);
+    for item in 0..items {
+        for f0 in (0..filters).step_by(per_block) {
+            let span = per_block.min(filters - f0);
+            for c in 0..chunks {
+                let mut x = vec![XSource::Zero; shape.cells()];
+                for i in 0..width.min(k - c * width) {
+                    x[shape.cell(0, i)] = source(f0, item, c * width + i);
+                }
+                let last = c + 1 == chunks;
+                rows.push(MacRowPlan {
+                    first: c == 0,
+                    x,
+                    reuse: None,
+                    outputs: (0..shape.groups)
+                        .map(|g| (last && g < span).then(|| output(f0 + g, item)))
+                        .collect(),
+                    filter: f0,
+                    span,
                     chunk: c,
                     weights: width.min(k - c * width),
                 });
@@ -57,6 +98,15 @@ fn blocked(
 /// Dense layer over `batch` rows of `inputs` values; output `j` of row `b` is output index
 /// `b * outputs + j`.
 pub fn dense(shape: MacShape, inputs: usize, outputs: usize, batch: usize) -> Vec<MacRowPlan> {
+    if shape.tile {
+        return tiled(
+            shape,
+            shape.groups,
+            (outputs, batch, inputs),
+            |_, row, n| XSource::Input(row * inputs + n),
+            |j, row| row * outputs + j,
+        );
+    }
     blocked(
         shape,
         outputs,
@@ -69,7 +119,20 @@ pub fn dense(shape: MacShape, inputs: usize, outputs: usize, batch: usize) -> Ve
 
 /// Rows of a dense layer without building the plan.
 pub fn dense_rows(shape: MacShape, inputs: usize, outputs: usize, batch: usize) -> usize {
-    outputs * batch.div_ceil(shape.free_groups().max(1)) * inputs.div_ceil(shape.width.max(1))
+    let chunks = inputs.div_ceil(shape.width.max(1));
+    match shape.tile {
+        true => batch * outputs.div_ceil(shape.groups.max(1)) * chunks,
+        false => outputs * batch.div_ceil(shape.free_groups().max(1)) * chunks,
+    }
+}
+
+/// Filters a tile row of a convolution holds: the shape's groups, or one for a grouped
+/// convolution (its filters read different channels).
+fn tile_filters(shape: MacShape, groups: usize) -> usize {
+    match groups {
+        1 => shape.groups,
+        _ => 1,
+    }
 }
 
 /// Whether a convolution's rows can share their kernel rows' input cells in `shape`: a patch
@@ -100,23 +163,28 @@ pub fn conv(
     let positions = window.positions();
     let input_len = window.input.iter().product::<usize>();
     let cin = window.input[0] / groups.max(1);
-    blocked(
-        shape,
-        out_channels,
-        positions * copies.max(1),
-        cin * window.area(),
-        |co, item, t| {
-            let (copy, pos) = (item / positions.max(1), item % positions.max(1));
-            let first = crate::ir::conv_first_channel(window.input[0], out_channels, groups, co);
-            window
-                .group_tap(pos, t, first)
-                .map_or(XSource::Zero, |i| XSource::Input(copy * input_len + i))
-        },
-        |co, item| {
-            let (copy, pos) = (item / positions.max(1), item % positions.max(1));
-            copy * out_channels * positions + co * positions + pos
-        },
-    )
+    let source = |co: usize, item: usize, t: usize| {
+        let (copy, pos) = (item / positions.max(1), item % positions.max(1));
+        let first = crate::ir::conv_first_channel(window.input[0], out_channels, groups, co);
+        window
+            .group_tap(pos, t, first)
+            .map_or(XSource::Zero, |i| XSource::Input(copy * input_len + i))
+    };
+    let output = |co: usize, item: usize| {
+        let (copy, pos) = (item / positions.max(1), item % positions.max(1));
+        copy * out_channels * positions + co * positions + pos
+    };
+    let (items, k) = (positions * copies.max(1), cin * window.area());
+    match shape.tile {
+        true => tiled(
+            shape,
+            tile_filters(shape, groups),
+            (out_channels, items, k),
+            source,
+            output,
+        ),
+        false => blocked(shape, out_channels, items, k, source, output),
+    }
 }
 
 /// Patch rows of a convolution: a block is `G` neighbouring positions of one output row (of
@@ -170,6 +238,7 @@ fn patch_conv(
                         })
                         .collect(),
                     filter: co,
+                    span: 1,
                     chunk: c,
                     weights: shape.width.min((kernel_rows - c * segs) * shape.patch),
                 });
@@ -189,11 +258,15 @@ pub fn conv_rows(
 ) -> usize {
     let k = window.input[0] / groups.max(1) * window.area();
     let chunks = k.div_ceil(shape.width.max(1));
+    let items = window.positions() * copies.max(1);
+    if shape.tile {
+        return items * out_channels.div_ceil(tile_filters(shape, groups)) * chunks;
+    }
     let blocks = if fits_patch(shape, window) {
         let [oh, ow] = window.output_hw().unwrap_or([0, 0]);
         copies.max(1) * oh * ow.div_ceil(shape.groups.max(1))
     } else {
-        (window.positions() * copies.max(1)).div_ceil(shape.free_groups().max(1))
+        items.div_ceil(shape.free_groups().max(1))
     };
     out_channels * blocks * chunks
 }
@@ -265,6 +338,7 @@ mod tests {
             groups: 4,
             width: 31 / k * k,
             patch: k,
+            tile: false,
         };
         let window = |input, kernel: [usize; 2], stride, pads, dilation| Window {
             input,
@@ -328,6 +402,7 @@ mod tests {
             groups: 4,
             width: 30,
             patch: 5,
+            tile: false,
         };
         let strided = Window {
             input: [2, 8, 8],
@@ -369,6 +444,41 @@ mod tests {
                 ..strided
             }
         ));
+    }
+
+    #[test]
+    fn tile_rows_compute_what_plain_rows_compute() {
+        let tile = MacShape {
+            tile: true,
+            ..MacShape::plain(4, 31)
+        };
+        let plain = MacShape::plain(1, 31);
+        // Dense layers (one and three batch rows, a neuron count that leaves spare groups).
+        for (inputs, outputs, batch) in [(70, 10, 1), (31, 4, 3), (5, 1, 2)] {
+            let rows = dense(tile, inputs, outputs, batch);
+            assert_eq!(rows.len(), dense_rows(tile, inputs, outputs, batch));
+            assert_eq!(
+                products(&rows, tile),
+                products(&dense(plain, inputs, outputs, batch), plain)
+            );
+        }
+        // Convolutions: plain, and grouped (one filter per row: the filters read different
+        // channels).
+        let w = Window {
+            input: [4, 5, 5],
+            kernel: [3, 3],
+            stride: [2, 1],
+            pads: [1, 1, 1, 1],
+            dilation: [1, 1],
+        };
+        for (co, groups) in [(6, 1), (4, 2)] {
+            let rows = conv(tile, &w, co, groups, 2);
+            assert_eq!(rows.len(), conv_rows(tile, &w, co, groups, 2));
+            assert_eq!(
+                products(&rows, tile),
+                products(&conv(plain, &w, co, groups, 2), plain)
+            );
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use halo2_proofs::plonk::{
     Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
 };
 
-use super::mac::{chunk_gates, copy_inputs, dots, row_weights, MacRow, MacRowPlan};
+use super::mac::{chunk_gates, copy_inputs, dots, row_bias, row_weights, MacRow, MacRowPlan};
 use super::mac_shape::MacShape;
 use super::{value, Cell};
 use crate::field::fe;
@@ -42,11 +42,12 @@ pub struct PublicMacConfig {
     pub x: Vec<Column<Advice>>,
     /// Running accumulators, one per group.
     pub acc: Vec<Column<Advice>>,
-    /// The row's weights plus 128.
-    pub w: Vec<Column<Fixed>>,
-    /// The filter's bias plus [`MAX_BIAS`] (first chunks; 0 on later ones, which no gate
-    /// reads).
-    pub bias: Column<Fixed>,
+    /// The row's weights plus 128: one set per group in a tile shape, one shared set
+    /// otherwise.
+    pub w: Vec<Vec<Column<Fixed>>>,
+    /// The filter's bias plus [`MAX_BIAS`], per weight set (first chunks; 0 on later ones,
+    /// which no gate reads).
+    pub bias: Vec<Column<Fixed>>,
     /// First chunk of a filter.
     pub q_first: Selector,
     /// Later chunk of a filter.
@@ -87,8 +88,12 @@ impl PublicMacConfig {
             shape,
             x,
             acc,
-            w: (0..shape.width).map(|_| meta.fixed_column()).collect(),
-            bias: meta.fixed_column(),
+            w: (0..shape.weight_sets())
+                .map(|_| (0..shape.width).map(|_| meta.fixed_column()).collect())
+                .collect(),
+            bias: (0..shape.weight_sets())
+                .map(|_| meta.fixed_column())
+                .collect(),
             q_first: meta.selector(),
             q_next: meta.selector(),
         };
@@ -98,24 +103,35 @@ impl PublicMacConfig {
             ["public mac first chunk", "public mac next chunk"],
             (cfg.q_first, cfg.q_next),
             &cfg.acc,
-            move |m| m.query_fixed(c.bias) - Expression::Constant(fe(MAX_BIAS)),
+            move |m| {
+                let b: Vec<_> = c
+                    .bias
+                    .iter()
+                    .map(|b| m.query_fixed(*b) - Expression::Constant(fe(MAX_BIAS)))
+                    .collect();
+                (0..c.acc.len()).map(|g| b[g % b.len()].clone()).collect()
+            },
             move |m| d.dots(m),
         );
         cfg
     }
 
-    /// Weights per row.
+    /// Weights per row (per group).
     pub fn width(&self) -> usize {
-        self.w.len()
+        self.shape.width
     }
 
     /// `Σ_i (x[cell(g, i)] - 128) w_i` for every group `g`.
     fn dots(&self, m: &mut VirtualCells<'_, Fp>) -> Vec<Expression<Fp>> {
         let off = Expression::Constant(fe(VALUE_OFFSET));
-        let w: Vec<_> = self
+        let w: Vec<Vec<_>> = self
             .w
             .iter()
-            .map(|c| m.query_fixed(*c) - off.clone())
+            .map(|set| {
+                set.iter()
+                    .map(|c| m.query_fixed(*c) - off.clone())
+                    .collect()
+            })
             .collect();
         dots(self.shape, &self.x, &w, m)
     }
@@ -152,6 +168,32 @@ impl PublicMacConfig {
             .ok_or(Error::Synthesis)
     }
 
+    /// Assigns row `r`'s fixed weights and biases (offset), one set per group of a tile row.
+    fn assign_weights(
+        &self,
+        region: &mut halo2_proofs::circuit::Region<'_, Fp>,
+        r: usize,
+        p: &MacRowPlan,
+        layer: &PublicMacLayer<'_>,
+    ) -> Result<(), Error> {
+        for (g, (cols, bias_col)) in self.w.iter().zip(&self.bias).enumerate() {
+            let filter = p.group_filter(self.shape, g);
+            let ws = row_weights(p, filter, self.width(), layer.kernel_len, layer.weights)
+                .ok_or(Error::Synthesis)?;
+            for (col, w) in cols.iter().zip(&ws) {
+                let w_off = fe(w + VALUE_OFFSET);
+                region.assign_fixed(|| "weight", *col, r, || Value::known(w_off))?;
+            }
+            // On a first chunk the offset bias; later chunks leave the cell 0 (no gate reads it).
+            if p.first {
+                let b = row_bias(p, self.shape, g, layer.weights).ok_or(Error::Synthesis)?;
+                let b_off = fe(b + MAX_BIAS);
+                region.assign_fixed(|| "bias", *bias_col, r, || Value::known(b_off))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Lays out rows `start..end` (one filter's chunks) in one region; returns each row's
     /// accumulator cells.
     fn assign_run(
@@ -176,18 +218,7 @@ impl PublicMacConfig {
                     }
                     let sel = if p.first { self.q_first } else { self.q_next };
                     sel.enable(&mut region, r)?;
-                    let ws = row_weights(p, width, layer.kernel_len, layer.weights)
-                        .ok_or(Error::Synthesis)?;
-                    for (col, w) in self.w.iter().zip(&ws) {
-                        let w_off = fe(w + VALUE_OFFSET);
-                        region.assign_fixed(|| "weight", *col, r, || Value::known(w_off))?;
-                    }
-                    let bias = if p.first {
-                        layer.weights.bias.get(p.filter).ok_or(Error::Synthesis)? + MAX_BIAS
-                    } else {
-                        0
-                    };
-                    region.assign_fixed(|| "bias", self.bias, r, || Value::known(fe(bias)))?;
+                    self.assign_weights(&mut region, r, p, layer)?;
                     copy_inputs(&mut region, &self.x, r, (p, row), layer.inputs, layer.zero)?;
                     let accs = row
                         .acc

@@ -41,13 +41,15 @@ pub struct Layout {
     pub mac_width: usize,
     /// Kernel width of patch rows ([`MacShape`]), or 0 for plain rows.
     pub mac_patch: usize,
+    /// Tile rows: the groups are filters sharing one item's inputs (public weights only).
+    pub mac_tile: bool,
 }
 
 /// Half-width MAC rows: 16 weights (a 16-value dot product in one row).
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 20] = [
+pub const LAYOUTS: [Layout; 21] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -68,6 +70,7 @@ pub const LAYOUTS: [Layout; 20] = [
     Layout::new(4, 0).with_patch(3),
     Layout::new(8, 1).with_patch(3),
     Layout::new(8, 0).with_patch(3),
+    Layout::new(4, 0).with_tile(),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -82,6 +85,7 @@ impl Layout {
             hash_lanes,
             mac_width: MAC_WIDTH,
             mac_patch: 0,
+            mac_tile: false,
         }
     }
 
@@ -100,12 +104,22 @@ impl Layout {
         }
     }
 
+    /// The same layout with tile rows: each row's groups are filters reading the same inputs
+    /// with their own (public) weights.
+    pub const fn with_tile(self) -> Self {
+        Layout {
+            mac_tile: true,
+            ..self
+        }
+    }
+
     /// Where a MAC row's input cells sit.
     pub const fn shape(&self) -> MacShape {
         MacShape {
             groups: self.mac_groups,
             width: self.mac_width,
             patch: self.mac_patch,
+            tile: self.mac_tile,
         }
     }
 
@@ -124,6 +138,7 @@ impl Layout {
         spec.circuit.mac_groups = self.mac_groups;
         spec.circuit.mac_width = self.mac_width;
         spec.circuit.mac_patch = self.mac_patch;
+        spec.circuit.mac_tile = self.mac_tile;
         spec.circuit.hash_lanes = self.hash_lanes;
         spec.circuit.k = CircuitPlan::from_spec(spec).rows(spec).k()?;
         Ok(())
@@ -136,6 +151,7 @@ impl Layout {
             hash_lanes: c.hash_lanes,
             mac_width: c.mac_width,
             mac_patch: c.mac_patch,
+            mac_tile: c.mac_tile,
         }
     }
 
@@ -161,11 +177,13 @@ impl Layout {
 }
 
 /// `GxL` (groups × lanes) for full-width MAC rows, `GxLwW` for `W` weights per row,
-/// `GxLpK` for patch rows of kernels `K` wide.
+/// `GxLpK` for patch rows of kernels `K` wide, `GxLt` for tile rows.
 impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}x{}", self.mac_groups, self.hash_lanes)?;
-        if self.mac_patch > 0 {
+        if self.mac_tile {
+            write!(f, "t")?;
+        } else if self.mac_patch > 0 {
             write!(f, "p{}", self.mac_patch)?;
         } else if self.mac_width != MAC_WIDTH {
             write!(f, "w{}", self.mac_width)?;
@@ -180,7 +198,16 @@ impl FromStr for Layout {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("layout `{s}` is not GxL, GxLwW or GxLpK (e.g. 1x6, 1x1w16, 4x3p5)");
+        let bad = || {
+            format!("layout `{s}` is not GxL, GxLwW, GxLpK or GxLt (e.g. 1x6, 1x1w16, 4x3p5, 4x0t)")
+        };
+        if let Some(gl) = s.strip_suffix('t') {
+            let layout: Layout = gl.parse().map_err(|_| bad())?;
+            return match layout == Layout::new(layout.mac_groups, layout.hash_lanes) {
+                true => Ok(layout.with_tile()),
+                false => Err(bad()),
+            };
+        }
         let (gl, suffix) = match s.find(['w', 'p']) {
             Some(at) => (&s[..at], Some(s.split_at(at + 1))),
             None => (s, None),
@@ -199,24 +226,28 @@ impl FromStr for Layout {
     }
 }
 
-/// The model circuit in layout `(G, L, W, P)`: `G` MAC input groups, `L` Poseidon lanes, `W`
-/// weights per MAC row, patch rows for kernels `P` wide (0: plain rows). It carries the
-/// layout-free [`ModelCircuit`] and a witness edit (soundness tests corrupt cells with it).
+/// The model circuit in layout `(G, L, W, P, T)`: `G` MAC input groups, `L` Poseidon lanes,
+/// `W` weights per MAC row, patch rows for kernels `P` wide (0: plain rows), tile rows if `T`.
+/// It carries the layout-free [`ModelCircuit`] and a witness edit (soundness tests corrupt
+/// cells with it).
 #[derive(Clone, Debug)]
-pub struct Shaped<const G: usize, const L: usize, const W: usize, const P: usize> {
+pub struct Shaped<const G: usize, const L: usize, const W: usize, const P: usize, const T: bool> {
     /// Plan and witness.
     pub circuit: ModelCircuit,
     /// Changes to the witness before assignment ([`NoEdit`] for real proofs).
     pub edit: Arc<dyn WitnessEdit>,
 }
 
-impl<const G: usize, const L: usize, const W: usize, const P: usize> Shaped<G, L, W, P> {
+impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bool>
+    Shaped<G, L, W, P, T>
+{
     /// The layout of this circuit type.
     pub const LAYOUT: Layout = Layout {
         mac_groups: G,
         hash_lanes: L,
         mac_width: W,
         mac_patch: P,
+        mac_tile: T,
     };
 
     /// The honest circuit.
@@ -228,8 +259,8 @@ impl<const G: usize, const L: usize, const W: usize, const P: usize> Shaped<G, L
     }
 }
 
-impl<const G: usize, const L: usize, const W: usize, const P: usize> Circuit<Fp>
-    for Shaped<G, L, W, P>
+impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bool> Circuit<Fp>
+    for Shaped<G, L, W, P, T>
 {
     type Config = CircuitConfig;
     type FloorPlanner = SimpleFloorPlanner;
@@ -251,16 +282,17 @@ impl<const G: usize, const L: usize, const W: usize, const P: usize> Circuit<Fp>
 }
 
 /// Evaluates `$body` with `$S` bound to the circuit type of `$layout` (a [`Layout`]); an
-/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P)` list is
+/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P, T)` list is
 /// [`LAYOUTS`] (a test checks that they agree).
 #[macro_export]
 macro_rules! with_shape {
     (@menu $layout:expr, $S:ident => $body:expr, $unsupported:expr;
-        $(($g:literal, $l:literal, $w:literal, $p:literal))*) => {{
+        $(($g:literal, $l:literal, $w:literal, $p:literal, $t:literal))*) => {{
         let layout: $crate::circuit::Layout = $layout;
-        match (layout.mac_groups, layout.hash_lanes, layout.mac_width, layout.mac_patch) {
-            $(($g, $l, $w, $p) => {
-                type $S = $crate::circuit::Shaped<$g, $l, $w, $p>;
+        match (layout.mac_groups, layout.hash_lanes, layout.mac_width, layout.mac_patch,
+            layout.mac_tile) {
+            $(($g, $l, $w, $p, $t) => {
+                type $S = $crate::circuit::Shaped<$g, $l, $w, $p, $t>;
                 $body
             })*
             _ => $unsupported,
@@ -268,11 +300,14 @@ macro_rules! with_shape {
     }};
     ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {
         $crate::with_shape!(@menu $layout, $S => $body, $unsupported;
-            (1, 1, 31, 0) (1, 2, 31, 0) (1, 6, 31, 0) (2, 1, 31, 0) (2, 2, 31, 0)
-            (2, 6, 31, 0) (1, 1, 16, 0) (1, 2, 16, 0) (4, 1, 31, 0) (4, 3, 31, 0)
-            (1, 0, 31, 0) (2, 0, 31, 0) (4, 0, 31, 0) (1, 0, 16, 0)
-            (4, 3, 30, 5) (4, 1, 30, 3) (4, 0, 30, 5) (4, 0, 30, 3)
-            (8, 1, 30, 3) (8, 0, 30, 3))
+            (1, 1, 31, 0, false) (1, 2, 31, 0, false) (1, 6, 31, 0, false)
+            (2, 1, 31, 0, false) (2, 2, 31, 0, false) (2, 6, 31, 0, false)
+            (1, 1, 16, 0, false) (1, 2, 16, 0, false) (4, 1, 31, 0, false)
+            (4, 3, 31, 0, false) (1, 0, 31, 0, false) (2, 0, 31, 0, false)
+            (4, 0, 31, 0, false) (1, 0, 16, 0, false)
+            (4, 3, 30, 5, false) (4, 1, 30, 3, false) (4, 0, 30, 5, false)
+            (4, 0, 30, 3, false) (8, 1, 30, 3, false) (8, 0, 30, 3, false)
+            (4, 0, 31, 0, true))
     };
 }
 
@@ -290,6 +325,8 @@ mod tests {
                 if l.mac_patch > 0 {
                     assert!(l.mac_width > 0 && l.mac_width % l.mac_patch == 0, "{l}");
                 }
+                // Tiles hold a weight set per group: public weights only, plain cells.
+                assert!(!l.mac_tile || (l.is_public() && l.mac_patch == 0), "{l}");
                 (c.weights.x().len(), c.weights.acc().len(), c.weights.hash_lanes(), c.weights.width(), c.rescale.lanes.len())
             }, panic!("{l:?} has no type"));
             assert_eq!(
@@ -321,8 +358,10 @@ mod tests {
             Ok(Layout::new(4, 3).with_patch(5))
         );
         assert_eq!(Layout::new(4, 1).with_patch(3).mac_width, 30);
+        assert_eq!("4x0t".parse::<Layout>(), Ok(Layout::new(4, 0).with_tile()));
         for bad in [
-            "", "2", "2x", "x6", "2x6w", "2y6", "1x1w16w2", "4x3p0", "4x3p", "4x3p5w2",
+            "", "2", "2x", "x6", "2x6w", "2y6", "1x1w16w2", "4x3p0", "4x3p", "4x3p5w2", "t",
+            "4x0p3t", "4x0tt",
         ] {
             assert!(bad.parse::<Layout>().is_err(), "{bad}");
         }

@@ -325,8 +325,12 @@ pub fn column_counts(layout: Layout) -> ColumnCounts {
             mac.pad.len() + sponge.c.len() + sponge.o.len() + 1 + 3 + 4,
             2 + sponge.lanes.len() * 3,
         ),
-        // Weights and bias; selectors mac 2.
-        WeightColumns::Public(mac) => (0, mac.w.len() + 1 + 2, 0),
+        // Weights and bias (a set per group in tile rows); selectors mac 2.
+        WeightColumns::Public(mac) => (
+            0,
+            mac.w.iter().map(Vec::len).sum::<usize>() + mac.bias.len() + 2,
+            0,
+        ),
     };
     ColumnCounts {
         advice: shared_advice + advice,

@@ -120,7 +120,7 @@ impl WitnessEdit for SharedCell {
                 ..self.shape
             },
         };
-        shift_input(rows, shape, (0, self.cell), self.dx, self.chunks);
+        shift_input(rows, shape, (0, self.cell), self.dx, (self.chunks, &[]));
     }
 }
 

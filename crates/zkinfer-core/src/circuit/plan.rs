@@ -121,11 +121,12 @@ impl CircuitPlan {
         if !layout.is_supported() {
             return Err(CoreError::InvalidSpec(format!(
                 "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row, \
-                 patch width {}) is not one of this build's: {}",
+                 patch width {}, tiles {}) is not one of this build's: {}",
                 c.mac_groups,
                 c.hash_lanes,
                 c.mac_width,
                 c.mac_patch,
+                c.mac_tile,
                 Layout::menu()
             )));
         }
@@ -323,17 +324,28 @@ mod tests {
         assert!(err.contains("not one of this build's"), "{err}");
 
         // A patch width only in the layouts that have one, with their row width.
-        for (groups, width, patch) in [(1, 31, 5), (4, 31, 5), (4, 30, 4), (4, 30, 0)] {
+        for (groups, width, patch, tile) in [
+            (1, 31, 5, false),
+            (4, 31, 5, false),
+            (4, 30, 4, false),
+            (4, 30, 0, false),
+            (4, 31, 0, true),
+            (4, 30, 5, true),
+        ] {
             let mut other = spec.clone();
             other.circuit.mac_groups = groups;
             other.circuit.mac_width = width;
             other.circuit.mac_patch = patch;
+            other.circuit.mac_tile = tile;
             let err = CircuitPlan::validated(&other).unwrap_err().to_string();
             assert!(err.contains("not one of this build's"), "{err}");
         }
         // Plain layouts keep their JSON (and digest): no patch field.
         let json = serde_json::to_string(&spec.circuit).unwrap();
-        assert!(!json.contains("mac_patch"), "{json}");
+        assert!(
+            !json.contains("mac_patch") && !json.contains("mac_tile"),
+            "{json}"
+        );
         let back: crate::spec::CircuitSpec = serde_json::from_str(&json).unwrap();
         assert_eq!(back.mac_patch, 0);
 

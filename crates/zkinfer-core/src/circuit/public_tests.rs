@@ -40,7 +40,7 @@ fn models() -> Vec<(QuantModel, Vec<i64>)> {
 
 #[test]
 fn honest_witnesses_pass_in_every_public_layout() {
-    assert_eq!(public_layouts().len(), 7);
+    assert_eq!(public_layouts().len(), 8);
     for (m, input) in models() {
         for layout in public_layouts() {
             let m = m.clone().in_layout(layout).unwrap();
@@ -183,6 +183,75 @@ impl WitnessEdit for InputCopy {
             r.acc[0] = r.acc[0].map(|a| a + self.dx * self.w);
         }
     }
+}
+
+/// Adds `dx` to input cell 0 of layer 0's first row and moves every group's accumulators
+/// (each group a neuron of a tile row, with its own weight `w[g]` there) so the MAC gates hold.
+#[derive(Clone, Debug)]
+struct TileInput {
+    shape: crate::chips::mac_shape::MacShape,
+    dx: i64,
+    weights: Vec<Vec<i64>>,
+    chunks: usize,
+}
+
+impl WitnessEdit for TileInput {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer == 0 {
+            let end = (self.chunks, &self.weights[..]);
+            crate::testing::forgery::shift_input(rows, self.shape, (0, 0), self.dx, end);
+        }
+    }
+}
+
+#[test]
+fn a_tile_rows_shared_input_is_bound_at_its_destination() {
+    let (m, input) = models().remove(0);
+    let layout = Layout::new(4, 0).with_tile();
+    let m = m.in_layout(layout).unwrap();
+    let kernel = m.spec.layers[0].kernel_len();
+    let chunks = kernel.div_ceil(layout.mac_width);
+    // The first row computes neurons 0..4 of the first chunk; cell 0 holds input 0 for all.
+    let weights: Vec<Vec<i64>> = (0..4)
+        .map(|g| {
+            let w = &m.spec.public_weights[0].weights[g * kernel..];
+            w[..layout.mac_width].to_vec()
+        })
+        .collect();
+    assert!(
+        weights.iter().all(|w| w[0] != 0),
+        "every neuron's first weight counts"
+    );
+    let (circuit, public) = forge(
+        &m,
+        &input,
+        &|l, acc| {
+            if l == 0 {
+                for (g, w) in weights.iter().enumerate() {
+                    acc[g] += w[0];
+                }
+            }
+        },
+        &|_| {},
+    );
+    let shape = layout.shape();
+    let all = TileInput {
+        shape,
+        dx: 1,
+        weights: weights.clone(),
+        chunks,
+    };
+    let found = failures(&m, circuit.clone(), public.clone(), all);
+    assert_rejected_by("tile input", &found, &[COPY]);
+    // Recomputing neuron 0 alone leaves the other neurons' gates reading the edited cell.
+    let one = TileInput {
+        shape: crate::chips::mac_shape::MacShape { groups: 1, ..shape },
+        dx: 1,
+        weights,
+        chunks,
+    };
+    let found = failures(&m, circuit, public, one);
+    assert!(found.iter().any(|f| f.contains(GATE)), "{found:?}");
 }
 
 #[test]

@@ -371,6 +371,10 @@ fn is_zero(v: &usize) -> bool {
     *v == 0
 }
 
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
 /// The source slots a gather's entries read.
 pub fn read_slots(entries: &[GatherEntry]) -> impl Iterator<Item = usize> + '_ {
     let mut seen = std::collections::BTreeSet::new();
@@ -453,6 +457,10 @@ pub struct CircuitSpec {
     /// inputs), or 0 for plain rows (absent in the JSON then).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub mac_patch: usize,
+    /// Tile MAC rows: each row's groups are filters sharing one item's inputs (public weights;
+    /// absent in the JSON when false).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mac_tile: bool,
     /// Parallel Poseidon sponges hashing the weights.
     pub hash_lanes: usize,
     /// Bits of activations and weights.
@@ -472,6 +480,7 @@ impl CircuitSpec {
             mac_width: MAC_WIDTH,
             mac_groups: 2,
             mac_patch: 0,
+            mac_tile: false,
             hash_lanes: 6,
             value_bits: crate::VALUE_BITS,
             batch: 1,

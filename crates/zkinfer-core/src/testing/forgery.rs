@@ -108,19 +108,26 @@ pub fn digit_weights(row: &MacRow) -> Vec<i64> {
 }
 
 /// Adds `dx` to input cell `cell` of `rows[row]` and moves every accumulator that reads it
-/// (in a patch shape, several groups share a cell) by `dx` times the weight it meets there,
-/// from that row up to `end` (the filter's last chunk, exclusive), as a prover keeping the
-/// MAC gates satisfied would.
+/// (in a patch or tile shape, several groups share a cell) by `dx` times the weight it meets
+/// there, from that row up to `end` (the filter's last chunk, exclusive), as a prover keeping
+/// the MAC gates satisfied would. `weights` holds the row's weights per group (or one set for
+/// every group); empty: the row's digits.
 pub fn shift_input(
     rows: &mut [MacRow],
     shape: MacShape,
     (row, cell): (usize, usize),
     dx: i64,
-    end: usize,
+    (end, weights): (usize, &[Vec<i64>]),
 ) {
-    let ws = digit_weights(&rows[row]);
+    let digits = [digit_weights(&rows[row])];
+    let sets = if weights.is_empty() {
+        &digits[..]
+    } else {
+        weights
+    };
     rows[row].x[cell] = rows[row].x[cell].map(|x| x + dx);
     for g in 0..shape.groups {
+        let ws = &sets[g % sets.len()];
         let moved: i64 = (0..shape.width)
             .filter(|&i| shape.cell(g, i) == cell)
             .map(|i| dx * ws[i])
@@ -160,7 +167,11 @@ impl WitnessEdit for PaddingSlot {
         }
         set_weight(&mut rows[self.row], self.slot, self.weight);
         let cell = self.shape.cell(0, self.slot);
-        shift_input(rows, self.shape, (self.row, cell), self.dx, self.row + 1);
+        // In a tile row the other groups are other filters, whose weight past the kernel is 0.
+        let mut sets = vec![digit_weights(&rows[self.row])];
+        sets.resize(self.shape.weight_sets(), vec![0; self.shape.width]);
+        let end = self.row + 1;
+        shift_input(rows, self.shape, (self.row, cell), self.dx, (end, &sets));
     }
 }
 
