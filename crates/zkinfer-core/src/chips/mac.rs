@@ -133,8 +133,11 @@ fn constant(v: u64) -> Expression<Fp> {
 }
 
 impl MacConfig {
-    /// Allocates the columns of `shape` and creates the gates.
+    /// Allocates the columns of `shape` and creates the gates. A tile shape has no committed
+    /// form (its groups would need a digit set each): the layout menu holds it only with public
+    /// weights.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: MacShape) -> Self {
+        assert!(!shape.tile, "tile rows hold public weights only");
         let (groups, width) = (shape.groups, shape.width);
         let x: Vec<_> = (0..shape.cells()).map(|_| meta.advice_column()).collect();
         let digits: Vec<[Column<Advice>; DIGITS]> = (0..width)
@@ -261,7 +264,11 @@ impl MacConfig {
             for (r, (p, (packed, bias, accs))) in plan[start..end].iter().zip(run).enumerate() {
                 for (g, cell) in accs.into_iter().enumerate() {
                     if let Some(o) = p.outputs.get(g).copied().flatten() {
-                        *out_acc.get_mut(o).ok_or(Error::Synthesis)? = Some(cell);
+                        // Each output once: a second would leave the first unbound.
+                        let slot = out_acc.get_mut(o).ok_or(Error::Synthesis)?;
+                        if slot.replace(cell).is_some() {
+                            return Err(Error::Synthesis);
+                        }
                     }
                 }
                 if p.reuse.is_none() {

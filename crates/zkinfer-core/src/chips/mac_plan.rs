@@ -139,6 +139,7 @@ fn tile_filters(shape: MacShape, groups: usize) -> usize {
 /// shape of the kernel's width, and a stride and dilation of 1 along the width.
 pub fn fits_patch(shape: MacShape, window: &Window) -> bool {
     shape.patch > 0
+        && !shape.tile
         && shape.width > 0
         && shape.width.is_multiple_of(shape.patch)
         && window.kernel[1] == shape.patch
@@ -303,7 +304,8 @@ mod tests {
     }
 
     /// Every output's (weight index, input) products, read through `shape`'s cells.
-    fn products(plan: &[MacRowPlan], shape: MacShape) -> Vec<(usize, Vec<(usize, usize)>)> {
+    #[allow(clippy::type_complexity)] // (output, [(filter, weight index, input)])
+    fn products(plan: &[MacRowPlan], shape: MacShape) -> Vec<(usize, Vec<(usize, usize, usize)>)> {
         let mut out = Vec::new();
         let mut start = 0;
         while start < plan.len() {
@@ -314,11 +316,14 @@ mod tests {
                 let Some(o) = plan[end - 1].outputs[g] else {
                     continue;
                 };
-                let mut terms: Vec<(usize, usize)> = plan[start..end]
+                let mut terms: Vec<(usize, usize, usize)> = plan[start..end]
                     .iter()
                     .flat_map(|p| {
+                        let f = p
+                            .group_filter(shape, g)
+                            .expect("an output group has a filter");
                         (0..p.weights).filter_map(move |i| match p.x[shape.cell(g, i)] {
-                            XSource::Input(j) => Some((p.chunk * shape.width + i, j)),
+                            XSource::Input(j) => Some((f, p.chunk * shape.width + i, j)),
                             XSource::Zero => None,
                         })
                     })

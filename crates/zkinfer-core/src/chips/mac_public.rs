@@ -157,7 +157,11 @@ impl PublicMacConfig {
             for (p, row_accs) in layer.plan[start..end].iter().zip(accs) {
                 for (g, cell) in row_accs.into_iter().enumerate() {
                     if let Some(o) = p.outputs.get(g).copied().flatten() {
-                        *out.get_mut(o).ok_or(Error::Synthesis)? = Some(cell);
+                        // Each output once: a second would leave the first unbound.
+                        let slot = out.get_mut(o).ok_or(Error::Synthesis)?;
+                        if slot.replace(cell).is_some() {
+                            return Err(Error::Synthesis);
+                        }
                     }
                 }
             }

@@ -125,6 +125,58 @@ fn computing_with_other_weights_is_rejected_by_the_mac_gate() {
     }
 }
 
+/// A change a forger makes to the weights it computes with.
+type ModelChange<'a> = dyn Fn(&mut QuantModel) + 'a;
+
+#[test]
+fn a_tile_row_binds_every_groups_filter() {
+    let (m, input) = models().remove(0);
+    let m = m.in_layout(Layout::new(4, 0).with_tile()).unwrap();
+    let kernel = m.spec.layers[0].kernel_len();
+    let forgeries: [(&str, &ModelChange<'_>); 4] = [
+        ("a weight of filter 1", &|f| {
+            f.weights.layers[0].weights[kernel + 2] += 1
+        }),
+        ("the bias of filter 3", &|f| {
+            f.weights.layers[0].bias[3] += 1
+        }),
+        ("a weight of filter 5", &|f| {
+            f.weights.layers[0].weights[5 * kernel] += 1
+        }),
+        ("filters 0 and 1 swapped", &|f| {
+            let w = &mut f.weights.layers[0];
+            let (a, b) = w.weights.split_at_mut(kernel);
+            a.swap_with_slice(&mut b[..kernel]);
+            w.bias.swap(0, 1);
+        }),
+    ];
+    for (what, change) in forgeries {
+        let mut forged = m.clone();
+        change(&mut forged);
+        let (circuit, public) = forge(&forged, &input, &|_, _| {}, &|_| {});
+        let found = failures(&m, circuit, public, NoEdit);
+        assert_rejected_by(what, &found, &[GATE]);
+    }
+}
+
+#[test]
+fn tile_rows_prove_a_grouped_convolution() {
+    // The residual CNN's second convolution is depthwise: its tile rows hold one filter each.
+    let (m, data) = crate::testing::quantized_resnet(6).unwrap();
+    let m = m.in_layout(Layout::new(4, 0).with_tile()).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    let found = failures(&m, circuit.clone(), public.clone(), NoEdit);
+    assert!(found.is_empty(), "{found:?}");
+    let edit = Corrupt {
+        layer: 1,
+        row: 0,
+        slot: Some(0),
+        dx: 1,
+    };
+    assert!(!failures(&m, circuit, public, edit).is_empty());
+}
+
 #[test]
 fn a_moved_accumulator_is_rejected_by_the_mac_gate() {
     let (m, input) = models().remove(0);
@@ -351,8 +403,14 @@ fn malformed_public_weights_are_invalid_specs() {
 
 #[test]
 fn two_inferences_side_by_side_share_the_public_weights() {
-    for (m, data) in [quantized_mlp(7, &[40, 16, 10]), quantized_cnn(3)].map(Result::unwrap) {
-        let mut m = m.in_layout(Layout::new(2, 0)).unwrap();
+    let models = [quantized_mlp(7, &[40, 16, 10]), quantized_cnn(3)].map(Result::unwrap);
+    let tile = Layout::new(4, 0).with_tile();
+    for ((m, data), layout) in models
+        .iter()
+        .flat_map(|m| [(m, Layout::new(2, 0)), (m, tile)])
+        .map(|((m, d), l)| ((m.clone(), d.clone()), l))
+    {
+        let mut m = m.in_layout(layout).unwrap();
         m.spec.circuit.batch = 2;
         m.spec.circuit.k = CircuitPlan::from_spec(&m.spec).rows(&m.spec).k().unwrap();
         let inputs: Vec<Vec<i64>> = data[..2]
