@@ -190,7 +190,7 @@ def print_model(name, systems, results):
     print(f"\n### {name}\n")
     print("| | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
-    cell = lambda s, f: f(results[s]) if isinstance(results.get(s), dict) else results.get(s, "-")
+    cell = lambda s, f: f(results[s]) if isinstance(results.get(s), dict) else "failed"
     rows = [
         ("circuit (EZKL logrows, zkinfer k)", lambda r: str(r["rows"])),
         ("prove (median)", lambda r: f"{r['prove']:.2f} s"),
@@ -202,6 +202,9 @@ def print_model(name, systems, results):
     ]
     for label, f in rows:
         print(f"| {label} | " + " | ".join(cell(s, f) for s in cols) + " |")
+    for s in cols:
+        if not isinstance(results.get(s), dict):
+            print(f"\n{s}: {results.get(s, 'not run')}")
     pairs = [("EZKL default", "zkinfer public"), ("EZKL default", "zkinfer private"),
              ("EZKL hashed", "zkinfer private")]
     for e, z in pairs:
