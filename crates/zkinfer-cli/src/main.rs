@@ -63,8 +63,9 @@ enum Command {
         /// `prove` then takes inputs in multiples of this.
         #[arg(long, default_value_t = 1, conflicts_with = "inferences")]
         batch: usize,
-        /// Column layout `GxL`: G MAC input groups, L Poseidon lanes, `Gx0` for public weights
-        /// (default: the layout the cost model predicts fastest for this model).
+        /// Column layout `GxL`: G MAC input groups, L Poseidon lanes, `Gx0` for public weights;
+        /// `GxLwW` for W weights per MAC row, `GxLpK` for patch rows of K-wide convolutions,
+        /// `GxLt` for tile rows (default: the layout the cost model predicts fastest).
         #[arg(long, value_parser = parse_layout)]
         layout: Option<Layout>,
         /// Plan for proving this many inferences per proof: the cost model picks the

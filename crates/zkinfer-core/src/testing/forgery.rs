@@ -51,6 +51,19 @@ pub fn forge(
     (circuit, public)
 }
 
+/// A witness computed with weight `j` of layer 0 one higher (everything downstream follows),
+/// with the published weights' commitment in the instance: what a prover who swaps in other
+/// weights after publishing would present. Public weights are not in the witness's hands: the
+/// fixed columns keep the spec's.
+pub fn forge_weight(m: &QuantModel, input: &[i64], j: usize) -> (ModelCircuit, Vec<Fp>) {
+    let mut forged = m.clone();
+    forged.weights.layers[0].weights[j] += 1;
+    let (circuit, mut public) = forge(&forged, input, &|_, _| {}, &|_| {});
+    let (_, honest, _) = ModelCircuit::prove(m, input).unwrap();
+    public[0] = honest[0];
+    (circuit, public)
+}
+
 /// [`forge`] with one accumulator moved: neuron `neuron` of layer `layer` by `delta`, the
 /// commitment untouched.
 pub fn forge_accumulator(
