@@ -49,7 +49,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 21] = [
+pub const LAYOUTS: [Layout; 22] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -71,6 +71,7 @@ pub const LAYOUTS: [Layout; 21] = [
     Layout::new(8, 1).with_patch(3),
     Layout::new(8, 0).with_patch(3),
     Layout::new(4, 0).with_tile(),
+    Layout::new(8, 0).with_tile(),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -307,7 +308,7 @@ macro_rules! with_shape {
             (4, 0, 31, 0, false) (1, 0, 16, 0, false)
             (4, 3, 30, 5, false) (4, 1, 30, 3, false) (4, 0, 30, 5, false)
             (4, 0, 30, 3, false) (8, 1, 30, 3, false) (8, 0, 30, 3, false)
-            (4, 0, 31, 0, true))
+            (4, 0, 31, 0, true) (8, 0, 31, 0, true))
     };
 }
 

@@ -42,7 +42,7 @@ fn models() -> Vec<(QuantModel, Vec<i64>)> {
 
 #[test]
 fn honest_witnesses_pass_in_every_public_layout() {
-    assert_eq!(public_layouts().len(), 8);
+    assert_eq!(public_layouts().len(), 9);
     for (m, input) in models() {
         for layout in public_layouts() {
             let m = m.clone().in_layout(layout).unwrap();
@@ -128,10 +128,21 @@ fn computing_with_other_weights_is_rejected_by_the_mac_gate() {
 /// A change a forger makes to the weights it computes with.
 type ModelChange<'a> = dyn Fn(&mut QuantModel) + 'a;
 
+/// The layouts with tile rows.
+fn tile_layouts() -> Vec<Layout> {
+    LAYOUTS.into_iter().filter(|l| l.mac_tile).collect()
+}
+
 #[test]
 fn a_tile_row_binds_every_groups_filter() {
+    for layout in tile_layouts() {
+        tile_row_binds_every_groups_filter(layout);
+    }
+}
+
+fn tile_row_binds_every_groups_filter(layout: Layout) {
     let (m, input) = models().remove(0);
-    let m = m.in_layout(Layout::new(4, 0).with_tile()).unwrap();
+    let m = m.in_layout(layout).unwrap();
     let kernel = m.spec.layers[0].kernel_len();
     let forgeries: [(&str, &ModelChange<'_>); 4] = [
         ("a weight of filter 1", &|f| {
@@ -155,7 +166,7 @@ fn a_tile_row_binds_every_groups_filter() {
         change(&mut forged);
         let (circuit, public) = forge(&forged, &input, &|_, _| {}, &|_| {});
         let found = failures(&m, circuit, public, NoEdit);
-        assert_rejected_by(what, &found, &[GATE]);
+        assert_rejected_by(&format!("{layout}: {what}"), &found, &[GATE]);
     }
 }
 
@@ -258,13 +269,19 @@ impl WitnessEdit for TileInput {
 
 #[test]
 fn a_tile_rows_shared_input_is_bound_at_its_destination() {
+    assert_eq!(tile_layouts().len(), 2);
+    for layout in tile_layouts() {
+        tile_rows_shared_input_is_bound(layout);
+    }
+}
+
+fn tile_rows_shared_input_is_bound(layout: Layout) {
     let (m, input) = models().remove(0);
-    let layout = Layout::new(4, 0).with_tile();
     let m = m.in_layout(layout).unwrap();
     let kernel = m.spec.layers[0].kernel_len();
     let chunks = kernel.div_ceil(layout.mac_width);
-    // The first row computes neurons 0..4 of the first chunk; cell 0 holds input 0 for all.
-    let weights: Vec<Vec<i64>> = (0..4)
+    // The first row computes the first G neurons' first chunk; cell 0 holds input 0 for all.
+    let weights: Vec<Vec<i64>> = (0..layout.mac_groups)
         .map(|g| {
             let w = &m.spec.public_weights[0].weights[g * kernel..];
             w[..layout.mac_width].to_vec()
@@ -294,7 +311,7 @@ fn a_tile_rows_shared_input_is_bound_at_its_destination() {
         chunks,
     };
     let found = failures(&m, circuit.clone(), public.clone(), all);
-    assert_rejected_by("tile input", &found, &[COPY]);
+    assert_rejected_by(&format!("{layout}: tile input"), &found, &[COPY]);
     // Recomputing neuron 0 alone leaves the other neurons' gates reading the edited cell.
     let one = TileInput {
         shape: crate::chips::mac_shape::MacShape { groups: 1, ..shape },
