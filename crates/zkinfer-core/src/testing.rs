@@ -76,28 +76,42 @@ pub fn quantized_mlp(seed: u64, dims: &[usize]) -> Result<(QuantModel, Vec<Vec<f
     Ok((QuantModel::from_quantized(q)?, data))
 }
 
+/// A convolution over `window` with `out_channels` filters in `groups` channel groups:
+/// weights uniform in ±1/√(weights per filter), biases in ±0.1, drawn from `rng` in that order.
+fn random_conv(
+    rng: &mut XorShift,
+    window: crate::geometry::Window,
+    out_channels: usize,
+    groups: usize,
+) -> crate::ir::Conv2d {
+    let k = window.input[0] / groups * window.area();
+    let scale = 1.0 / (k as f32).sqrt();
+    crate::ir::Conv2d {
+        window,
+        out_channels,
+        weights: (0..out_channels * k)
+            .map(|_| rng.uniform(-scale, scale))
+            .collect(),
+        bias: (0..out_channels).map(|_| rng.uniform(-0.1, 0.1)).collect(),
+        groups,
+    }
+}
+
 /// A small random CNN: conv 3x3 (pad 1) → ReLU → max pool 2x2 → conv 3x3 stride 2 → ReLU →
 /// average pool 2x2 → dense, on a `[1, 2, 8, 8]` input.
 pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
     use crate::geometry::Window;
-    use crate::ir::{Conv2d, Pool, PoolKind};
+    use crate::ir::{Pool, PoolKind};
     let mut rng = XorShift::new(seed);
     let mut conv = |input: [usize; 3], co: usize, stride: usize, pad: usize| {
-        let k = input[0] * 9;
-        let scale = 1.0 / (k as f32).sqrt();
-        Conv2d {
-            window: Window {
-                input,
-                kernel: [3, 3],
-                stride: [stride; 2],
-                pads: [pad; 4],
-                dilation: [1, 1],
-            },
-            out_channels: co,
-            weights: (0..co * k).map(|_| rng.uniform(-scale, scale)).collect(),
-            bias: (0..co).map(|_| rng.uniform(-0.1, 0.1)).collect(),
-            groups: 1,
-        }
+        let window = Window {
+            input,
+            kernel: [3, 3],
+            stride: [stride; 2],
+            pads: [pad; 4],
+            dilation: [1, 1],
+        };
+        random_conv(&mut rng, window, co, 1)
     };
     let c1 = conv([2, 8, 8], 3, 1, 1);
     let c2 = conv([3, 4, 4], 4, 2, 1);
@@ -161,24 +175,16 @@ pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError
 /// wide, so a row of four neighbouring positions leaves groups past the row's end.
 pub fn float_cnn5(seed: u64) -> Vec<FloatLayer> {
     use crate::geometry::Window;
-    use crate::ir::Conv2d;
     let mut rng = XorShift::new(seed);
     let mut conv = |ci: usize, co: usize, pad: usize| {
-        let k = ci * 25;
-        let scale = 1.0 / (k as f32).sqrt();
-        Conv2d {
-            window: Window {
-                input: [ci, 9, 9],
-                kernel: [5, 5],
-                stride: [1, 1],
-                pads: [pad; 4],
-                dilation: [1, 1],
-            },
-            out_channels: co,
-            weights: (0..co * k).map(|_| rng.uniform(-scale, scale)).collect(),
-            bias: (0..co).map(|_| rng.uniform(-0.1, 0.1)).collect(),
-            groups: 1,
-        }
+        let window = Window {
+            input: [ci, 9, 9],
+            kernel: [5, 5],
+            stride: [1, 1],
+            pads: [pad; 4],
+            dilation: [1, 1],
+        };
+        random_conv(&mut rng, window, co, 1)
     };
     let (c1, c2) = (conv(2, 3, 2), conv(3, 2, 0));
     let dense = Dense {
@@ -214,25 +220,18 @@ pub fn quantized_cnn5(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreErro
 /// ReLU (b), add(b, a) → ReLU, average pool 3x3 (a non-power-of-two area), dense.
 pub fn float_resnet(seed: u64) -> Vec<FloatLayer> {
     use crate::geometry::Window;
-    use crate::ir::{Conv2d, Pool, PoolKind};
+    use crate::ir::{Pool, PoolKind};
     let mut rng = XorShift::new(seed);
     // The second convolution is depthwise and dilated (3 groups of one channel, taps 2 apart).
     let mut conv = |ci: usize, groups: usize, dilation: usize| {
-        let k = ci / groups * 9;
-        let scale = 1.0 / (k as f32).sqrt();
-        Conv2d {
-            window: Window {
-                input: [ci, 6, 6],
-                kernel: [3, 3],
-                stride: [1, 1],
-                pads: [dilation; 4],
-                dilation: [dilation; 2],
-            },
-            out_channels: 3,
-            weights: (0..3 * k).map(|_| rng.uniform(-scale, scale)).collect(),
-            bias: (0..3).map(|_| rng.uniform(-0.1, 0.1)).collect(),
-            groups,
-        }
+        let window = Window {
+            input: [ci, 6, 6],
+            kernel: [3, 3],
+            stride: [1, 1],
+            pads: [dilation; 4],
+            dilation: [dilation; 2],
+        };
+        random_conv(&mut rng, window, 3, groups)
     };
     let (c1, c2) = (conv(2, 1, 1), conv(3, 3, 2));
     let dense = Dense {

@@ -7,9 +7,11 @@ use crate::geometry::Window;
 use crate::CoreError;
 
 pub mod as_json;
+mod circuit;
 mod validate;
 mod weights;
 
+pub use circuit::CircuitSpec;
 pub use weights::{LayerWeights, Visibility, MAX_BIAS};
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
@@ -359,22 +361,6 @@ fn one() -> usize {
     1
 }
 
-fn two() -> usize {
-    2
-}
-
-fn is_two(v: &usize) -> bool {
-    *v == 2
-}
-
-fn is_zero(v: &usize) -> bool {
-    *v == 0
-}
-
-fn is_false(v: &bool) -> bool {
-    !*v
-}
-
 /// The source slots a gather's entries read.
 pub fn read_slots(entries: &[GatherEntry]) -> impl Iterator<Item = usize> + '_ {
     let mut seen = std::collections::BTreeSet::new();
@@ -438,59 +424,6 @@ impl LayerSpec {
             Activation::Table { scale, .. } => scale,
             _ => self.output_scale,
         }
-    }
-}
-
-/// Layout constants of the circuit the spec was compiled for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CircuitSpec {
-    /// log2 of the number of rows.
-    pub k: u32,
-    /// Weights per MAC row (31, or 16 in half-width layouts).
-    pub mac_width: usize,
-    /// Input groups per MAC row (output positions sharing the row's weights). Absent in specs
-    /// of the layout that was once the only one (2), which keep their JSON and digest.
-    #[serde(default = "two", skip_serializing_if = "is_two")]
-    pub mac_groups: usize,
-    /// Kernel width of patch MAC rows (neighbouring convolution positions share their
-    /// inputs), or 0 for plain rows (absent in the JSON then).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub mac_patch: usize,
-    /// Tile MAC rows: each row's groups are filters sharing one item's inputs (public weights;
-    /// absent in the JSON when false).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub mac_tile: bool,
-    /// Parallel Poseidon sponges hashing the weights.
-    pub hash_lanes: usize,
-    /// Bits of activations and weights.
-    pub value_bits: u32,
-    /// Inferences one circuit proves side by side (sharing its weights and commitment).
-    #[serde(default = "one")]
-    pub batch: usize,
-}
-
-impl CircuitSpec {
-    /// The circuit of a spec not planned yet: `k = 0`, one inference per circuit, and the
-    /// layout of specs written before layouts were chosen per model (full-width MAC rows, two
-    /// input groups, six hash lanes). Planning picks the layout and `k`.
-    pub fn unplanned() -> Self {
-        CircuitSpec {
-            k: 0,
-            mac_width: MAC_WIDTH,
-            mac_groups: 2,
-            mac_patch: 0,
-            mac_tile: false,
-            hash_lanes: 6,
-            value_bits: crate::VALUE_BITS,
-            batch: 1,
-        }
-    }
-
-    /// Whether the circuit holds the weights in fixed columns (public weights, carried by the
-    /// spec) rather than committing them: a layout without hash lanes.
-    pub fn public_weights(&self) -> bool {
-        self.hash_lanes == 0
     }
 }
 
