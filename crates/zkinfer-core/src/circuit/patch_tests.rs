@@ -270,3 +270,53 @@ fn patch_rows_hold_a_filters_weights_in_order() {
     assert_eq!(digit_weights(&rows[1])[..20], ws[30..50]);
     assert!(digit_weights(&rows[1])[20..].iter().all(|w| *w == 0));
 }
+
+/// Adds 1 to the accumulator of group `group` in row `row` of layer `layer`'s MAC rows.
+#[derive(Clone, Debug)]
+pub(super) struct SpareAccumulator {
+    pub(super) layer: usize,
+    pub(super) row: usize,
+    pub(super) group: usize,
+}
+
+impl WitnessEdit for SpareAccumulator {
+    fn mac(&self, layer: usize, rows: &mut [MacRow]) {
+        if layer == self.layer {
+            let acc = &mut rows[self.row].acc[self.group];
+            *acc = acc.map(|a| a + 1);
+        }
+    }
+}
+
+/// A row's last chunk with a group whose accumulator is no output (past the end of an output
+/// row, or a tile row's spare filter): `(row, group)`.
+pub(super) fn spare_group(plan: &[crate::chips::mac::MacRowPlan]) -> (usize, usize) {
+    plan.iter()
+        .enumerate()
+        .filter(|(_, p)| p.outputs.iter().any(Option::is_some))
+        .find_map(|(r, p)| p.outputs.iter().position(Option::is_none).map(|g| (r, g)))
+        .expect("a row with a spare group")
+}
+
+#[test]
+fn a_spare_groups_accumulator_is_pinned_by_the_gate() {
+    // The 5×5 CNN's second convolution has output rows 5 wide: its second block of four
+    // positions has three groups past the row's end, read by nothing.
+    let (m, input) = models().remove(1);
+    for layout in patch_layouts().into_iter().filter(|l| l.mac_patch == 5) {
+        let m = m.clone().in_layout(layout).unwrap();
+        let LayerKind::Conv2d { window, .. } = &m.spec.layers[1].kind else {
+            unreachable!("the second layer is a convolution")
+        };
+        let plan = crate::chips::mac_plan::conv(layout.shape(), window, 2, 1, 1);
+        let (row, group) = spare_group(&plan);
+        let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+        let edit = SpareAccumulator {
+            layer: 1,
+            row,
+            group,
+        };
+        let found = failures(&m, circuit, public, edit);
+        assert_rejected_by(&format!("{layout}: spare accumulator"), &found, &["mac"]);
+    }
+}

@@ -171,6 +171,28 @@ fn tile_row_binds_every_groups_filter(layout: Layout) {
 }
 
 #[test]
+fn a_tile_rows_spare_accumulator_is_pinned_by_the_gate() {
+    use super::patch_tests::{spare_group, SpareAccumulator};
+    // The last layer's 10 neurons leave spare groups in the last tile row of each layout.
+    let (m, input) = models().remove(0);
+    for layout in tile_layouts() {
+        let m = m.clone().in_layout(layout).unwrap();
+        let last = m.spec.layers.len() - 1;
+        assert_eq!(m.spec.layers[last].outputs, 10);
+        let plan = crate::chips::mac_plan::dense(layout.shape(), 16, 10, 1);
+        let (row, group) = spare_group(&plan);
+        let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+        let edit = SpareAccumulator {
+            layer: last,
+            row,
+            group,
+        };
+        let found = failures(&m, circuit, public, edit);
+        assert_rejected_by(&format!("{layout}: spare accumulator"), &found, &[GATE]);
+    }
+}
+
+#[test]
 fn tile_rows_prove_a_grouped_convolution() {
     // The residual CNN's second convolution is depthwise: its tile rows hold one filter each.
     let (m, data) = crate::testing::quantized_resnet(6).unwrap();
