@@ -25,14 +25,20 @@ CASES = [
     ("cifar_resnet", 1, 1, None),
     ("lenet5", 2, 2, None),
 ]
-LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16", "4x1", "4x3", "4x3p5", "4x1p3"]
-PUBLIC_LAYOUTS = ["1x0", "2x0", "4x0", "1x0w16", "4x0p5", "4x0p3"]
-SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5"]
+LAYOUTS = ["1x1", "1x2", "1x6", "2x1", "2x2", "2x6", "1x1w16", "1x2w16", "4x1", "4x3", "4x3p5", "4x1p3",
+           "8x1p3"]
+PUBLIC_LAYOUTS = ["1x0", "2x0", "4x0", "1x0w16", "4x0p5", "4x0p3", "8x0p3", "4x0t", "8x0t"]
+SWEEP_MODELS = ["mlp_digits", "mlp784", "attention", "lenet5", "cifar_resnet"]
 
 
-def run(cmd):
+def run(cmd, skip=False):
+    """Runs `cmd`; a failure ends the script, or with `skip` returns None (a sweep case that
+    does not fit its layout)."""
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
+        if skip:
+            print(f"skipped: {' '.join(cmd)}: {r.stderr.strip()[-200:]}", file=sys.stderr)
+            return None
         sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
     return r
 
@@ -58,13 +64,18 @@ def main():
                    "--out", zkm, "--spec", spec, "--batch", str(batch), "--weights", args.weights]
             if layout:
                 cmd += ["--layout", layout]
-            out = run(cmd).stdout
+            compiled = run(cmd, skip=args.sweep)
+            if compiled is None:
+                continue
+            out = compiled.stdout
             k = int(re.search(r"^k +(\d+)", out, re.M).group(1))
             commitment_rows = int(re.search(r"commitment (\d+)", out).group(1))
-            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\).*layout (\d+)x(\d+)([wp]\d+)?", out)
+            cols = re.search(r"columns +(\d+) advice \((\d+) with copies\), (\d+) fixed, \d+ instance, "
+                             r"(\d+) lookups; layout (\d+)x(\d+)([wp]\d+|t)?", out)
             advice, equality = int(cols.group(1)), int(cols.group(2))
-            used = f"{cols.group(3)}x{cols.group(4)}{cols.group(5) or ''}"
-            full_cells = commitment_rows * int(cols.group(4)) * 19
+            fixed, lookups = int(cols.group(3)), int(cols.group(4))
+            used = f"{cols.group(5)}x{cols.group(6)}{cols.group(7) or ''}"
+            full_cells = commitment_rows * int(cols.group(6)) * 19
             circuits = n // batch
             spec_json = json.load(open(spec))
             length = 1
@@ -83,7 +94,8 @@ def main():
             rows.append((model, batch, circuits, used, k, pred_cp, cp, pred_wall, float(wall),
                          pred_rss, int(rss_kb) / 1e3))
             points.append(dict(model=model, layout=used, k=k, circuits=circuits, advice=advice,
-                               equality=equality, full_cells=full_cells, create_proof_s=cp,
+                               equality=equality, fixed=fixed, lookups=lookups,
+                               full_cells=full_cells, create_proof_s=cp,
                                prove_wall_s=float(wall), peak_rss_mb=int(rss_kb) / 1e3))
             print(rows[-1], file=sys.stderr, flush=True)
     if args.points:

@@ -5,13 +5,16 @@
 //! every advice column is committed and transformed to the extended domain, every column in
 //! the permutation argument adds a full-width commitment to the keys (its `σ` polynomial) and
 //! a share of a product column to the proof, and full-width values (the Poseidon states) cost
-//! about ten times a small value to commit. So, with `n = 2^k`, `c` circuits per proof,
-//! `A` advice and `E` permutation columns and `F` full-width cells per circuit:
+//! about ten times a small value to commit. Each lookup argument adds three committed columns
+//! (two permuted, one product) to every proof, and each fixed column is transformed to the
+//! extended domain in the proving key and evaluated in the constraints. So, with `n = 2^k`,
+//! `c` circuits per proof, `A` advice, `E` permutation and `X` fixed columns, `L` lookup
+//! arguments and `F` full-width cells per circuit:
 //!
 //! ```text
-//! create_proof ≈ t0 + c · (n · (r + a·A + e·E) + f·F)
-//! key generation ≈ k0 + n · (kr + ke·E)
-//! peak RSS ≈ n · (m0 + me·E + c · ma·A)
+//! create_proof ≈ t0 + c · (n · (r + a·A + e·E + l·L + x·X) + f·F)
+//! key generation ≈ k0 + n · (kr + ke·E + kx·X)
+//! peak RSS ≈ n · (m0 + mx·X + me·E + c · ma·A)
 //! ```
 //!
 //! The coefficients of [`CostModel::default`] were fitted on the 2-core reference machine
@@ -37,6 +40,11 @@ pub struct CostModel {
     pub advice_row_s: f64,
     /// Seconds of `create_proof` per row per circuit per permutation column.
     pub equality_row_s: f64,
+    /// Seconds of `create_proof` per row per circuit per lookup argument.
+    pub lookup_row_s: f64,
+    /// Seconds of `create_proof` per row per circuit per fixed column (its share of the
+    /// constraint evaluation).
+    pub fixed_row_s: f64,
     /// Seconds of `create_proof` per full-width committed cell (Poseidon states).
     pub full_cell_s: f64,
     /// Seconds of key generation (and parameter loading) per proving process.
@@ -45,6 +53,9 @@ pub struct CostModel {
     pub keygen_row_s: f64,
     /// Seconds of key generation per row per permutation column.
     pub keygen_equality_row_s: f64,
+    /// Seconds of key generation per row per fixed column (its commitment and
+    /// extended-domain copy).
+    pub keygen_fixed_row_s: f64,
     /// Peak resident bytes per row of the domain (tables, shared polynomials).
     pub shared_row_bytes: f64,
     /// Peak resident bytes per row per fixed column (its values, coefficients and
@@ -86,26 +97,26 @@ impl CostInputs {
 }
 
 impl Default for CostModel {
-    /// Fitted on 2 cores (wall time, `asm` field arithmetic) on four reference models in
-    /// each of the six layouts, k = 10 to 15 (`scripts/fit_cost_model.py`); the fixed
-    /// columns' memory share from the padding masks' measured cost.
+    /// Fitted on 2 cores (wall time, `asm` field arithmetic) on five reference models in each
+    /// of the 22 layouts, k = 11 to 16 (`scripts/fit_cost_model.py`: non-negative least
+    /// squares on relative errors; `docs/benchmarks.md` gives the points and the errors).
     fn default() -> Self {
         CostModel {
-            proof_base_s: 0.18,
-            row_s: 123e-6,
-            advice_row_s: 2.64e-6,
-            equality_row_s: 1.18e-6,
-            full_cell_s: 4.28e-6,
-            keygen_base_s: 0.17,
-            keygen_row_s: 43.5e-6,
-            keygen_equality_row_s: 5.48e-6,
-            // Fitted as 16.8 KB with the 34 fixed columns every layout had then; the fixed
-            // columns' share measured from 30 more (the weight-padding masks: +42 MB on
-            // LeNet-5 and +43 MB on mlp784 at k = 12).
-            shared_row_bytes: 16.8e3 - 34.0 * 342.0,
-            fixed_row_bytes: 342.0,
-            equality_row_bytes: 358.0,
-            advice_row_bytes: 367.0,
+            proof_base_s: 0.264,
+            row_s: 3.89e-6,
+            advice_row_s: 2.14e-6,
+            equality_row_s: 2.05e-6,
+            lookup_row_s: 17.3e-6,
+            fixed_row_s: 0.262e-6,
+            full_cell_s: 3.61e-6,
+            keygen_base_s: 0.149,
+            keygen_row_s: 0.0,
+            keygen_equality_row_s: 5.50e-6,
+            keygen_fixed_row_s: 1.18e-6,
+            shared_row_bytes: 5.61e3,
+            fixed_row_bytes: 377.0,
+            equality_row_bytes: 434.0,
+            advice_row_bytes: 332.0,
         }
     }
 }
@@ -150,7 +161,9 @@ impl CostModel {
         let c = &x.columns;
         let per_row = self.row_s
             + self.advice_row_s * c.advice as f64
-            + self.equality_row_s * c.equality as f64;
+            + self.equality_row_s * c.equality as f64
+            + self.lookup_row_s * c.lookups as f64
+            + self.fixed_row_s * c.fixed as f64;
         self.proof_base_s
             + x.circuits as f64 * (n * per_row + self.full_cell_s * x.full_cells as f64)
     }
@@ -158,8 +171,11 @@ impl CostModel {
     /// Predicted seconds of key generation (verifying and proving key).
     pub fn keygen_s(&self, x: &CostInputs) -> f64 {
         let n = (1u64 << x.k) as f64;
+        let c = &x.columns;
         self.keygen_base_s
-            + n * (self.keygen_row_s + self.keygen_equality_row_s * x.columns.equality as f64)
+            + n * (self.keygen_row_s
+                + self.keygen_equality_row_s * c.equality as f64
+                + self.keygen_fixed_row_s * c.fixed as f64)
     }
 
     /// Predicted peak resident bytes of proving.
