@@ -142,6 +142,8 @@ pub fn calibrate(
             }
             None => {
                 saturated_table(&spec, &post_max)?;
+                let (weights, quantized) =
+                    with_corrected_biases(&spec, weights, samples, &traces, quantized)?;
                 let report = report(&spec, &traces, &quantized);
                 return Ok(Quantized {
                     spec,
@@ -154,6 +156,29 @@ pub fn calibrate(
     Err(CoreError::Calibration(
         "no scale assignment fits the calibration data".into(),
     ))
+}
+
+/// The weights with their biases corrected (`bias.rs`) and the calibration traces they give;
+/// the weights as built if a calibration sample would then saturate or overflow.
+fn with_corrected_biases(
+    spec: &ModelSpec,
+    weights: ModelWeights,
+    samples: &[Vec<f32>],
+    float: &[super::bias::FloatTrace],
+    quantized: Vec<crate::eval::Trace>,
+) -> Result<(ModelWeights, Vec<crate::eval::Trace>), CoreError> {
+    let inputs = samples
+        .iter()
+        .map(|s| super::quantize_input(&spec.input, s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Ok(fixed) = super::bias::corrected(spec, &weights, &inputs, float) else {
+        return Ok((weights, quantized));
+    };
+    let traces: Result<Vec<_>, _> = inputs.iter().map(|x| evaluate(spec, &fixed, x)).collect();
+    match traces {
+        Ok(t) if t.iter().all(|t| saturated(t).is_none()) => Ok((fixed, t)),
+        _ => Ok((weights, quantized)),
+    }
 }
 
 /// The calibration state one build reads.

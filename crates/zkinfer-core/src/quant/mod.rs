@@ -1,6 +1,7 @@
 //! Fixed-point quantization with power-of-two scales.
 
 pub mod accuracy;
+mod bias;
 mod calibrate;
 mod channel;
 mod input;
