@@ -31,9 +31,9 @@ pub(super) fn corrected(
             .map(|x| evaluate(spec, &w, x))
             .collect::<Result<Vec<_>, _>>()?;
         let acc_scale = spec.layer_acc_scale(i);
-        for (f, drift) in mean_drift(spec, i, &traces, float).iter().enumerate() {
+        let drifts = mean_drift(spec, i, &traces, float);
+        for (f, (drift, bias)) in drifts.iter().zip(&mut w.layers[i].bias).enumerate() {
             let scale = acc_scale + l.channel_scales.get(f).copied().unwrap_or(0);
-            let bias = &mut w.layers[i].bias[f];
             let fixed = *bias - (drift * (1u64 << scale) as f64).round() as i64;
             if fixed.abs() <= MAX_BIAS {
                 *bias = fixed;
