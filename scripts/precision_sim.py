@@ -50,19 +50,11 @@ def quantize_weights(w, bits, arbitrary):
     return out
 
 
-def layer_inputs(x, weights):
-    """Float values each weighted layer reads (conv1, conv2, conv3, fc)."""
-    (w1, b1), (w2, b2), (w3, b3), _ = weights
-    p1 = np.maximum(conv3x3(x, w1, b1), 0).reshape(-1, 4, 16, 2, 16, 2).max(axis=(3, 5))
-    r2 = np.maximum(conv3x3(p1, w2, b2), 0)
-    r3 = np.maximum(conv3x3(r2, w3, b3) + p1, 0)
-    return [x, p1, r2, r3.reshape(-1, 4, 4, 4, 4, 4).mean(axis=(3, 5)).reshape(-1, 64)]
-
-
 def bias_corrected(quantized, float_w, cal):
     """Each filter's bias minus the mean of (W_q - W) x over the calibration inputs."""
     out = []
-    for x, (wq, _), (w, b) in zip(layer_inputs(cal, float_w), quantized, float_w):
+    _, _, reads = forward(cal, float_w)
+    for x, (wq, _), (w, b) in zip(reads, quantized, float_w):
         if wq.ndim == 4:
             drift = conv3x3(x, wq - w, np.zeros(w.shape[0])).mean(axis=(0, 2, 3))
         else:
@@ -72,6 +64,8 @@ def bias_corrected(quantized, float_w, cal):
 
 
 def forward(x, weights, act_bits=None, act_max=None):
+    """Logits, each quantized tensor's largest magnitude, and the values the four weighted
+    layers read (conv1, conv2, conv3, fc)."""
     (w1, b1), (w2, b2), (w3, b3), (wf, bf) = weights
     seen = {}
 
@@ -89,15 +83,15 @@ def forward(x, weights, act_bits=None, act_max=None):
     c3 = q("conv3", conv3x3(r2, w3, b3))
     r3 = q("residual", np.maximum(c3 + p1, 0))
     p2 = q("pool2", r3.reshape(-1, 4, 4, 4, 4, 4).mean(axis=(3, 5))).reshape(-1, 64)
-    return q("logits", p2 @ wf.T + bf), seen
+    return q("logits", p2 @ wf.T + bf), seen, [x, p1, r2, p2]
 
 
 def main():
     float_w = [fold("conv1", "bn1"), fold("conv2", "bn2"), fold("conv3", "bn3"), (W["fc.weight"], W["fc.bias"])]
     cal = np.array(json.load(open("circuits/cifar_resnet/calibration.json"))["input_data"]).reshape(-1, 3, 32, 32)
     held = np.array(json.load(open(sys.argv[1]))["input_data"]).reshape(-1, 3, 32, 32)
-    _, act_max = forward(cal, float_w)
-    ref, _ = forward(held, float_w)
+    _, act_max, _ = forward(cal, float_w)
+    ref, _, _ = forward(held, float_w)
     print("Prediction agreement with the float model (mean |logit error|):")
     print("| weights (per channel) | " + " | ".join(f"{a}-bit activations" for a in (8, 10, 12, 16)) + " |")
     print("|---|" + "---:|" * 4)
@@ -109,7 +103,7 @@ def main():
             qw = bias_corrected(qw, float_w, cal)
         cells = []
         for a in (8, 10, 12, 16):
-            out, _ = forward(held, qw, a, act_max)
+            out, _, _ = forward(held, qw, a, act_max)
             agree = (out.argmax(1) == ref.argmax(1)).mean() * 100
             cells.append(f"{agree:.0f}% ({np.abs(out - ref).mean():.3f})")
         name = f"{wbits}-bit, {'arbitrary' if arbitrary else 'power-of-two'} scale"
