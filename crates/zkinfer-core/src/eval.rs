@@ -5,11 +5,12 @@
 //! layer's shift, `2^(s-1)` read as 0 when `s = 0`), and `y = max(q, 0)` or `y = q`.
 //! The result saturates: `y` reads `q` clamped to `[-128, 127]`. `q` itself must lie in
 //! `[-192, 191]` (the rescale's lookup range); otherwise evaluation fails naming the layer.
+//! A wide layer's `q` must lie in the 16-bit range and is not clamped.
 
 use crate::model::LayerWeights;
 use crate::model::ModelWeights;
 use crate::spec::{Activation, GatherEntry, LayerKind, LayerSpec, ModelSpec};
-use crate::{CoreError, QUOTIENT_MAX, QUOTIENT_MIN, VALUE_MAX, VALUE_MIN};
+use crate::{CoreError, VALUE_MAX, VALUE_MIN};
 
 /// Intermediate values of one layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,9 +145,14 @@ pub fn matmul(batch: usize, m: usize, k: usize, n: usize, a: &[i64], b: &[i64]) 
         .collect()
 }
 
-/// A layer's output for the quotient `q`: the activation of `q` saturated to 8 bits.
+/// A layer's output for the quotient `q`: the activation of `q` saturated to 8 bits (a wide
+/// layer's quotient, in range, is not saturated).
 pub fn activate(l: &LayerSpec, q: i64) -> i64 {
-    let q = q.clamp(VALUE_MIN, VALUE_MAX);
+    let q = if l.wide {
+        q
+    } else {
+        q.clamp(VALUE_MIN, VALUE_MAX)
+    };
     match l.activation {
         Activation::Relu => q.max(0),
         Activation::None => q,
@@ -241,17 +247,15 @@ pub fn evaluate_patched(
                 .map(|(a, s)| rescale(*a, *s))
                 .collect(),
         };
-        if let Some(v) = q
-            .iter()
-            .find(|v| !(QUOTIENT_MIN..=QUOTIENT_MAX).contains(*v))
-        {
+        let range = l.quotient_range();
+        if let Some(v) = q.iter().find(|v| !range.contains(*v)) {
             return Err(CoreError::Overflow {
                 layer: i,
                 name: l.name.clone(),
                 what: "activation",
                 value: *v,
-                min: QUOTIENT_MIN,
-                max: QUOTIENT_MAX,
+                min: *range.start(),
+                max: *range.end(),
             });
         }
         let out: Vec<i64> = q.iter().map(|v| activate(l, *v)).collect();

@@ -53,3 +53,9 @@ pub const QUOTIENT_MIN: i64 = 3 * VALUE_MIN / 2;
 pub const QUOTIENT_MAX: i64 = -QUOTIENT_MIN - 1;
 /// Largest rescale shift (bits dropped by one rounded division) the circuit supports.
 pub const MAX_SHIFT: u32 = 16;
+/// Bits of a wide activation (a layer whose spec sets `wide`): two 8-bit limbs.
+pub const WIDE_BITS: u32 = 2 * VALUE_BITS;
+/// Smallest wide value (wide values do not saturate: a quotient beyond is refused).
+pub const WIDE_MIN: i64 = -(1 << (WIDE_BITS - 1));
+/// Largest wide value.
+pub const WIDE_MAX: i64 = -WIDE_MIN - 1;

@@ -21,7 +21,7 @@ use zkinfer_core::ir::{lower, Graph};
 use zkinfer_core::model::QuantModel;
 use zkinfer_core::params::ParamsStore;
 use zkinfer_core::progress::{run_stage, Progress, Stage};
-use zkinfer_core::quant::{calibrate, quantize_input, CalibrationReport};
+use zkinfer_core::quant::{calibrate_with, quantize_input, CalibrationReport, Width};
 use zkinfer_core::spec::{ModelSpec, Visibility, FORMAT_VERSION};
 use zkinfer_core::{keys, CoreError};
 
@@ -51,7 +51,8 @@ pub fn quantize_batched(
     quantize_with(name, graph, samples, options)
 }
 
-/// How a model is compiled: inferences per circuit, column layout and weight visibility.
+/// How a model is compiled: inferences per circuit, column layout, weight visibility and
+/// activation width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// Inferences one circuit proves side by side (the spec's `circuit.batch`).
@@ -61,15 +62,18 @@ pub struct CompileOptions {
     pub layout: Option<Layout>,
     /// Private weights (committed) or public weights (in the spec and the verifying key).
     pub visibility: Visibility,
+    /// 8-bit activations, or 16-bit ones wherever the circuit can hold them.
+    pub width: Width,
 }
 
 impl Default for CompileOptions {
-    /// One inference per circuit, the planner's layout, private weights.
+    /// One inference per circuit, the planner's layout, private weights, 8-bit activations.
     fn default() -> Self {
         CompileOptions {
             batch: 1,
             layout: None,
             visibility: Visibility::Private,
+            width: Width::Narrow,
         }
     }
 }
@@ -85,6 +89,7 @@ pub fn quantize_with(
         batch,
         layout,
         visibility,
+        width,
     } = options;
     if !(1..=keys::MAX_BATCH).contains(&batch) {
         return Err(CoreError::Unsupported(format!(
@@ -94,7 +99,14 @@ pub fn quantize_with(
     }
     let layers = lower(graph)?;
     let output_shape = graph.output_shape()?;
-    let mut quantized = calibrate(name, &layers, &graph.input_shape, &output_shape, samples)?;
+    let mut quantized = calibrate_with(
+        name,
+        &layers,
+        &graph.input_shape,
+        &output_shape,
+        samples,
+        width,
+    )?;
     quantized.spec.circuit.batch = batch;
     quantized.spec.output_parts = graph.output_parts.clone();
     let calibration = quantized.report.clone();

@@ -61,8 +61,8 @@ pub enum VerifyError {
         /// Count found.
         got: usize,
     },
-    /// A public value out of the 8-bit range.
-    #[error("{what}[{index}] = {value} is outside [{VALUE_MIN}, {VALUE_MAX}]")]
+    /// A public value out of its range (8-bit, or 16-bit for a wide output).
+    #[error("{what}[{index}] = {value} is outside [{min}, {max}]")]
     Range {
         /// Inputs or outputs.
         what: &'static str,
@@ -70,6 +70,10 @@ pub enum VerifyError {
         index: usize,
         /// Value.
         value: i64,
+        /// Smallest value allowed.
+        min: i64,
+        /// Largest value allowed.
+        max: i64,
     },
     /// The proof does not verify.
     #[error("invalid proof: {0}")]
@@ -271,8 +275,10 @@ impl Verifier {
             self.spec.output.len() * copies,
         );
         let circuits = batch_size(bundle.inputs.len(), input_len)?;
-        check_values("inputs", &bundle.inputs, circuits * input_len)?;
-        check_values("outputs", &bundle.outputs, circuits * output_len)?;
+        let inputs = VALUE_MIN..=VALUE_MAX;
+        check_values("inputs", &bundle.inputs, circuits * input_len, inputs)?;
+        let outputs = self.spec.output_range();
+        check_values("outputs", &bundle.outputs, circuits * output_len, outputs)?;
         let expected = self.proof_len.of_batch(circuits);
         if bundle.proof.len() != expected {
             return Err(VerifyError::Length {
@@ -315,7 +321,12 @@ fn batch_size(inputs: usize, input_len: usize) -> Result<usize, VerifyError> {
     Ok(batch)
 }
 
-fn check_values(what: &'static str, values: &[i64], expected: usize) -> Result<(), VerifyError> {
+fn check_values(
+    what: &'static str,
+    values: &[i64],
+    expected: usize,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<(), VerifyError> {
     if values.len() != expected {
         return Err(VerifyError::Length {
             what,
@@ -323,15 +334,13 @@ fn check_values(what: &'static str, values: &[i64], expected: usize) -> Result<(
             got: values.len(),
         });
     }
-    match values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !(VALUE_MIN..=VALUE_MAX).contains(*v))
-    {
+    match values.iter().enumerate().find(|(_, v)| !range.contains(*v)) {
         Some((index, value)) => Err(VerifyError::Range {
             what,
             index,
             value: *value,
+            min: *range.start(),
+            max: *range.end(),
         }),
         None => Ok(()),
     }

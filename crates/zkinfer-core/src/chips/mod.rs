@@ -5,7 +5,8 @@
 //!   by neighbouring convolution positions), [`mac_plan`] which input feeds which cell;
 //!   [`mac_public`]: the same rows with public weights in fixed columns.
 //! - [`pool`]: window maxima and sums.
-//! - [`rescale`]: rounded division by `2^s` with a range-checked remainder, fused with ReLU.
+//! - [`rescale`]: rounded division by `2^s` with a range-checked remainder, fused with ReLU;
+//!   [`rescale_wide`]: the same for 16-bit values, over two rows.
 //! - [`table`]: the one fixed lookup table (small ranges and ReLU).
 //! - [`sponge`]: Poseidon sponges in parallel lanes, degree ≤ 5.
 
@@ -15,6 +16,7 @@ pub mod mac_public;
 pub mod mac_shape;
 pub mod pool;
 pub mod rescale;
+pub mod rescale_wide;
 pub mod sponge;
 pub mod table;
 

@@ -1,11 +1,15 @@
 //! Window maxima and sums over activation cells.
 //!
-//! Row layout: | out | carry | a[0..4] || fmax | mult[0..4] | carry_mult |
+//! Row layout: | out | carry | a[0..4] || fmax | fwide | fhi | mult[0..4] | carry_mult |
 //!
 //! - max rows (`fmax = 1`): `Π_i (out - a_i) = 0` (degree 5) and four lookups
-//!   `(8·fmax, fmax·(out - a_i), 0)`: `out - a_i ∈ [0, 256)`, so `out` is the largest `a_i`. A
-//!   window of more than four values chains rows, `a_0` of a later row copying the previous
-//!   `out`; spare slots repeat a window value.
+//!   `(8·(fmax + fhi), fmax·(out - a_i) - 256·fwide·a_i[next] + fhi·a_i, 0)`: on an 8-bit max
+//!   row `out - a_i ∈ [0, 256)`, so `out` is the largest `a_i`. A window of more than four
+//!   values chains rows, `a_0` of a later row copying the previous `out`; spare slots repeat a
+//!   window value.
+//! - wide max rows (`fmax = fwide = 1`) are followed by a high-limb row (`fhi = 1`) whose `a_i`
+//!   hold the high bytes `h_i` of the differences: its lookups read `h_i ∈ [0, 256)`, the max
+//!   row's `out - a_i - 256 h_i ∈ [0, 256)`, so `out - a_i ∈ [0, 2^16)`.
 //! - sum rows (`q_sum`): `out = carry + Σ_i m_i (a_i - 128)` with fixed multipliers `m_i`
 //!   (1 for average pools, powers of two aligning the scales of an addition, 0 for spare
 //!   slots); `carry` (the previous row's `out`) counts only where the fixed `carry_mult` is 1.
@@ -14,7 +18,7 @@
 //!   row, chained through `carry` like sums.
 //! - constant rows: cells of every column holding public constants (`constrain_constant`).
 //! - cells no constraint reads (spare slots with multiplier 0, the carry of a chain's first
-//!   row and of max rows) copy the fixed 128 cell, so no advice cell of the chip is free.
+//!   row and of max rows, the result and carry of high-limb rows) copy the fixed 128 cell, so no advice cell of the chip is free.
 //!
 //! Inputs and max outputs are offset-encoded; sums are plain signed integers for the rescale.
 
@@ -42,6 +46,10 @@ pub struct PoolConfig {
     pub a: [Column<Advice>; POOL_WIDTH],
     /// 1 on max rows.
     pub fmax: Column<Fixed>,
+    /// 1 on wide max rows (their differences' high bytes are on the next row).
+    pub fwide: Column<Fixed>,
+    /// 1 on the high-limb rows of wide max rows.
+    pub fhi: Column<Fixed>,
     /// Multipliers of sum rows (0 for spare slots).
     pub mult: [Column<Fixed>; POOL_WIDTH],
     /// 1 where a sum row continues the previous row's sum.
@@ -65,10 +73,15 @@ pub fn constant_rows(n: usize) -> usize {
     n.div_ceil(POOL_WIDTH + 2)
 }
 
-/// Rows to reduce a window of `n` values.
-pub fn rows_for(n: usize, max: bool) -> usize {
+/// Rows to reduce a window of `n` values (a maximum of wide values takes two rows per step).
+pub fn rows_for(n: usize, max: bool, wide: bool) -> usize {
     if max {
-        1 + n.saturating_sub(POOL_WIDTH).div_ceil(POOL_WIDTH - 1)
+        let steps = 1 + n.saturating_sub(POOL_WIDTH).div_ceil(POOL_WIDTH - 1);
+        if wide {
+            2 * steps
+        } else {
+            steps
+        }
     } else {
         n.div_ceil(POOL_WIDTH).max(1)
     }
@@ -87,7 +100,7 @@ impl PoolConfig {
         for c in a.iter().chain([&out, &carry]) {
             meta.enable_equality(*c);
         }
-        let fmax = meta.fixed_column();
+        let [fmax, fwide, fhi] = [(); 3].map(|_| meta.fixed_column());
         let mult = [(); POOL_WIDTH].map(|_| meta.fixed_column());
         let carry_mult = meta.fixed_column();
         let q_sum = meta.selector();
@@ -126,11 +139,14 @@ impl PoolConfig {
         for col in a {
             meta.lookup(|m| {
                 let f = m.query_fixed(fmax);
+                let (w, h) = (m.query_fixed(fwide), m.query_fixed(fhi));
                 let o = m.query_advice(out, Rotation::cur());
                 let v = m.query_advice(col, Rotation::cur());
+                let high = m.query_advice(col, Rotation::next());
+                let diff = f.clone() * (o - v.clone()) - w * high * constant(256) + h.clone() * v;
                 vec![
-                    (f.clone() * constant(VALUE_BITS as u64), table.tag),
-                    (f * (o - v), table.a),
+                    ((f + h) * constant(VALUE_BITS as u64), table.tag),
+                    (diff, table.a),
                     (constant(0), table.b),
                 ]
             });
@@ -140,6 +156,8 @@ impl PoolConfig {
             carry,
             a,
             fmax,
+            fwide,
+            fhi,
             mult,
             carry_mult,
             q_sum,
@@ -252,13 +270,13 @@ impl PoolConfig {
         carry.map(|(c, _)| c).ok_or(Error::Synthesis)
     }
 
-    /// Reduces each window to its maximum (offset-encoded cell) or its weighted sum (plain
-    /// cell).
+    /// Reduces each window to its maximum (offset-encoded cell; `wide` for 16-bit values) or
+    /// its weighted sum (plain cell).
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
         name: &str,
-        max: bool,
+        (max, wide): (bool, bool),
         windows: &[Vec<Slot<'_>>],
         zero: &Cell,
     ) -> Result<Vec<Cell>, Error> {
@@ -269,7 +287,7 @@ impl PoolConfig {
                 let mut outs = Vec::with_capacity(windows.len());
                 for w in windows {
                     let cell = if max {
-                        self.max_window(&mut region, &mut row, w, zero)?
+                        self.max_window(&mut region, &mut row, w, wide, zero)?
                     } else {
                         self.sum_window(&mut region, &mut row, w, zero)?
                     };
@@ -315,6 +333,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         w: &[Slot<'_>],
+        wide: bool,
         zero: &Cell,
     ) -> Result<Cell, Error> {
         let first = w.first().ok_or(Error::Synthesis)?;
@@ -349,6 +368,9 @@ impl PoolConfig {
             let out = region.assign_advice(|| "max", self.out, *row, || value(m))?;
             zero.copy_advice(|| "carry", region, self.carry, *row)?;
             *row += 1;
+            if wide {
+                self.high_limbs(region, row, m, &current, zero)?;
+            }
             running = Some((out, m));
             if later.is_empty() {
                 break;
@@ -356,6 +378,29 @@ impl PoolConfig {
             rest = later;
         }
         running.map(|(c, _)| c).ok_or(Error::Synthesis)
+    }
+
+    /// The high-limb row after a wide max row (at `*row - 1`) whose result is `m` over the
+    /// values `current`.
+    fn high_limbs(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: &mut usize,
+        m: Option<i64>,
+        current: &[Option<i64>],
+        zero: &Cell,
+    ) -> Result<(), Error> {
+        let one = || Value::known(Fp::one());
+        region.assign_fixed(|| "fwide", self.fwide, *row - 1, one)?;
+        region.assign_fixed(|| "fhi", self.fhi, *row, one)?;
+        for (col, v) in self.a.iter().zip(current) {
+            let high = m.zip(*v).map(|(m, v)| (m - v) >> VALUE_BITS);
+            region.assign_advice(|| "high limb", *col, *row, || value(high))?;
+        }
+        zero.copy_advice(|| "no result", region, self.out, *row)?;
+        zero.copy_advice(|| "no carry", region, self.carry, *row)?;
+        *row += 1;
+        Ok(())
     }
 
     fn sum_window(

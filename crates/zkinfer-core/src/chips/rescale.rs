@@ -14,6 +14,9 @@
 //! `2^(s+9)` values, far fewer than the field, so nothing wraps. Lookup inputs are plain columns: rows
 //! left empty read `(0, 0, 0)`.
 //!
+//! A wide layer (16-bit values, [`super::rescale_wide`]) takes two rows of its lane per neuron
+//! and its own gate.
+//!
 //! A layer whose neurons drop different numbers of bits (per-channel weight scales) is laid
 //! out class by class: the neurons of one shift share rows, so the constants stay per row.
 //! A class's last row, when its lanes are not all needed, repeats the class's last neuron in
@@ -71,14 +74,18 @@ pub struct RescaleConfig {
     pub bits_hi: Column<Fixed>,
     /// Enables the division gate of every lane.
     pub sel: Selector,
+    /// Enables the wide division gate of every lane (on the first of its two rows).
+    pub wide_sel: Selector,
 }
 
-/// Rows of a layer whose neurons drop `shifts` bits, over `lanes` lanes.
-pub fn rows(shifts: &[u32], lanes: usize) -> usize {
+/// Rows of a layer whose neurons drop `shifts` bits, over `lanes` lanes (two per neuron row
+/// if `wide`).
+pub fn rows(shifts: &[u32], lanes: usize, wide: bool) -> usize {
+    let per = if wide { 2 } else { 1 };
     classes(shifts)
         .iter()
-        .map(|(_, n)| n.len().div_ceil(lanes.max(1)))
-        .sum()
+        .map(|(_, n)| per * n.len().div_ceil(lanes.max(1)))
+        .sum::<usize>()
 }
 
 /// The neurons of each shift, by increasing shift (one class for a uniform layer).
@@ -97,23 +104,32 @@ pub struct RescaleLayer<'a> {
     pub name: &'a str,
     /// Bits dropped, per neuron.
     pub shifts: &'a [u32],
-    /// Table tag of the activation (ReLU or a function), if any; saturation otherwise.
+    /// Table tag of the activation (ReLU or a function), if any; saturation otherwise. For a
+    /// wide layer, the tag of its high-limb rows.
     pub activation_tag: Option<u64>,
+    /// Whether the layer's values are wide.
+    pub wide: bool,
 }
 
-/// Witness values of one rescale row (offset-encoded `q` and `y`).
+/// Witness values of one neuron's rescale (offset-encoded `q` and `y`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RescaleRow {
     /// The accumulator (a copy of the MAC or pooling chip's cell).
     pub acc: Option<i64>,
-    /// `q + 128`.
+    /// `q + 128`; for a wide layer, the low limb of `q + 2^15`.
     pub q: Option<i64>,
-    /// `act(sat(q)) + 128`.
+    /// `act(sat(q)) + 128`; for a wide layer, `act(q) + 128`.
     pub y: Option<i64>,
     /// Low remainder limb.
     pub r0: Option<i64>,
     /// High remainder limb.
     pub r1: Option<i64>,
+    /// Wide layers: the high limb of `q + 2^15`.
+    pub hi: Option<i64>,
+    /// Wide layers: the factor of `q` in `y` (1, or 0 where ReLU zeroes a negative `q`).
+    pub factor: Option<i64>,
+    /// Wide layers: the first row's output-column cell, 0.
+    pub pad: Option<i64>,
 }
 
 /// Witness rows of a layer's rescale from the evaluator trace (`None`: `n` unknown rows).
@@ -129,12 +145,18 @@ pub fn witness_rows(
                 let s = layer.shifts.get(j).copied().unwrap_or(0);
                 let half = if s == 0 { 0 } else { 1i64 << (s - 1) };
                 let r = t.acc[j] + half - (t.q[j] << s);
-                RescaleRow {
+                let row = RescaleRow {
                     acc: Some(t.acc[j]),
                     q: Some(t.q[j] + VALUE_OFFSET),
                     y: Some(t.out[j] + VALUE_OFFSET),
                     r0: Some(r & 255),
                     r1: Some(r >> 8),
+                    ..RescaleRow::default()
+                };
+                if layer.wide {
+                    super::rescale_wide::limbs(row, t.q[j], t.out[j])
+                } else {
+                    row
                 }
             })
             .collect(),
@@ -156,6 +178,8 @@ impl RescaleConfig {
             .collect();
         let [pow, half, tag, bits_lo, bits_hi] = [(); 5].map(|_| meta.fixed_column());
         let sel = meta.selector();
+        let wide_sel = meta.selector();
+        super::rescale_wide::configure(meta, &lanes, pow, half, wide_sel);
         for l in &lanes {
             let l = *l;
             meta.create_gate("rescale", |m| {
@@ -194,6 +218,7 @@ impl RescaleConfig {
             bits_lo,
             bits_hi,
             sel,
+            wide_sel,
         }
     }
 
@@ -212,7 +237,11 @@ impl RescaleConfig {
         }
         let mut out: Vec<Option<Cell>> = vec![None; acc.len()];
         for (shift, neurons) in classes(layer.shifts) {
-            let cells = self.assign_class(layouter, layer, shift, &neurons, acc, rows)?;
+            let cells = if layer.wide {
+                self.assign_wide_class(layouter, layer, shift, &neurons, acc, rows)?
+            } else {
+                self.assign_class(layouter, layer, shift, &neurons, acc, rows)?
+            };
             for (j, cell) in neurons.into_iter().zip(cells) {
                 out[j] = Some(cell);
             }

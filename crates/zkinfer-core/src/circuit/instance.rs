@@ -53,9 +53,14 @@ pub fn instances(commitment: Fp, inputs: &[i64], outputs: &[i64]) -> Vec<Fp> {
     v
 }
 
-/// Reads an offset-encoded public value back, if it is in range.
+/// Reads an offset-encoded public value back, if it is in the 8-bit range.
 pub fn decode_offset(f: &Fp) -> Option<i64> {
+    decode_in(f, VALUE_MIN..=VALUE_MAX)
+}
+
+/// Reads an offset-encoded public value back, if it is in `range`.
+pub fn decode_in(f: &Fp, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
     to_i64(f)
         .map(|v| v - VALUE_OFFSET)
-        .filter(|v| (VALUE_MIN..=VALUE_MAX).contains(v))
+        .filter(|v| range.contains(v))
 }

@@ -31,8 +31,11 @@ pub struct LayerPlan {
     pub add_shifts: Vec<u32>,
     /// Rescale shift of each output (the layer's shift plus its channel scale).
     pub shifts: Vec<u32>,
-    /// Table tag of the activation after the rescale, if any.
+    /// Table tag of the activation after the rescale, if any (for a wide layer, the tag of
+    /// its high-limb rows, always set).
     pub activation_tag: Option<u64>,
+    /// Whether its values are wide (two-row rescales, two-row maxima).
+    pub wide: bool,
 }
 
 /// Everything synthesis needs that is public.
@@ -145,6 +148,12 @@ impl CircuitPlan {
     pub fn from_spec(spec: &ModelSpec) -> Self {
         let mut functions: Vec<TableFunction> = Vec::new();
         let mut tag_of = |l: &crate::spec::LayerSpec| -> Option<u64> {
+            if l.wide {
+                return Some(match l.activation {
+                    Activation::Relu => table::WIDE_RELU_TAG,
+                    _ => table::WIDE_ID_TAG,
+                });
+            }
             match l.activation {
                 Activation::None => None,
                 Activation::Relu => Some(table::RELU_TAG),
@@ -202,9 +211,15 @@ impl CircuitPlan {
                     outputs: l.outputs,
                     shifts: spec.neuron_shifts(i),
                     activation_tag: tags[i],
+                    wide: l.wide,
                 })
                 .collect(),
         }
+    }
+
+    /// Whether any layer has wide values (the table then holds the high-limb rows).
+    pub fn has_wide(&self) -> bool {
+        self.layers.iter().any(|l| l.wide)
     }
 
     /// Output length (of one inference).
@@ -249,10 +264,12 @@ impl CircuitPlan {
                         window
                             .windows()
                             .iter()
-                            .map(|w| pool::rows_for(w.len(), max))
+                            .map(|w| pool::rows_for(w.len(), max, l.wide))
                             .sum()
                     }
-                    LayerKind::Add { .. } => l.outputs * pool::rows_for(l.sources.len(), false),
+                    LayerKind::Add { .. } => {
+                        l.outputs * pool::rows_for(l.sources.len(), false, false)
+                    }
                     LayerKind::Mul => pool::dot_rows(l.outputs, 1),
                     LayerKind::MatMul { k, .. } => pool::dot_rows(l.outputs, *k),
                     LayerKind::Gather { entries } => pool::constant_rows(const_count(entries)),
@@ -265,13 +282,13 @@ impl CircuitPlan {
                 .layers
                 .iter()
                 .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
-                .map(|l| rescale::rows(&l.shifts, self.layout.rescale_lanes()))
+                .map(|l| rescale::rows(&l.shifts, self.layout.rescale_lanes(), l.wide))
                 .sum::<usize>(),
             commitment: match public {
                 true => 0,
                 false => SpongeConfig::rows(message, self.layout.hash_lanes),
             },
-            table: table::rows(&self.functions).len(),
+            table: table::rows(&self.functions, self.has_wide()).len(),
             instance: 1 + n * (self.input_len + self.output_len()),
             constants: 1 + n * self
                 .layers

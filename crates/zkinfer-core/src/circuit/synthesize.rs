@@ -21,7 +21,11 @@ pub(super) fn synthesize(
     mut layouter: impl Layouter<Fp>,
     edit: &dyn WitnessEdit,
 ) -> Result<(), Error> {
-    config.table.load(&mut layouter, &circuit.plan.functions)?;
+    config.table.load(
+        &mut layouter,
+        &circuit.plan.functions,
+        circuit.plan.has_wide(),
+    )?;
     let w = circuit.witness.as_deref();
     let copies = circuit.plan.copies.max(1);
     let mac_shape = circuit.plan.layout.shape();
@@ -52,6 +56,7 @@ pub(super) fn synthesize(
             name: &l.name,
             shifts: &l.shifts,
             activation_tag: l.activation_tag,
+            wide: l.wide,
         };
         let rescale = |layouter: &mut _, copy: usize, to_rescale: &[Cell]| {
             let trace = w.map(|w| &w.traces[copy].layers[i]);
@@ -309,7 +314,7 @@ fn layer_cells(
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
             config
                 .pool
-                .assign(layouter, &l.name, false, &windows, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, zero)?
         }
         LayerKind::Dense | LayerKind::Conv2d { .. } => return Err(Error::Synthesis),
         LayerKind::MaxPool { window } => {
@@ -317,7 +322,7 @@ fn layer_cells(
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
             let out = config
                 .pool
-                .assign(layouter, &l.name, true, &windows, zero)?;
+                .assign(layouter, &l.name, (true, l.wide), &windows, zero)?;
             return Ok(LayerCells::Final(out));
         }
         LayerKind::AvgPool {
@@ -333,7 +338,7 @@ fn layer_cells(
                 .collect();
             config
                 .pool
-                .assign(layouter, &l.name, false, &windows, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, zero)?
         }
         LayerKind::Add { subtract } => {
             let mut operands = Vec::with_capacity(l.sources.len());
@@ -366,7 +371,7 @@ fn layer_cells(
                 .collect();
             config
                 .pool
-                .assign(layouter, &l.name, false, &windows, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, zero)?
         }
     };
     Ok(LayerCells::ToRescale(to_rescale))

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{fit_scale, to_fixed, ACTIVATION_MARGIN};
+use super::{fit_scale, to_fixed, Width, ACTIVATION_MARGIN};
 use crate::eval::evaluate;
 use crate::ir::{float_trace, Entry, FloatLayer, LayerOp, PoolKind};
 use crate::model::{LayerWeights, ModelWeights, MAX_BIAS};
@@ -11,7 +11,11 @@ use crate::spec::{
     Activation, CircuitSpec, Function, GatherEntry, LayerKind, LayerSpec, ModelSpec, TensorSpec,
     FORMAT_VERSION,
 };
-use crate::{CoreError, MAX_SHIFT, VALUE_MAX, VALUE_MIN};
+use crate::{CoreError, MAX_SHIFT, VALUE_MAX, VALUE_MIN, WIDE_MAX};
+
+/// Headroom factor above the calibrated maximum of a wide activation: one bit, since a wide
+/// value does not saturate (a quotient beyond the 16-bit range is refused).
+const WIDE_MARGIN: f64 = 2.0;
 
 /// Largest scale exponent calibration picks for inputs, weights and activations.
 pub(super) const SCALE_CAP: u32 = 16;
@@ -63,13 +67,33 @@ fn argmax(v: &[f64]) -> usize {
         .0
 }
 
-/// Chooses scales from `samples`, quantizes `layers`, and reports the error.
+/// Chooses scales from `samples`, quantizes `layers` with 8-bit activations, and reports the
+/// error.
 pub fn calibrate(
     name: &str,
     layers: &[FloatLayer],
     input_shape: &[usize],
     output_shape: &[usize],
     samples: &[Vec<f32>],
+) -> Result<Quantized, CoreError> {
+    calibrate_with(
+        name,
+        layers,
+        input_shape,
+        output_shape,
+        samples,
+        Width::Narrow,
+    )
+}
+
+/// [`calibrate`] with the activations of `width`.
+pub fn calibrate_with(
+    name: &str,
+    layers: &[FloatLayer],
+    input_shape: &[usize],
+    output_shape: &[usize],
+    samples: &[Vec<f32>],
+    width: Width,
 ) -> Result<Quantized, CoreError> {
     if samples.is_empty() {
         return Err(CoreError::Calibration("no calibration samples".into()));
@@ -99,6 +123,7 @@ pub fn calibrate(
             post_max: &post_max,
             backoff: &backoff,
             caps: &caps,
+            width,
         };
         let (spec, weights, conflicts) = build(name, layers, input_shape, output_shape, &scales)?;
         if !conflicts.is_empty() {
@@ -118,7 +143,7 @@ pub fn calibrate(
         for s in samples {
             let q = super::quantize_input(&spec.input, s)?;
             match evaluate(&spec, &weights, &q) {
-                Ok(t) => match saturated(&t) {
+                Ok(t) => match saturated(&spec, &t) {
                     Some(layer) => {
                         overflow = Some(layer);
                         break;
@@ -176,7 +201,7 @@ fn with_corrected_biases(
     };
     let traces: Result<Vec<_>, _> = inputs.iter().map(|x| evaluate(spec, &fixed, x)).collect();
     match traces {
-        Ok(t) if t.iter().all(|t| saturated(t).is_none()) => Ok((fixed, t)),
+        Ok(t) if t.iter().all(|t| saturated(spec, t).is_none()) => Ok((fixed, t)),
         _ => Ok((weights, quantized)),
     }
 }
@@ -193,6 +218,8 @@ struct Scales<'a> {
     backoff: &'a [u32],
     /// Per value: largest scale allowed.
     caps: &'a [u32],
+    /// Which layers may be wide.
+    width: Width,
 }
 
 /// A value that must not exceed a scale: `(value, scale)`.
@@ -221,8 +248,24 @@ fn build(
     let mut conflicts: Vec<Conflict> = Vec::new();
     // Scale of every value: the input, then each layer's output.
     let mut scales = vec![input_scale];
+    // Whether every value is wide: the input, then each layer's output.
+    let mut wides = vec![false];
     for (i, l) in layers.iter().enumerate() {
         let cap = sc.caps[i + 1];
+        let wide = match &l.op {
+            LayerOp::Pool(p) if matches!(p.kind, PoolKind::Max) => wides[l.sources[0]],
+            LayerOp::Gather(g) => g.entries.iter().any(|e| match e {
+                Entry::Value { input, .. } => l.sources.get(*input).is_some_and(|s| wides[*s]),
+                Entry::Const(_) => false,
+            }),
+            _ => sc.width == Width::Wide && l.function.is_none(),
+        };
+        wides.push(wide);
+        let (limit, margin) = if wide {
+            (WIDE_MAX as f64, WIDE_MARGIN)
+        } else {
+            (VALUE_MAX as f64, ACTIVATION_MARGIN)
+        };
         let in_scale = scales[l.sources[0]];
         let table_scale = match l.function {
             Some(f) if crate::function::exact(f) => {
@@ -234,7 +277,7 @@ fn build(
         .min(cap);
         // Output scale of a rescaling layer whose accumulator has scale `acc`.
         let rescaled = |acc: u32| {
-            fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
+            fit_scale(act_max[i], limit, margin, SCALE_CAP)
                 .saturating_sub(backoff[i])
                 .min(acc)
                 .min(if l.function.is_some() { SCALE_CAP } else { cap })
@@ -252,6 +295,7 @@ fn build(
             channel_scales: Vec::new(),
             output_scale: out_scale,
             activation: Activation::None,
+            wide,
         };
         let activation = match (l.function, l.relu) {
             (Some(function), _) => Activation::Table {
@@ -396,8 +440,8 @@ fn build(
         };
         let max_w = float_w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let mut w_scale = fit_scale(max_w as f64, 127.49, 1.0, SCALE_CAP);
-        let mut out_scale = fit_scale(act_max[i], VALUE_MAX as f64, ACTIVATION_MARGIN, SCALE_CAP)
-            .saturating_sub(backoff[i]);
+        let mut out_scale =
+            fit_scale(act_max[i], limit, margin, SCALE_CAP).saturating_sub(backoff[i]);
         if l.function.is_none() {
             out_scale = out_scale.min(cap);
         }
@@ -457,6 +501,7 @@ fn build(
             channel_scales: extra,
             output_scale: out_scale,
             activation,
+            wide,
         });
         weights.push(LayerWeights {
             weights: q_w,
@@ -503,15 +548,16 @@ fn build(
 /// past it, which costs less than halving the resolution of every value.
 const CALIBRATION_SLACK: i64 = 4;
 
-/// The first layer whose quotients on a calibration sample saturate by more than
+/// The first 8-bit layer whose quotients on a calibration sample saturate by more than
 /// [`CALIBRATION_SLACK`] steps: the calibration data must keep its values, only other data
-/// may saturate.
-fn saturated(trace: &crate::eval::Trace) -> Option<usize> {
+/// may saturate (wide values do not saturate: the evaluator refuses them out of range).
+fn saturated(spec: &ModelSpec, trace: &crate::eval::Trace) -> Option<usize> {
     let limit = VALUE_MAX + CALIBRATION_SLACK;
     trace
         .layers
         .iter()
-        .position(|l| l.q.iter().any(|q| *q > limit || *q < -limit - 1))
+        .zip(&spec.layers)
+        .position(|(t, l)| !l.wide && t.q.iter().any(|q| *q > limit || *q < -limit - 1))
 }
 
 /// Number of scalars of layer value `v`.

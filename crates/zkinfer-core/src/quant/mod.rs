@@ -5,9 +5,11 @@ mod bias;
 mod calibrate;
 mod channel;
 mod input;
+mod width;
 
-pub use calibrate::{calibrate, CalibrationReport, Quantized};
+pub use calibrate::{calibrate, calibrate_with, CalibrationReport, Quantized};
 pub use input::{dequantize, quantize_input, split_samples};
+pub use width::Width;
 
 /// Headroom factor above the calibrated maximum of every activation: 1, none. The scale is
 /// the largest power of two that keeps the calibrated maximum within 8 bits; a larger value

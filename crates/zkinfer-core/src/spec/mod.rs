@@ -355,6 +355,11 @@ pub struct LayerSpec {
     pub output_scale: u32,
     /// Activation.
     pub activation: Activation,
+    /// Whether the layer's values are wide ([`crate::WIDE_BITS`] bits, not saturated) instead
+    /// of 8-bit: a rescaling layer with no activation or ReLU, a max pool of wide values, or a
+    /// gather reading them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wide: bool,
 }
 
 fn one() -> usize {
@@ -418,6 +423,25 @@ impl LayerSpec {
             .unwrap_or(0)
     }
 
+    /// The quotients the layer's rescale accepts (for a max pool, its results): the wide
+    /// range, or one and a half times the 8-bit range (saturated by the activation).
+    pub fn quotient_range(&self) -> std::ops::RangeInclusive<i64> {
+        if self.wide {
+            crate::WIDE_MIN..=crate::WIDE_MAX
+        } else {
+            crate::QUOTIENT_MIN..=crate::QUOTIENT_MAX
+        }
+    }
+
+    /// The values the layer outputs.
+    pub fn value_range(&self) -> std::ops::RangeInclusive<i64> {
+        if self.wide {
+            crate::WIDE_MIN..=crate::WIDE_MAX
+        } else {
+            crate::VALUE_MIN..=crate::VALUE_MAX
+        }
+    }
+
     /// Scale exponent of the layer's result (after its activation).
     pub fn result_scale(&self) -> u32 {
         match self.activation {
@@ -468,6 +492,24 @@ impl ModelSpec {
                 .get(v - 1)
                 .map(LayerSpec::result_scale)
                 .unwrap_or(0),
+        }
+    }
+
+    /// Whether value `v` (0: the input, `j + 1`: layer `j`'s output) is wide.
+    pub fn value_wide(&self, v: usize) -> bool {
+        v > 0 && self.layers.get(v - 1).is_some_and(|l| l.wide)
+    }
+
+    /// Whether any layer has wide values.
+    pub fn has_wide(&self) -> bool {
+        self.layers.iter().any(|l| l.wide)
+    }
+
+    /// The values the model outputs (those of its last layer).
+    pub fn output_range(&self) -> std::ops::RangeInclusive<i64> {
+        match self.layers.last() {
+            Some(l) => l.value_range(),
+            None => crate::VALUE_MIN..=crate::VALUE_MAX,
         }
     }
 

@@ -98,6 +98,7 @@ impl ModelSpec {
             }
             self.validate_channel_scales(i, l, shift)?;
             self.validate_kind(i, l)?;
+            self.validate_width(i, l)?;
         }
         let len = self.value_len(self.layers.len());
         if len != self.output.len() {
@@ -300,6 +301,32 @@ impl ModelSpec {
                 Ok(())
             }
         }
+    }
+
+    /// Wide values: a max pool is wide exactly when its input is, a gather exactly when a value
+    /// it reads is, and any other wide layer has no activation or ReLU (the tables of the
+    /// other functions read 8-bit quotients).
+    fn validate_width(&self, i: usize, l: &LayerSpec) -> Result<(), CoreError> {
+        let follows = match &l.kind {
+            LayerKind::MaxPool { .. } => Some(self.value_wide(l.sources[0])),
+            LayerKind::Gather { entries } => Some(
+                read_slots(entries)
+                    .filter_map(|k| l.sources.get(k))
+                    .any(|s| self.value_wide(*s)),
+            ),
+            _ => None,
+        };
+        let ok = match follows {
+            Some(wide) => l.wide == wide,
+            None => !l.wide || matches!(l.activation, Activation::None | Activation::Relu),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(CoreError::InvalidSpec(format!(
+            "layer {i} ({}): wide = {} does not fit its kind, activation or inputs",
+            l.name, l.wide
+        )))
     }
 
     /// Checks a gather: entries in range, one scale, no activation.
