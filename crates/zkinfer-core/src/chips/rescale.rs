@@ -74,8 +74,8 @@ pub struct RescaleConfig {
     pub bits_hi: Column<Fixed>,
     /// Enables the division gate of every lane.
     pub sel: Selector,
-    /// Enables the wide division gate of every lane (on the first of its two rows).
-    pub wide_sel: Selector,
+    /// Enable the wide division gate of every lane (on the first of its two rows).
+    pub wide_sel: super::rescale_wide::WideSelectors,
 }
 
 /// Rows of a layer whose neurons drop `shifts` bits, over `lanes` lanes (two per neuron row
@@ -104,8 +104,8 @@ pub struct RescaleLayer<'a> {
     pub name: &'a str,
     /// Bits dropped, per neuron.
     pub shifts: &'a [u32],
-    /// Table tag of the activation (ReLU or a function), if any; saturation otherwise. For a
-    /// wide layer, the tag of its high-limb rows.
+    /// Table tag of the activation (ReLU or a function), if any; saturation otherwise (a wide
+    /// layer reads only whether it is ReLU's).
     pub activation_tag: Option<u64>,
     /// Whether the layer's values are wide.
     pub wide: bool,
@@ -116,7 +116,7 @@ pub struct RescaleLayer<'a> {
 pub struct RescaleRow {
     /// The accumulator (a copy of the MAC or pooling chip's cell).
     pub acc: Option<i64>,
-    /// `q + 128`; for a wide layer, the low limb of `q + 2^15`.
+    /// `q + 128`; for a wide layer, bits 0..8 of `q + 2^15`.
     pub q: Option<i64>,
     /// `act(sat(q)) + 128`; for a wide layer, `act(q) + 128`.
     pub y: Option<i64>,
@@ -124,11 +124,11 @@ pub struct RescaleRow {
     pub r0: Option<i64>,
     /// High remainder limb.
     pub r1: Option<i64>,
-    /// Wide layers: the high limb of `q + 2^15`.
+    /// Wide layers: bits 8..15 of `q + 2^15`.
     pub hi: Option<i64>,
-    /// Wide layers: the factor of `q` in `y` (1, or 0 where ReLU zeroes a negative `q`).
-    pub factor: Option<i64>,
-    /// Wide layers: the first row's output-column cell, 0.
+    /// Wide layers: bit 15 of `q + 2^15`, 1 when `q ≥ 0`.
+    pub sign: Option<i64>,
+    /// Wide layers: the cells of the output column, 0.
     pub pad: Option<i64>,
 }
 
@@ -154,7 +154,7 @@ pub fn witness_rows(
                     ..RescaleRow::default()
                 };
                 if layer.wide {
-                    super::rescale_wide::limbs(row, t.q[j], t.out[j])
+                    super::rescale_wide::limbs(row, t.q[j])
                 } else {
                     row
                 }
@@ -178,7 +178,10 @@ impl RescaleConfig {
             .collect();
         let [pow, half, tag, bits_lo, bits_hi] = [(); 5].map(|_| meta.fixed_column());
         let sel = meta.selector();
-        let wide_sel = meta.selector();
+        let wide_sel = super::rescale_wide::WideSelectors {
+            id: meta.selector(),
+            relu: meta.selector(),
+        };
         super::rescale_wide::configure(meta, &lanes, pow, half, wide_sel);
         for l in &lanes {
             let l = *l;

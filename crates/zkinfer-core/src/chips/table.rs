@@ -6,9 +6,6 @@
 //! - `tag = 10`: `(10, q + 128, sat(q) + 128)`: saturation (layers without an activation);
 //! - `tag = 11 + i`: `(11 + i, q + 128, f(sat(q)) + 128)`, the model's `i`-th table function
 //!   (see [`TableFunction`]);
-//! - with wide layers, `(WIDE_ID_TAG, h, 1)` and `(WIDE_RELU_TAG, h, [h ≥ 128])` for every
-//!   high limb `h ∈ [0, 256)` of an offset wide quotient `q + 2^15`: the factor a wide
-//!   rescale multiplies its quotient by (1, or ReLU's 0 for a negative quotient);
 //!
 //! where `q` ranges over the quotients a rescale accepts, `[-192, 191]` (384 rows per tag), and
 //! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. 1,279 rows plus 384 per function, so
@@ -27,11 +24,6 @@ use crate::{QUOTIENT_MAX, QUOTIENT_MIN, VALUE_BITS, VALUE_MAX, VALUE_MIN, VALUE_
 pub const RELU_TAG: u64 = VALUE_BITS as u64 + 1;
 /// Tag of the saturation rows (rescales without an activation).
 pub const CLAMP_TAG: u64 = RELU_TAG + 1;
-
-/// Tag of the high-limb rows of wide rescales without an activation.
-pub const WIDE_ID_TAG: u64 = 1 << 16;
-/// Tag of the high-limb rows of wide rescales with ReLU.
-pub const WIDE_RELU_TAG: u64 = WIDE_ID_TAG + 1;
 
 /// The three table columns.
 #[derive(Clone, Copy, Debug)]
@@ -68,9 +60,8 @@ fn quotient_rows(tag: u64, g: impl Fn(i64) -> i64) -> impl Iterator<Item = (u64,
     })
 }
 
-/// All `(tag, a, b)` rows of the table (`a` is negative for quotients below `-128`), with the
-/// wide rescales' high-limb rows if `wide`.
-pub fn rows(functions: &[TableFunction], wide: bool) -> Vec<(u64, i64, i64)> {
+/// All `(tag, a, b)` rows of the table (`a` is negative for quotients below `-128`).
+pub fn rows(functions: &[TableFunction]) -> Vec<(u64, i64, i64)> {
     let per_tag = (QUOTIENT_MAX - QUOTIENT_MIN + 1) as usize;
     let mut rows = Vec::with_capacity(511 + per_tag * (2 + functions.len()));
     for bits in 0..=VALUE_BITS as u64 {
@@ -81,11 +72,6 @@ pub fn rows(functions: &[TableFunction], wide: bool) -> Vec<(u64, i64, i64)> {
     for (i, f) in functions.iter().enumerate() {
         let apply = |q| crate::function::apply(f.function, q, f.in_scale, f.out_scale);
         rows.extend(quotient_rows(function_tag(i), apply));
-    }
-    if wide {
-        let half = 1i64 << (VALUE_BITS - 1);
-        rows.extend((0..1i64 << VALUE_BITS).map(|h| (WIDE_ID_TAG, h, 1)));
-        rows.extend((0..1i64 << VALUE_BITS).map(|h| (WIDE_RELU_TAG, h, i64::from(h >= half))));
     }
     rows
 }
@@ -105,9 +91,8 @@ impl TableConfig {
         &self,
         layouter: &mut impl Layouter<Fp>,
         functions: &[TableFunction],
-        wide: bool,
     ) -> Result<(), Error> {
-        let rows = rows(functions, wide);
+        let rows = rows(functions);
         layouter.assign_table(
             || "range and activation table",
             |mut t| {

@@ -31,8 +31,7 @@ pub struct LayerPlan {
     pub add_shifts: Vec<u32>,
     /// Rescale shift of each output (the layer's shift plus its channel scale).
     pub shifts: Vec<u32>,
-    /// Table tag of the activation after the rescale, if any (for a wide layer, the tag of
-    /// its high-limb rows, always set).
+    /// Table tag of the activation after the rescale, if any.
     pub activation_tag: Option<u64>,
     /// Whether its values are wide (two-row rescales, two-row maxima).
     pub wide: bool,
@@ -148,12 +147,6 @@ impl CircuitPlan {
     pub fn from_spec(spec: &ModelSpec) -> Self {
         let mut functions: Vec<TableFunction> = Vec::new();
         let mut tag_of = |l: &crate::spec::LayerSpec| -> Option<u64> {
-            if l.wide {
-                return Some(match l.activation {
-                    Activation::Relu => table::WIDE_RELU_TAG,
-                    _ => table::WIDE_ID_TAG,
-                });
-            }
             match l.activation {
                 Activation::None => None,
                 Activation::Relu => Some(table::RELU_TAG),
@@ -215,11 +208,6 @@ impl CircuitPlan {
                 })
                 .collect(),
         }
-    }
-
-    /// Whether any layer has wide values (the table then holds the high-limb rows).
-    pub fn has_wide(&self) -> bool {
-        self.layers.iter().any(|l| l.wide)
     }
 
     /// Output length (of one inference).
@@ -288,7 +276,7 @@ impl CircuitPlan {
                 true => 0,
                 false => SpongeConfig::rows(message, self.layout.hash_lanes),
             },
-            table: table::rows(&self.functions, self.has_wide()).len(),
+            table: table::rows(&self.functions).len(),
             instance: 1 + n * (self.input_len + self.output_len()),
             constants: 1 + n * self
                 .layers

@@ -248,19 +248,10 @@ fn build(
     let mut conflicts: Vec<Conflict> = Vec::new();
     // Scale of every value: the input, then each layer's output.
     let mut scales = vec![input_scale];
-    // Whether every value is wide: the input, then each layer's output.
-    let mut wides = vec![false];
+    let wides = super::width::wide_layers(layers, sc.width);
     for (i, l) in layers.iter().enumerate() {
         let cap = sc.caps[i + 1];
-        let wide = match &l.op {
-            LayerOp::Pool(p) if matches!(p.kind, PoolKind::Max) => wides[l.sources[0]],
-            LayerOp::Gather(g) => g.entries.iter().any(|e| match e {
-                Entry::Value { input, .. } => l.sources.get(*input).is_some_and(|s| wides[*s]),
-                Entry::Const(_) => false,
-            }),
-            _ => sc.width == Width::Wide && l.function.is_none(),
-        };
-        wides.push(wide);
+        let wide = wides[i];
         let (limit, margin) = if wide {
             (WIDE_MAX as f64, WIDE_MARGIN)
         } else {

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ir::{FloatLayer, LayerOp, Pool, PoolKind};
+
 /// Which layers calibration makes wide.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Width {
@@ -35,4 +37,48 @@ impl FromStr for Width {
             other => Err(format!("activation width {other:?} (8 or 16)")),
         }
     }
+}
+
+/// Which layers' values are wide under `width`: those whose every reader can take a wide
+/// value, so that no rescale has to drop more than [`crate::MAX_SHIFT`] bits to reach 8 bits.
+/// A dense or convolution layer reads wide values at any width (its weight scale gives up the
+/// bits); any other reader must be wide itself. A layer can be wide if it rescales with no
+/// activation or ReLU; a max pool or gather is wide exactly when a value it reads is.
+pub fn wide_layers(layers: &[FloatLayer], width: Width) -> Vec<bool> {
+    let n = layers.len();
+    if width == Width::Narrow {
+        return vec![false; n];
+    }
+    let follows = |l: &FloatLayer| {
+        matches!(
+            l.op,
+            LayerOp::Gather(_)
+                | LayerOp::Pool(Pool {
+                    kind: PoolKind::Max,
+                    ..
+                })
+        )
+    };
+    let weighted = |l: &FloatLayer| matches!(l.op, LayerOp::Dense(_) | LayerOp::Conv2d(_));
+    let candidate = |l: &FloatLayer| follows(l) || l.function.is_none();
+    // Whether every reader of layer `i`'s output takes a wide value (readers come later).
+    let mut accepted = vec![true; n];
+    for i in (0..n).rev() {
+        accepted[i] = layers
+            .iter()
+            .enumerate()
+            .skip(i + 1)
+            .filter(|(_, c)| c.sources.contains(&(i + 1)))
+            .all(|(c, l)| weighted(l) || (candidate(l) && accepted[c]));
+    }
+    let mut wide = vec![false; n];
+    for (i, l) in layers.iter().enumerate() {
+        let can = candidate(l) && accepted[i];
+        wide[i] = can
+            && (!follows(l)
+                || l.sources
+                    .iter()
+                    .any(|s| *s > 0 && wide.get(s - 1).copied().unwrap_or(false)));
+    }
+    wide
 }
