@@ -2,7 +2,7 @@
 
 use crate::ir::{Dense, FloatLayer, LayerOp};
 use crate::model::QuantModel;
-use crate::quant::calibrate;
+use crate::quant::{calibrate, calibrate_with, Width};
 use crate::CoreError;
 
 pub mod forgery;
@@ -164,9 +164,17 @@ pub fn float_cnn(seed: u64) -> Vec<FloatLayer> {
 
 /// A calibrated random CNN (see [`float_cnn`]).
 pub fn quantized_cnn(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    quantized_cnn_width(seed, Width::Narrow)
+}
+
+/// A calibrated random CNN (see [`float_cnn`]) with activations of `width`.
+pub fn quantized_cnn_width(
+    seed: u64,
+    width: Width,
+) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
     let layers = float_cnn(seed);
     let data = samples(seed + 1, 8, 2 * 8 * 8);
-    let q = calibrate("random-cnn", &layers, &[1, 2, 8, 8], &[1, 3], &data)?;
+    let q = calibrate_with("random-cnn", &layers, &[1, 2, 8, 8], &[1, 3], &data, width)?;
     Ok((QuantModel::from_quantized(q)?, data))
 }
 
@@ -290,9 +298,24 @@ pub fn quantized_resnet_with(
 
 /// A calibrated random residual CNN (see [`float_resnet`]).
 pub fn quantized_resnet(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    quantized_resnet_width(seed, Width::Narrow)
+}
+
+/// A calibrated random residual CNN (see [`float_resnet`]) with activations of `width`.
+pub fn quantized_resnet_width(
+    seed: u64,
+    width: Width,
+) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
     let layers = float_resnet(seed);
     let data = samples(seed + 1, 8, 72);
-    let q = calibrate("random-resnet", &layers, &[1, 2, 6, 6], &[1, 4], &data)?;
+    let q = calibrate_with(
+        "random-resnet",
+        &layers,
+        &[1, 2, 6, 6],
+        &[1, 4],
+        &data,
+        width,
+    )?;
     Ok((QuantModel::from_quantized(q)?, data))
 }
 

@@ -271,13 +271,15 @@ impl PoolConfig {
     }
 
     /// Reduces each window to its maximum (offset-encoded cell; `wide` for 16-bit values) or
-    /// its weighted sum (plain cell).
+    /// its weighted sum (plain cell). A maximum's result cell holds `claimed[w]` where given
+    /// (the trace's value: a forged trace's claim reaches the constraints as it is).
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
         name: &str,
         (max, wide): (bool, bool),
         windows: &[Vec<Slot<'_>>],
+        claimed: Option<&[i64]>,
         zero: &Cell,
     ) -> Result<Vec<Cell>, Error> {
         layouter.assign_region(
@@ -285,9 +287,10 @@ impl PoolConfig {
             |mut region| {
                 let mut row = 0;
                 let mut outs = Vec::with_capacity(windows.len());
-                for w in windows {
+                for (k, w) in windows.iter().enumerate() {
                     let cell = if max {
-                        self.max_window(&mut region, &mut row, w, wide, zero)?
+                        let claim = claimed.and_then(|c| c.get(k).copied());
+                        self.max_window(&mut region, &mut row, w, (wide, claim), zero)?
                     } else {
                         self.sum_window(&mut region, &mut row, w, zero)?
                     };
@@ -333,7 +336,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         w: &[Slot<'_>],
-        wide: bool,
+        (wide, claim): (bool, Option<i64>),
         zero: &Cell,
     ) -> Result<Cell, Error> {
         let first = w.first().ok_or(Error::Synthesis)?;
@@ -361,10 +364,13 @@ impl PoolConfig {
                 copy_to(region, s.cell, self.a[k], *row, s.offset_value())?;
                 current.push(val(s));
             }
-            let m = current
-                .iter()
-                .copied()
-                .try_fold(i64::MIN, |m, v| v.map(|v| m.max(v)));
+            let m = match claim {
+                Some(c) if later.is_empty() => Some(c + VALUE_OFFSET),
+                _ => current
+                    .iter()
+                    .copied()
+                    .try_fold(i64::MIN, |m, v| v.map(|v| m.max(v))),
+            };
             let out = region.assign_advice(|| "max", self.out, *row, || value(m))?;
             zero.copy_advice(|| "carry", region, self.carry, *row)?;
             *row += 1;

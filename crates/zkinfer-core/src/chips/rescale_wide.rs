@@ -69,10 +69,8 @@ pub fn configure(
             let hi = m.query_advice(l.q, Rotation::next());
             let b = m.query_advice(l.r0, Rotation::next());
             let q = lo + hi * c(256) + b.clone() * c(1 << 15) + c(WIDE_MIN);
-            let division = acc + m.query_fixed(half)
-                - q.clone() * m.query_fixed(pow)
-                - r0
-                - r1 * c(256);
+            let division =
+                acc + m.query_fixed(half) - q.clone() * m.query_fixed(pow) - r0 - r1 * c(256);
             vec![
                 id.clone() * division.clone(),
                 relu.clone() * division,
@@ -132,7 +130,8 @@ impl RescaleConfig {
                     for (t, lane) in self.lanes.iter().enumerate() {
                         // Spare lanes of the last row pair repeat the class's last neuron.
                         let n = neurons[(j * lanes + t).min(neurons.len() - 1)];
-                        let y = self.assign_wide_neuron(&mut region, lane, top, &acc[n], &rows[n])?;
+                        let y =
+                            self.assign_wide_neuron(&mut region, lane, top, &acc[n], &rows[n])?;
                         if j * lanes + t < neurons.len() {
                             out.push(y);
                         }
@@ -153,8 +152,18 @@ impl RescaleConfig {
         w: &RescaleRow,
     ) -> Result<Cell, Error> {
         copy_to(region, acc, lane.acc, top, value(w.acc))?;
-        let first = [(lane.q, w.q), (lane.y, w.pad), (lane.r0, w.r0), (lane.r1, w.r1)];
-        let second = [(lane.q, w.hi), (lane.y, w.pad), (lane.r0, w.sign), (lane.r1, Some(0))];
+        let first = [
+            (lane.q, w.q),
+            (lane.y, w.pad),
+            (lane.r0, w.r0),
+            (lane.r1, w.r1),
+        ];
+        let second = [
+            (lane.q, w.hi),
+            (lane.y, w.pad),
+            (lane.r0, w.sign),
+            (lane.r1, Some(0)),
+        ];
         for (row, cells) in [(top, first), (top + 1, second)] {
             for (col, v) in cells {
                 region.assign_advice(|| "wide", col, row, || value(v))?;

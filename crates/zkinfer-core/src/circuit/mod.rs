@@ -25,6 +25,8 @@ mod saturation_tests;
 mod synthesize;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wide_tests;
 
 pub use edit::{EditedCircuit, NoEdit, WitnessEdit};
 pub use instance::{decode_offset, instances, InstanceLayout};

@@ -125,6 +125,7 @@ fn a_saturation_that_did_not_happen_is_rejected() {
         name: "fc1",
         shifts: &m.spec.neuron_shifts(1),
         activation_tag: None,
+        wide: false,
     };
     let row = crate::chips::rescale::witness_rows(layer, trace, 10)[neuron];
     let f = failures(&m, circuit, public, Restore { neuron, row });

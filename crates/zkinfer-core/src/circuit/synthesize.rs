@@ -310,15 +310,17 @@ fn layer_cells(
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
             config
                 .pool
-                .assign(layouter, &l.name, (false, false), &windows, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, None, zero)?
         }
         LayerKind::Dense | LayerKind::Conv2d { .. } => return Err(Error::Synthesis),
         LayerKind::MaxPool { window } => {
+            let claimed = trace.map(|t| &t.layers[i].out[..]);
             let windows: Vec<Vec<Slot<'_>>> =
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
-            let out = config
-                .pool
-                .assign(layouter, &l.name, (true, l.wide), &windows, zero)?;
+            let out =
+                config
+                    .pool
+                    .assign(layouter, &l.name, (true, l.wide), &windows, claimed, zero)?;
             return Ok(LayerCells::Final(out));
         }
         LayerKind::AvgPool {
@@ -334,7 +336,7 @@ fn layer_cells(
                 .collect();
             config
                 .pool
-                .assign(layouter, &l.name, (false, false), &windows, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, None, zero)?
         }
         LayerKind::Add { subtract } => {
             let mut operands = Vec::with_capacity(l.sources.len());
@@ -367,7 +369,7 @@ fn layer_cells(
                 .collect();
             config
                 .pool
-                .assign(layouter, &l.name, (false, false), &windows, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, None, zero)?
         }
     };
     Ok(LayerCells::ToRescale(to_rescale))
