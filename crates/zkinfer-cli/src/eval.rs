@@ -98,7 +98,7 @@ pub fn print(title: &str, a: &Accuracy) {
     }
     if a.overflows > 0 {
         println!(
-            "  overflow {} sample(s) leave the 8-bit range and cannot be proved (not compared)",
+            "  overflow {} sample(s) leave the circuit's value range and cannot be proved (not compared)",
             a.overflows
         );
     }

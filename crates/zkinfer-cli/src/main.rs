@@ -59,10 +59,11 @@ enum Command {
         /// them in fixed columns (nothing hashed; for models whose weights are public).
         #[arg(long, default_value = "private", value_parser = parse_visibility)]
         weights: Visibility,
-        /// Bits of the activations: `8` (default) or `16`, which makes every layer with no
-        /// activation or ReLU (and the max pools of its values) 16-bit, unsaturated: more
-        /// accurate on deep models, at two rescale rows per value.
-        #[arg(long, default_value = "8", value_parser = parse_width)]
+        /// Bits of the activations: `8`, `16` (every layer with no activation or ReLU, and the
+        /// max pools of its values, 16-bit and unsaturated: more accurate on deep models, at
+        /// two rescale rows per value) or `auto` (default: 16 if the cost model predicts it
+        /// proves within 15% of the 8-bit model's time).
+        #[arg(long, default_value = "auto", value_parser = parse_width)]
         activations: Width,
         /// Inferences one circuit proves side by side (the weights laid out and hashed once);
         /// `prove` then takes inputs in multiples of this.
@@ -343,12 +344,13 @@ fn print_summary(c: &CompiledModel) {
             _ => format!("{base}..{}", base + top as i64),
         };
         println!(
-            "layer {i}    {} ({kind}) {}->{} weights 2^-{} output 2^-{} shift {} {:?}, max |err| {err:.4}",
+            "layer {i}    {} ({kind}) {}->{} weights 2^-{} output 2^-{} {}-bit shift {} {:?}, max |err| {err:.4}",
             l.name,
             l.inputs,
             l.outputs,
             span(l.weight_scale as i64),
             l.output_scale,
+            if l.wide { 16 } else { 8 },
             span(s.layer_shift(i)),
             l.activation
         );

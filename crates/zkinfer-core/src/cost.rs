@@ -273,11 +273,7 @@ impl CostModel {
             .map(|l| {
                 let mut s = spec.clone();
                 s.circuit.batch = copies;
-                s.circuit.mac_groups = l.mac_groups;
-                s.circuit.mac_width = l.mac_width;
-                s.circuit.mac_patch = l.mac_patch;
-                s.circuit.mac_tile = l.mac_tile;
-                s.circuit.hash_lanes = l.hash_lanes;
+                l.set(&mut s.circuit);
                 CircuitPlan::from_spec(&s).rows(&s).largest()
             })
             .min_by_key(|(_, rows)| *rows)

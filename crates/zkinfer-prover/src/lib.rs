@@ -15,13 +15,14 @@ use rand_core::UnwrapErr;
 
 use zkinfer_core::artifacts::{CompiledModel, ProofBundle};
 use zkinfer_core::circuit::{CircuitPlan, Layout, ModelCircuit};
+use zkinfer_core::cost::CostModel;
 use zkinfer_core::digest::hex;
 use zkinfer_core::eval::Trace;
 use zkinfer_core::ir::{lower, Graph};
 use zkinfer_core::model::QuantModel;
 use zkinfer_core::params::ParamsStore;
 use zkinfer_core::progress::{run_stage, Progress, Stage};
-use zkinfer_core::quant::{calibrate_with, quantize_input, CalibrationReport, Width};
+use zkinfer_core::quant::{calibrate_with, quantize_input, CalibrationReport, Width, AUTO_BUDGET};
 use zkinfer_core::spec::{ModelSpec, Visibility, FORMAT_VERSION};
 use zkinfer_core::{keys, CoreError};
 
@@ -62,18 +63,20 @@ pub struct CompileOptions {
     pub layout: Option<Layout>,
     /// Private weights (committed) or public weights (in the spec and the verifying key).
     pub visibility: Visibility,
-    /// 8-bit activations, or 16-bit ones wherever the circuit can hold them.
+    /// 8-bit activations, 16-bit ones wherever the circuit can hold them, or 16-bit ones where
+    /// they are predicted to cost little ([`Width::Auto`]).
     pub width: Width,
 }
 
 impl Default for CompileOptions {
-    /// One inference per circuit, the planner's layout, private weights, 8-bit activations.
+    /// One inference per circuit, the planner's layout, private weights, activation width
+    /// [`Width::Auto`].
     fn default() -> Self {
         CompileOptions {
             batch: 1,
             layout: None,
             visibility: Visibility::Private,
-            width: Width::Narrow,
+            width: Width::Auto,
         }
     }
 }
@@ -99,21 +102,36 @@ pub fn quantize_with(
     }
     let layers = lower(graph)?;
     let output_shape = graph.output_shape()?;
-    let mut quantized = calibrate_with(
-        name,
-        &layers,
-        &graph.input_shape,
-        &output_shape,
-        samples,
-        width,
-    )?;
-    quantized.spec.circuit.batch = batch;
-    quantized.spec.output_parts = graph.output_parts.clone();
-    let calibration = quantized.report.clone();
-    Ok((
-        QuantModel::from_quantized_in(quantized, layout, visibility)?,
-        calibration,
-    ))
+    let quantize = |width: Width| -> Result<(QuantModel, CalibrationReport), CoreError> {
+        let mut quantized = calibrate_with(
+            name,
+            &layers,
+            &graph.input_shape,
+            &output_shape,
+            samples,
+            width,
+        )?;
+        quantized.spec.circuit.batch = batch;
+        quantized.spec.output_parts = graph.output_parts.clone();
+        let calibration = quantized.report.clone();
+        let model = QuantModel::from_quantized_in(quantized, layout, visibility)?;
+        Ok((model, calibration))
+    };
+    if width != Width::Auto {
+        return quantize(width);
+    }
+    let narrow = quantize(Width::Narrow)?;
+    match quantize(Width::Wide) {
+        Ok(wide) if wide.0.spec.has_wide() && cheap_enough(&wide.0, &narrow.0) => Ok(wide),
+        _ => Ok(narrow),
+    }
+}
+
+/// Whether `wide` is predicted to prove within [`AUTO_BUDGET`] times `narrow`'s time.
+fn cheap_enough(wide: &QuantModel, narrow: &QuantModel) -> bool {
+    let cost = CostModel::default();
+    let time = |m: &QuantModel| cost.predict(&m.spec, 1).prove_s();
+    time(wide) <= AUTO_BUDGET * time(narrow)
 }
 
 /// Compiles a float graph: [`quantize`], then the verifying-key fingerprint.

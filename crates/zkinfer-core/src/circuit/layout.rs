@@ -43,13 +43,16 @@ pub struct Layout {
     pub mac_patch: usize,
     /// Tile rows: the groups are filters sharing one item's inputs (public weights only).
     pub mac_tile: bool,
+    /// Neurons rescaled per row (see [`Layout::default_lanes`]; more for wide values, whose
+    /// rescales take two rows).
+    pub rescale_lanes: usize,
 }
 
 /// Half-width MAC rows: 16 weights (a 16-value dot product in one row).
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 22] = [
+pub const LAYOUTS: [Layout; 26] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -72,6 +75,10 @@ pub const LAYOUTS: [Layout; 22] = [
     Layout::new(8, 0).with_patch(3),
     Layout::new(4, 0).with_tile(),
     Layout::new(8, 0).with_tile(),
+    Layout::new(4, 3).with_patch(5).with_lanes(4),
+    Layout::new(4, 1).with_patch(3).with_lanes(4),
+    Layout::new(4, 0).with_patch(5).with_lanes(4),
+    Layout::new(4, 0).with_patch(3).with_lanes(4),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -87,6 +94,25 @@ impl Layout {
             mac_width: MAC_WIDTH,
             mac_patch: 0,
             mac_tile: false,
+            rescale_lanes: Self::default_lanes(mac_groups),
+        }
+    }
+
+    /// Neurons rescaled per row unless a layout says otherwise: one per two MAC input groups
+    /// (at least one), so the rescale rows keep pace with the outputs the MAC rows produce.
+    pub const fn default_lanes(mac_groups: usize) -> usize {
+        if mac_groups > 2 {
+            mac_groups / 2
+        } else {
+            1
+        }
+    }
+
+    /// The same layout with `lanes` rescale lanes.
+    pub const fn with_lanes(self, lanes: usize) -> Self {
+        Layout {
+            rescale_lanes: lanes,
+            ..self
         }
     }
 
@@ -124,23 +150,27 @@ impl Layout {
         }
     }
 
-    /// Neurons rescaled per row: one per two MAC input groups (at least one), so the rescale
-    /// rows keep pace with the outputs the MAC rows produce.
+    /// Neurons rescaled per row.
     pub const fn rescale_lanes(&self) -> usize {
-        if self.mac_groups > 2 {
-            self.mac_groups / 2
-        } else {
-            1
-        }
+        self.rescale_lanes
+    }
+
+    /// Writes the layout into a circuit spec (its `k` untouched).
+    pub fn set(&self, c: &mut CircuitSpec) {
+        c.mac_groups = self.mac_groups;
+        c.mac_width = self.mac_width;
+        c.mac_patch = self.mac_patch;
+        c.mac_tile = self.mac_tile;
+        c.hash_lanes = self.hash_lanes;
+        c.rescale_lanes = match self.rescale_lanes == Self::default_lanes(self.mac_groups) {
+            true => 0,
+            false => self.rescale_lanes,
+        };
     }
 
     /// Sets `spec` to this layout with the smallest `k` that holds its circuit.
     pub fn apply(self, spec: &mut ModelSpec) -> Result<(), CoreError> {
-        spec.circuit.mac_groups = self.mac_groups;
-        spec.circuit.mac_width = self.mac_width;
-        spec.circuit.mac_patch = self.mac_patch;
-        spec.circuit.mac_tile = self.mac_tile;
-        spec.circuit.hash_lanes = self.hash_lanes;
+        self.set(&mut spec.circuit);
         spec.circuit.k = CircuitPlan::from_spec(spec).rows(spec).k()?;
         Ok(())
     }
@@ -153,6 +183,10 @@ impl Layout {
             mac_width: c.mac_width,
             mac_patch: c.mac_patch,
             mac_tile: c.mac_tile,
+            rescale_lanes: match c.rescale_lanes {
+                0 => Self::default_lanes(c.mac_groups),
+                r => r,
+            },
         }
     }
 
@@ -178,7 +212,8 @@ impl Layout {
 }
 
 /// `GxL` (groups × lanes) for full-width MAC rows, `GxLwW` for `W` weights per row,
-/// `GxLpK` for patch rows of kernels `K` wide, `GxLt` for tile rows.
+/// `GxLpK` for patch rows of kernels `K` wide, `GxLt` for tile rows; then `rR` for `R`
+/// rescale lanes other than the default.
 impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}x{}", self.mac_groups, self.hash_lanes)?;
@@ -188,6 +223,9 @@ impl fmt::Display for Layout {
             write!(f, "p{}", self.mac_patch)?;
         } else if self.mac_width != MAC_WIDTH {
             write!(f, "w{}", self.mac_width)?;
+        }
+        if self.rescale_lanes != Self::default_lanes(self.mac_groups) {
+            write!(f, "r{}", self.rescale_lanes)?;
         }
         Ok(())
     }
@@ -200,8 +238,19 @@ impl FromStr for Layout {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
-            format!("layout `{s}` is not GxL, GxLwW, GxLpK or GxLt (e.g. 1x6, 1x1w16, 4x3p5, 4x0t)")
+            format!(
+                "layout `{s}` is not GxL, GxLwW, GxLpK or GxLt, optionally followed by rR \
+                 (e.g. 1x6, 1x1w16, 4x3p5, 4x0t, 4x1p3r4)"
+            )
         };
+        if let Some((base, lanes)) = s.rsplit_once('r') {
+            let lanes: usize = lanes.parse().map_err(|_| bad())?;
+            let layout: Layout = base.parse().map_err(|_| bad())?;
+            if lanes == 0 || layout.rescale_lanes != Self::default_lanes(layout.mac_groups) {
+                return Err(bad());
+            }
+            return Ok(layout.with_lanes(lanes));
+        }
         if let Some(gl) = s.strip_suffix('t') {
             let layout: Layout = gl.parse().map_err(|_| bad())?;
             return match layout == Layout::new(layout.mac_groups, layout.hash_lanes) {
@@ -227,20 +276,34 @@ impl FromStr for Layout {
     }
 }
 
-/// The model circuit in layout `(G, L, W, P, T)`: `G` MAC input groups, `L` Poseidon lanes,
-/// `W` weights per MAC row, patch rows for kernels `P` wide (0: plain rows), tile rows if `T`.
+/// The model circuit in layout `(G, L, W, P, T, R)`: `G` MAC input groups, `L` Poseidon lanes,
+/// `W` weights per MAC row, patch rows for kernels `P` wide (0: plain rows), tile rows if `T`,
+/// `R` rescale lanes.
 /// It carries the layout-free [`ModelCircuit`] and a witness edit (soundness tests corrupt
 /// cells with it).
 #[derive(Clone, Debug)]
-pub struct Shaped<const G: usize, const L: usize, const W: usize, const P: usize, const T: bool> {
+pub struct Shaped<
+    const G: usize,
+    const L: usize,
+    const W: usize,
+    const P: usize,
+    const T: bool,
+    const R: usize,
+> {
     /// Plan and witness.
     pub circuit: ModelCircuit,
     /// Changes to the witness before assignment ([`NoEdit`] for real proofs).
     pub edit: Arc<dyn WitnessEdit>,
 }
 
-impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bool>
-    Shaped<G, L, W, P, T>
+impl<
+        const G: usize,
+        const L: usize,
+        const W: usize,
+        const P: usize,
+        const T: bool,
+        const R: usize,
+    > Shaped<G, L, W, P, T, R>
 {
     /// The layout of this circuit type.
     pub const LAYOUT: Layout = Layout {
@@ -249,6 +312,7 @@ impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bo
         mac_width: W,
         mac_patch: P,
         mac_tile: T,
+        rescale_lanes: R,
     };
 
     /// The honest circuit.
@@ -260,8 +324,14 @@ impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bo
     }
 }
 
-impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bool> Circuit<Fp>
-    for Shaped<G, L, W, P, T>
+impl<
+        const G: usize,
+        const L: usize,
+        const W: usize,
+        const P: usize,
+        const T: bool,
+        const R: usize,
+    > Circuit<Fp> for Shaped<G, L, W, P, T, R>
 {
     type Config = CircuitConfig;
     type FloorPlanner = SimpleFloorPlanner;
@@ -283,17 +353,17 @@ impl<const G: usize, const L: usize, const W: usize, const P: usize, const T: bo
 }
 
 /// Evaluates `$body` with `$S` bound to the circuit type of `$layout` (a [`Layout`]); an
-/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P, T)` list is
+/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P, T, R)` list is
 /// [`LAYOUTS`] (a test checks that they agree).
 #[macro_export]
 macro_rules! with_shape {
     (@menu $layout:expr, $S:ident => $body:expr, $unsupported:expr;
-        $(($g:literal, $l:literal, $w:literal, $p:literal, $t:literal))*) => {{
+        $(($g:literal, $l:literal, $w:literal, $p:literal, $t:literal, $r:literal))*) => {{
         let layout: $crate::circuit::Layout = $layout;
         match (layout.mac_groups, layout.hash_lanes, layout.mac_width, layout.mac_patch,
-            layout.mac_tile) {
-            $(($g, $l, $w, $p, $t) => {
-                type $S = $crate::circuit::Shaped<$g, $l, $w, $p, $t>;
+            layout.mac_tile, layout.rescale_lanes) {
+            $(($g, $l, $w, $p, $t, $r) => {
+                type $S = $crate::circuit::Shaped<$g, $l, $w, $p, $t, $r>;
                 $body
             })*
             _ => $unsupported,
@@ -301,14 +371,16 @@ macro_rules! with_shape {
     }};
     ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {
         $crate::with_shape!(@menu $layout, $S => $body, $unsupported;
-            (1, 1, 31, 0, false) (1, 2, 31, 0, false) (1, 6, 31, 0, false)
-            (2, 1, 31, 0, false) (2, 2, 31, 0, false) (2, 6, 31, 0, false)
-            (1, 1, 16, 0, false) (1, 2, 16, 0, false) (4, 1, 31, 0, false)
-            (4, 3, 31, 0, false) (1, 0, 31, 0, false) (2, 0, 31, 0, false)
-            (4, 0, 31, 0, false) (1, 0, 16, 0, false)
-            (4, 3, 30, 5, false) (4, 1, 30, 3, false) (4, 0, 30, 5, false)
-            (4, 0, 30, 3, false) (8, 1, 30, 3, false) (8, 0, 30, 3, false)
-            (4, 0, 31, 0, true) (8, 0, 31, 0, true))
+            (1, 1, 31, 0, false, 1) (1, 2, 31, 0, false, 1) (1, 6, 31, 0, false, 1)
+            (2, 1, 31, 0, false, 1) (2, 2, 31, 0, false, 1) (2, 6, 31, 0, false, 1)
+            (1, 1, 16, 0, false, 1) (1, 2, 16, 0, false, 1) (4, 1, 31, 0, false, 2)
+            (4, 3, 31, 0, false, 2) (1, 0, 31, 0, false, 1) (2, 0, 31, 0, false, 1)
+            (4, 0, 31, 0, false, 2) (1, 0, 16, 0, false, 1)
+            (4, 3, 30, 5, false, 2) (4, 1, 30, 3, false, 2) (4, 0, 30, 5, false, 2)
+            (4, 0, 30, 3, false, 2) (8, 1, 30, 3, false, 4) (8, 0, 30, 3, false, 4)
+            (4, 0, 31, 0, true, 2) (8, 0, 31, 0, true, 4)
+            (4, 3, 30, 5, false, 4) (4, 1, 30, 3, false, 4) (4, 0, 30, 5, false, 4)
+            (4, 0, 30, 3, false, 4))
     };
 }
 
@@ -360,9 +432,29 @@ mod tests {
         );
         assert_eq!(Layout::new(4, 1).with_patch(3).mac_width, 30);
         assert_eq!("4x0t".parse::<Layout>(), Ok(Layout::new(4, 0).with_tile()));
+        assert_eq!(
+            "4x1p3r4".parse::<Layout>(),
+            Ok(Layout::new(4, 1).with_patch(3).with_lanes(4))
+        );
+        assert_eq!(Layout::new(4, 1).with_patch(3).to_string(), "4x1p3");
         for bad in [
-            "", "2", "2x", "x6", "2x6w", "2y6", "1x1w16w2", "4x3p0", "4x3p", "4x3p5w2", "t",
-            "4x0p3t", "4x0tt",
+            "",
+            "2",
+            "2x",
+            "x6",
+            "2x6w",
+            "2y6",
+            "1x1w16w2",
+            "4x3p0",
+            "4x3p",
+            "4x3p5w2",
+            "t",
+            "4x0p3t",
+            "4x0tt",
+            "4x1p3r",
+            "4x1p3r0",
+            "4x1p3r4r4",
+            "r4",
         ] {
             assert!(bad.parse::<Layout>().is_err(), "{bad}");
         }

@@ -10,9 +10,10 @@ use crate::chips::mac_plan::fits_patch;
 use crate::chips::mac_shape::MacShape;
 use crate::model::QuantModel;
 use crate::quant::quantize_input;
+use crate::quant::Width;
 use crate::spec::LayerKind;
 use crate::testing::forgery::{digit_weights, forge, forge_weight, shift_input};
-use crate::testing::{quantized_cnn, quantized_cnn5};
+use crate::testing::{quantized_cnn, quantized_cnn5, quantized_cnn_width};
 
 /// Equality-constraint failures.
 const COPY: &str = "Equality constraint not satisfied";
@@ -22,17 +23,21 @@ fn patch_layouts() -> Vec<Layout> {
     LAYOUTS.into_iter().filter(|l| l.mac_patch > 0).collect()
 }
 
-/// The 3×3 CNN (its first convolution fits a 3-wide patch, its strided second one does not)
-/// and the 5×5 CNN, each with its first sample quantized.
+/// The 3×3 CNN (its first convolution fits a 3-wide patch, its strided second one does not),
+/// the 5×5 CNN, and the 3×3 CNN with wide values, each with its first sample quantized.
 fn models() -> Vec<(QuantModel, Vec<i64>)> {
-    [quantized_cnn(3), quantized_cnn5(4)]
-        .into_iter()
-        .map(|built| {
-            let (m, data) = built.unwrap();
-            let input = quantize_input(&m.spec.input, &data[0]).unwrap();
-            (m, input)
-        })
-        .collect()
+    [
+        quantized_cnn(3),
+        quantized_cnn5(4),
+        quantized_cnn_width(3, Width::Wide),
+    ]
+    .into_iter()
+    .map(|built| {
+        let (m, data) = built.unwrap();
+        let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+        (m, input)
+    })
+    .collect()
 }
 
 /// How many of the model's convolutions get patch rows in `layout`.
@@ -49,7 +54,7 @@ fn patched_convs(m: &QuantModel, layout: Layout) -> usize {
 
 #[test]
 fn honest_witnesses_pass_in_every_patch_layout() {
-    assert_eq!(patch_layouts().len(), 6);
+    assert_eq!(patch_layouts().len(), 10);
     let mut patched = 0;
     for (m, input) in models() {
         for layout in patch_layouts() {
@@ -60,9 +65,9 @@ fn honest_witnesses_pass_in_every_patch_layout() {
             assert!(found.is_empty(), "{layout}: {found:?}");
         }
     }
-    // 3-wide: the first convolution of the 3×3 CNN in four layouts; 5-wide: both of the 5×5
-    // CNN's in two layouts.
-    assert_eq!(patched, 4 + 4);
+    // 3-wide: the first convolution of the 3×3 CNNs in six layouts; 5-wide: both of the 5×5
+    // CNN's in four layouts.
+    assert_eq!(patched, 2 * 6 + 2 * 4);
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod width;
 
 pub use calibrate::{calibrate, calibrate_with, CalibrationReport, Quantized};
 pub use input::{dequantize, quantize_input, split_samples};
-pub use width::Width;
+pub use width::{Width, AUTO_BUDGET};
 
 /// Headroom factor above the calibrated maximum of every activation: 1, none. The scale is
 /// the largest power of two that keeps the calibrated maximum within 8 bits; a larger value

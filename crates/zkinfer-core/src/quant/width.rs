@@ -15,18 +15,26 @@ pub enum Width {
     /// Every layer that can be wide: rescaling layers with no activation or ReLU, and the max
     /// pools and gathers of their values. Table functions keep 8-bit quotients.
     Wide,
+    /// [`Width::Wide`] where it costs little: compiling weighs the predicted proving time of
+    /// both widths ([`AUTO_BUDGET`]); calibration alone reads it as `Wide`.
+    Auto,
 }
+
+/// The predicted proving time [`Width::Auto`] accepts for wide activations, as a multiple of
+/// the 8-bit model's.
+pub const AUTO_BUDGET: f64 = 1.15;
 
 impl fmt::Display for Width {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Width::Narrow => "8",
             Width::Wide => "16",
+            Width::Auto => "auto",
         })
     }
 }
 
-/// Parses `8` or `16` (bits of the activations).
+/// Parses `8`, `16` (bits of the activations) or `auto`.
 impl FromStr for Width {
     type Err = String;
 
@@ -34,7 +42,8 @@ impl FromStr for Width {
         match s {
             "8" => Ok(Width::Narrow),
             "16" => Ok(Width::Wide),
-            other => Err(format!("activation width {other:?} (8 or 16)")),
+            "auto" => Ok(Width::Auto),
+            other => Err(format!("activation width {other:?} (8, 16 or auto)")),
         }
     }
 }

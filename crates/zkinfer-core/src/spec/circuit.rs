@@ -26,6 +26,10 @@ pub struct CircuitSpec {
     pub mac_tile: bool,
     /// Parallel Poseidon sponges hashing the weights.
     pub hash_lanes: usize,
+    /// Neurons rescaled per row when the layout has more than its default (absent, 0,
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rescale_lanes: usize,
     /// Bits of activations and weights.
     pub value_bits: u32,
     /// Inferences one circuit proves side by side (sharing its weights and commitment).
@@ -45,6 +49,7 @@ impl CircuitSpec {
             mac_patch: 0,
             mac_tile: false,
             hash_lanes: 6,
+            rescale_lanes: 0,
             value_bits: crate::VALUE_BITS,
             batch: 1,
         }
