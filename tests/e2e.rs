@@ -134,8 +134,13 @@ fn changed_outputs_or_inputs_are_rejected() {
         1
     };
     assert!(matches!(rejects(&b), VerifyError::InvalidProof(_)));
+    // Outputs beyond the spec's range (16-bit for a wide last layer), inputs beyond 8 bits.
+    let top = *f.compiled.model.spec.output_range().end();
     let mut b = f.bundle.clone();
-    b.outputs[0] = 1000;
+    b.outputs[0] = top + 1;
+    assert!(matches!(rejects(&b), VerifyError::Range { .. }));
+    let mut b = f.bundle.clone();
+    b.inputs[0] = 1000;
     assert!(matches!(rejects(&b), VerifyError::Range { .. }));
     let mut b = f.bundle.clone();
     b.inputs.pop();
