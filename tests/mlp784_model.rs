@@ -19,7 +19,7 @@ fn mlp784_matches_float_and_proves() {
         .map(|l| (l.inputs, l.outputs))
         .collect();
     assert_eq!(shapes, [(784, 128), (128, 10)]);
-    let q = check_accuracy("mlp784", &c, 96);
+    let q = check_accuracy("mlp784", &c, 99);
     let tampered = prove_verify_and_tamper(&c, &q);
     println!("mlp784: {tampered} tampered bundles rejected");
 }
