@@ -24,6 +24,6 @@ fn attention_block_matches_float_and_proves() {
         .any(|l| matches!(l.kind, LayerKind::MatMul { .. }) && l.sources.iter().all(|s| *s > 0)));
     // 8-bit activations through two layer norms and a softmax: argmax agreement with the
     // float block is lower than for the CNNs (measured 31/32 on test.json).
-    let q = check_accuracy("attention", &c, 96);
+    let q = check_accuracy("attention", &c, 99);
     prove_and_verify(&c, &q);
 }

@@ -51,7 +51,8 @@ impl FromStr for Width {
 /// Which layers' values are wide under `width`: those whose every reader can take a wide
 /// value, so that no rescale has to drop more than [`crate::MAX_SHIFT`] bits to reach 8 bits.
 /// A dense or convolution layer reads wide values at any width (its weight scale gives up the
-/// bits); any other reader must be wide itself. A layer can be wide if it rescales with no
+/// bits), and so does an addition, subtraction or sum (its accumulator keeps the widest
+/// operand's scale); any other reader must be wide itself. A layer can be wide if it rescales with no
 /// activation or ReLU; a max pool or gather is wide exactly when a value it reads is.
 pub fn wide_layers(layers: &[FloatLayer], width: Width) -> Vec<bool> {
     let n = layers.len();
@@ -68,7 +69,20 @@ pub fn wide_layers(layers: &[FloatLayer], width: Width) -> Vec<bool> {
                 })
         )
     };
-    let weighted = |l: &FloatLayer| matches!(l.op, LayerOp::Dense(_) | LayerOp::Conv2d(_));
+    // Readers that take wide values whatever their own width: a weighted layer's weight scale
+    // gives up bits, and a sum's accumulator keeps its widest operand's scale.
+    let absorbs = |l: &FloatLayer| {
+        matches!(
+            l.op,
+            LayerOp::Dense(_)
+                | LayerOp::Conv2d(_)
+                | LayerOp::Add { .. }
+                | LayerOp::Pool(Pool {
+                    kind: PoolKind::Sum,
+                    ..
+                })
+        )
+    };
     let candidate = |l: &FloatLayer| follows(l) || l.function.is_none();
     // Whether every reader of layer `i`'s output takes a wide value (readers come later).
     let mut accepted = vec![true; n];
@@ -78,7 +92,7 @@ pub fn wide_layers(layers: &[FloatLayer], width: Width) -> Vec<bool> {
             .enumerate()
             .skip(i + 1)
             .filter(|(_, c)| c.sources.contains(&(i + 1)))
-            .all(|(c, l)| weighted(l) || (candidate(l) && accepted[c]));
+            .all(|(c, l)| absorbs(l) || (candidate(l) && accepted[c]));
     }
     let mut wide = vec![false; n];
     for (i, l) in layers.iter().enumerate() {
