@@ -447,6 +447,14 @@ pub fn float_attention(seed: u64) -> crate::ir::Graph {
 
 /// The attention block of [`float_attention`], calibrated on random inputs in `[-1, 1)`.
 pub fn quantized_attention(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
+    quantized_attention_width(seed, Width::Narrow)
+}
+
+/// [`quantized_attention`] with activations of `width`.
+pub fn quantized_attention_width(
+    seed: u64,
+    width: Width,
+) -> Result<(QuantModel, Vec<Vec<f32>>), CoreError> {
     let graph = float_attention(seed);
     let layers = crate::ir::lower(&graph)?;
     let mut rng = XorShift::new(seed + 7);
@@ -457,12 +465,13 @@ pub fn quantized_attention(seed: u64) -> Result<(QuantModel, Vec<Vec<f32>>), Cor
                 .collect()
         })
         .collect();
-    let q = calibrate(
+    let q = calibrate_with(
         "random-attention",
         &layers,
         &graph.input_shape,
         &graph.output_shape()?,
         &data,
+        width,
     )?;
     Ok((QuantModel::from_quantized(q)?, data))
 }

@@ -29,10 +29,11 @@ fn models() -> Vec<(QuantModel, Vec<i64>)> {
     with_inputs([quantized_cnn(3), quantized_cnn5(4)])
 }
 
+/// A test model and its calibration samples, or the error building it.
+type Built = Result<(QuantModel, Vec<Vec<f32>>), crate::CoreError>;
+
 /// Each model with its first sample quantized.
-fn with_inputs<const N: usize>(
-    built: [Result<(QuantModel, Vec<Vec<f32>>), crate::CoreError>; N],
-) -> Vec<(QuantModel, Vec<i64>)> {
+fn with_inputs<const N: usize>(built: [Built; N]) -> Vec<(QuantModel, Vec<i64>)> {
     built
         .into_iter()
         .map(|built| {

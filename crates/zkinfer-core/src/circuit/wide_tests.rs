@@ -2,7 +2,8 @@
 //! The honest witness passes; every cell of a wide rescale is bound; consistent forgeries (a
 //! ReLU that lets a negative value through, an identity that clips, a quotient moved with its
 //! remainder wrapped, a maximum that is not the largest value, an edited copy of a pooled
-//! value) are rejected.
+//! value) are rejected; an 8-bit sum of wide values (an attention block's LayerNorm centring)
+//! passes and binds its operands.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use crate::model::QuantModel;
 use crate::quant::{quantize_input, Width};
 use crate::spec::{Activation, LayerKind};
 use crate::testing::forgery::forge;
-use crate::testing::{quantized_cnn_width, quantized_resnet_width};
+use crate::testing::{quantized_attention_width, quantized_cnn_width, quantized_resnet_width};
 use crate::{VALUE_MAX, VALUE_OFFSET, WIDE_MIN};
 
 const COPY: &str = "Equality constraint not satisfied";
@@ -394,4 +395,42 @@ fn a_spec_whose_widths_do_not_chain_is_refused() {
         bad.validate(),
         Err(crate::CoreError::InvalidSpec(_))
     ));
+}
+
+/// Raises the copies of a layer's operands (the values its sums compute from).
+#[derive(Clone, Debug)]
+struct Operands {
+    layer: usize,
+}
+
+impl WitnessEdit for Operands {
+    fn pool_inputs(&self, layer: usize, values: &mut [i64]) {
+        if layer == self.layer {
+            values.iter_mut().for_each(|v| *v += 300);
+        }
+    }
+}
+
+#[test]
+fn an_8_bit_sum_of_wide_values_passes_and_binds_its_operands() {
+    let (m, data) = quantized_attention_width(5, Width::Wide).unwrap();
+    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
+    // An 8-bit addition or subtraction reading a wide value.
+    let (i, _) = m
+        .spec
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| {
+            !l.wide
+                && matches!(l.kind, LayerKind::Add { .. })
+                && l.sources.iter().any(|s| m.spec.value_wide(*s))
+        })
+        .expect("an 8-bit sum of wide values");
+    assert!(m.spec.has_wide());
+    let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+    let honest = failures(&m, circuit.clone(), public.clone(), NoEdit);
+    assert_eq!(honest, Vec::<String>::new());
+    let f = failures(&m, circuit, public, Operands { layer: i });
+    assert!(f.iter().any(|f| f.contains(COPY)), "{f:?}");
 }
