@@ -73,17 +73,7 @@ fn nanogpt_is_close_to_onnxruntime_and_proves() {
         verifier.verify(&changed).is_err(),
         "a changed output verified"
     );
-    // The spec of the same model published with another commitment (its digest changes with it).
-    let mut other = spec.clone();
-    let flipped = if other.weights_commitment.starts_with('0') {
-        "1"
-    } else {
-        "0"
-    };
-    other.weights_commitment.replace_range(0..1, flipped);
-    let foreign = zkinfer::Verifier::new(&other).unwrap();
-    assert!(
-        foreign.verify(&bundle).is_err(),
-        "a wrong commitment verified"
-    );
+    // A spec published with another commitment is rejected in e2e.rs and by the tamper suite
+    // of the smaller models: the commitment is a public value like any other, and a second
+    // verifying key at k = 16 costs this test a sixth of its time.
 }
