@@ -254,6 +254,19 @@ impl RescaleConfig {
             .ok_or(Error::Synthesis)
     }
 
+    /// The fixed cells of a division row dropping `s` bits, its first lookup reading `tag`:
+    /// `2^s`, `2^(s-1)`, the tag and the remainder limbs' bits.
+    pub(super) fn division_constants(&self, s: u32, tag: u64) -> [(Column<Fixed>, u64); 5] {
+        let bits_lo = s.min(VALUE_BITS);
+        [
+            (self.pow, 1u64 << s),
+            (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
+            (self.tag, tag),
+            (self.bits_lo, u64::from(bits_lo)),
+            (self.bits_hi, u64::from(s - bits_lo)),
+        ]
+    }
+
     /// Lays out the neurons of one shift in one region; returns their output cells.
     fn assign_class(
         &self,
@@ -264,14 +277,7 @@ impl RescaleConfig {
         acc: &[Cell],
         rows: &[RescaleRow],
     ) -> Result<Vec<Cell>, Error> {
-        let bits_lo = s.min(VALUE_BITS);
-        let fixed = [
-            (self.pow, 1u64 << s),
-            (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
-            (self.tag, layer.activation_tag.unwrap_or(CLAMP_TAG)),
-            (self.bits_lo, bits_lo as u64),
-            (self.bits_hi, (s - bits_lo) as u64),
-        ];
+        let fixed = self.division_constants(s, layer.activation_tag.unwrap_or(CLAMP_TAG));
         let lanes = self.lanes.len();
         layouter.assign_region(
             || format!("rescale {} shift {s}", layer.name),

@@ -93,19 +93,12 @@ impl RescaleConfig {
         acc: &[Cell],
         rows: &[RescaleRow],
     ) -> Result<Vec<Cell>, Error> {
-        let bits_lo = s.min(VALUE_BITS);
         let sel = if layer.activation_tag == Some(RELU_TAG) {
             self.wide_sel.relu
         } else {
             self.wide_sel.id
         };
-        let first = [
-            (self.pow, 1u64 << s),
-            (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
-            (self.tag, u64::from(VALUE_BITS)),
-            (self.bits_lo, u64::from(bits_lo)),
-            (self.bits_hi, u64::from(s - bits_lo)),
-        ];
+        let first = self.division_constants(s, u64::from(VALUE_BITS));
         let second = [
             (self.pow, 0),
             (self.half, 0),

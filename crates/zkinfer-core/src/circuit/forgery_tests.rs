@@ -36,7 +36,7 @@ fn mlp() -> (QuantModel, Vec<i64>) {
 }
 
 /// A test model with its first sample, quantized.
-fn with_first_input(
+pub(super) fn with_first_input(
     built: Result<(QuantModel, Vec<Vec<f32>>), crate::CoreError>,
 ) -> (QuantModel, Vec<i64>) {
     let (m, data) = built.unwrap();

@@ -3,7 +3,7 @@
 //! shared cell edited at its destination is rejected by its copy even when every group that
 //! reads it is recomputed, and by the MAC gate when only one is; other weights are rejected.
 
-use super::forgery_tests::{assert_rejected_by, failures};
+use super::forgery_tests::{assert_rejected_by, failures, with_first_input};
 use super::*;
 use crate::chips::mac::MacRow;
 use crate::chips::mac_plan::fits_patch;
@@ -26,22 +26,10 @@ fn patch_layouts() -> Vec<Layout> {
 /// The 3×3 CNN (its first convolution fits a 3-wide patch, its strided second one does not)
 /// and the 5×5 CNN, each with its first sample quantized.
 fn models() -> Vec<(QuantModel, Vec<i64>)> {
-    with_inputs([quantized_cnn(3), quantized_cnn5(4)])
-}
-
-/// A test model and its calibration samples, or the error building it.
-type Built = Result<(QuantModel, Vec<Vec<f32>>), crate::CoreError>;
-
-/// Each model with its first sample quantized.
-fn with_inputs<const N: usize>(built: [Built; N]) -> Vec<(QuantModel, Vec<i64>)> {
-    built
-        .into_iter()
-        .map(|built| {
-            let (m, data) = built.unwrap();
-            let input = quantize_input(&m.spec.input, &data[0]).unwrap();
-            (m, input)
-        })
-        .collect()
+    vec![
+        with_first_input(quantized_cnn(3)),
+        with_first_input(quantized_cnn5(4)),
+    ]
 }
 
 /// How many of the model's convolutions get patch rows in `layout`.
@@ -60,8 +48,8 @@ fn patched_convs(m: &QuantModel, layout: Layout) -> usize {
 fn honest_witnesses_pass_in_every_patch_layout() {
     assert_eq!(patch_layouts().len(), 8);
     let mut patched = 0;
-    let wide = with_inputs([quantized_cnn_width(3, Width::Wide)]);
-    for (m, input) in models().into_iter().chain(wide) {
+    let wide = with_first_input(quantized_cnn_width(3, Width::Wide));
+    for (m, input) in models().into_iter().chain([wide]) {
         for layout in patch_layouts() {
             let m = m.clone().in_layout(layout).unwrap();
             patched += patched_convs(&m, layout);

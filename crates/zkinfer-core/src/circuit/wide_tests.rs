@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::forgery_tests::{assert_rejected_by, failures};
+use super::forgery_tests::{assert_rejected_by, failures, with_first_input};
 use super::*;
 use crate::chips::rescale::RescaleRow;
 use crate::eval::{evaluate, evaluate_patched};
@@ -25,9 +25,26 @@ const GATE: &str = "wide rescale";
 /// The random CNN (conv, max pool, conv, average pool, dense) with wide activations, and its
 /// first sample.
 fn model() -> (QuantModel, Vec<i64>) {
-    let (m, data) = quantized_cnn_width(5, Width::Wide).unwrap();
-    let input = quantize_input(&m.spec.input, &data[0]).unwrap();
-    (m, input)
+    with_first_input(quantized_cnn_width(5, Width::Wide))
+}
+
+/// [`forge`] with layer `layer`'s values before rescaling changed by `change`.
+fn forge_at(
+    m: &QuantModel,
+    input: &[i64],
+    layer: usize,
+    change: impl Fn(&mut Vec<i64>),
+) -> (ModelCircuit, Vec<Fp>) {
+    forge(
+        m,
+        input,
+        &|l, acc| {
+            if l == layer {
+                change(acc);
+            }
+        },
+        &|_| {},
+    )
 }
 
 #[test]
@@ -236,16 +253,7 @@ fn a_wide_quotient_cannot_move() {
     let neuron = honest.layers[0].q.iter().position(|q| *q > 0).unwrap();
     let delta = 1i64 << m.spec.neuron_shifts(0)[neuron];
     for d in [delta, -delta] {
-        let (circuit, public) = forge(
-            &m,
-            &input,
-            &|l, acc| {
-                if l == 0 {
-                    acc[neuron] += d;
-                }
-            },
-            &|_| {},
-        );
+        let (circuit, public) = forge_at(&m, &input, 0, |acc| acc[neuron] += d);
         let f = failures(&m, circuit, public, Wrapped { neuron, delta: d });
         assert_rejected_by(&format!("quotient moved by {d}"), &f, &[LOOKUP]);
     }
@@ -284,29 +292,11 @@ fn a_wide_maximum_must_be_the_largest_value() {
     let (m, input) = model();
     let (layer, w, _, second) = wide_window(&m, &input);
     // The second-largest value claimed as the maximum, every later layer following it.
-    let (circuit, public) = forge(
-        &m,
-        &input,
-        &|l, acc| {
-            if l == layer {
-                acc[w] = second;
-            }
-        },
-        &|_| {},
-    );
+    let (circuit, public) = forge_at(&m, &input, layer, |acc| acc[w] = second);
     let f = failures(&m, circuit, public, NoEdit);
     assert_rejected_by("a smaller maximum", &f, &[LOOKUP]);
     // A value above every window value is not one of them.
-    let (circuit, public) = forge(
-        &m,
-        &input,
-        &|l, acc| {
-            if l == layer {
-                acc[w] += 300;
-            }
-        },
-        &|_| {},
-    );
+    let (circuit, public) = forge_at(&m, &input, layer, |acc| acc[w] += 300);
     let f = failures(&m, circuit, public, NoEdit);
     assert!(f.iter().any(|f| f.contains("pool max")), "{f:?}");
 }
@@ -333,16 +323,7 @@ fn wide_pooled_values_are_bound_at_their_destination() {
     let (layer, w, top, _) = wide_window(&m, &input);
     // The largest value raised by 300 in the pool's copy: a new maximum every later layer
     // follows (the windows do not overlap), consistent but for the copy.
-    let (circuit, public) = forge(
-        &m,
-        &input,
-        &|l, acc| {
-            if l == layer {
-                acc[w] += 300;
-            }
-        },
-        &|_| {},
-    );
+    let (circuit, public) = forge_at(&m, &input, layer, |acc| acc[w] += 300);
     let edit = PoolValue {
         layer,
         index: top,

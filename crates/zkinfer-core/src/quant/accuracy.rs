@@ -39,7 +39,7 @@ pub struct Accuracy {
     pub outputs: Vec<OutputAccuracy>,
     /// Against the labels, when given.
     pub labels: Option<LabelAccuracy>,
-    /// Samples left out because a quantized value left the 8-bit range (they cannot be
+    /// Samples left out because a quantized value left the circuit's range (they cannot be
     /// proved).
     #[serde(default)]
     pub overflows: usize,

@@ -1,8 +1,7 @@
 //! Calibration: choose every scale from sample inputs, quantize the weights, and measure the
 //! quantized model against the float one.
 
-use serde::{Deserialize, Serialize};
-
+use super::report::{report, CalibrationReport};
 use super::{fit_scale, to_fixed, Width, ACTIVATION_MARGIN};
 use crate::eval::evaluate;
 use crate::ir::{float_trace, Entry, FloatLayer, LayerOp, PoolKind};
@@ -20,23 +19,6 @@ const WIDE_MARGIN: f64 = 2.0;
 /// Largest scale exponent calibration picks for inputs, weights and activations.
 pub(super) const SCALE_CAP: u32 = 16;
 
-/// Quantized-vs-float error on the calibration samples.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CalibrationReport {
-    /// Number of samples.
-    pub samples: usize,
-    /// Largest absolute output error.
-    pub max_abs_error: f64,
-    /// Mean absolute output error.
-    pub mean_abs_error: f64,
-    /// Largest absolute float output (to read the error against).
-    pub max_abs_output: f64,
-    /// Fraction of samples whose output argmax agrees with the float model.
-    pub argmax_agreement: f64,
-    /// Per layer: largest absolute error of the dequantized layer output.
-    pub layer_max_abs_error: Vec<f64>,
-}
-
 /// The result of calibration: a spec without commitment, fingerprint or `k`, and the weights.
 #[derive(Clone, Debug)]
 pub struct Quantized {
@@ -52,19 +34,6 @@ fn max_abs(values: impl IntoIterator<Item = f32>) -> f64 {
     values
         .into_iter()
         .fold(0.0f64, |m, v| m.max((v as f64).abs()))
-}
-
-fn argmax(v: &[f64]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, x)| {
-            if *x > bv {
-                (i, *x)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0
 }
 
 /// Chooses scales from `samples`, quantizes `layers` with 8-bit activations, and reports the
@@ -565,47 +534,6 @@ fn layers_len(layers: &[FloatLayer], input_shape: &[usize], v: usize) -> usize {
             LayerOp::Gather(g) => g.entries.len(),
             LayerOp::MatMul(mm) => mm.batch * mm.m * mm.n,
         },
-    }
-}
-
-fn report(
-    spec: &ModelSpec,
-    float: &[Vec<(Vec<f32>, Vec<f32>)>],
-    quantized: &[crate::eval::Trace],
-) -> CalibrationReport {
-    let n_layers = spec.layers.len();
-    let mut layer_err = vec![0.0f64; n_layers];
-    let (mut max_err, mut sum_err, mut count, mut max_out, mut agree) =
-        (0.0f64, 0.0, 0usize, 0.0f64, 0usize);
-    for (f, q) in float.iter().zip(quantized) {
-        for (i, lt) in q.layers.iter().enumerate() {
-            let deq = super::dequantize(&lt.out, spec.layers[i].result_scale());
-            for (a, b) in deq.iter().zip(&f[i].1) {
-                layer_err[i] = layer_err[i].max((a - *b as f64).abs());
-            }
-        }
-        let fo: Vec<f64> = f[n_layers - 1].1.iter().map(|v| *v as f64).collect();
-        let qo = super::dequantize(q.output(), spec.output.scale);
-        for (a, b) in qo.iter().zip(&fo) {
-            let e = (a - b).abs();
-            max_err = max_err.max(e);
-            sum_err += e;
-            count += 1;
-            max_out = max_out.max(b.abs());
-        }
-        agree += usize::from(argmax(&qo) == argmax(&fo));
-    }
-    CalibrationReport {
-        samples: quantized.len(),
-        max_abs_error: max_err,
-        mean_abs_error: if count == 0 {
-            0.0
-        } else {
-            sum_err / count as f64
-        },
-        max_abs_output: max_out,
-        argmax_agreement: agree as f64 / quantized.len().max(1) as f64,
-        layer_max_abs_error: layer_err,
     }
 }
 

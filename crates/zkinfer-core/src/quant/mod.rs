@@ -5,10 +5,12 @@ mod bias;
 mod calibrate;
 mod channel;
 mod input;
+mod report;
 mod width;
 
-pub use calibrate::{calibrate, calibrate_with, CalibrationReport, Quantized};
+pub use calibrate::{calibrate, calibrate_with, Quantized};
 pub use input::{dequantize, quantize_input, split_samples};
+pub use report::CalibrationReport;
 pub use width::{Width, AUTO_BUDGET};
 
 /// Headroom factor above the calibrated maximum of every activation: 1, none. The scale is
