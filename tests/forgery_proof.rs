@@ -5,9 +5,6 @@
 
 use std::sync::Arc;
 
-use rand::rngs::SysRng;
-use rand_core::UnwrapErr;
-
 use zkinfer::core::circuit::{CircuitPlan, Layout, WitnessEdit};
 use zkinfer::core::digest::hex;
 use zkinfer::core::field::to_bytes;
@@ -56,16 +53,7 @@ fn a_padding_slot_backdoor_proof_is_rejected() {
     spec.weights_commitment = hex(&to_bytes(&public[0]));
     let pk = keys::proving_key(&params, vk, &plan).unwrap();
     let edit: Arc<dyn WitnessEdit> = Arc::new(edit);
-    let proof = keys::prove_edited(
-        &params,
-        &pk,
-        &plan,
-        &[circuit],
-        edit,
-        &[public],
-        UnwrapErr(SysRng),
-    )
-    .unwrap();
+    let proof = keys::prove_edited(&params, &pk, &plan, &[circuit], edit, &[public]).unwrap();
     let bundle = ProofBundle {
         format_version: FORMAT_VERSION,
         spec_digest: spec.digest(),

@@ -7,7 +7,8 @@ use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
-use rand_core::Rng;
+use rand::rngs::SysRng;
+use rand_core::UnwrapErr;
 
 use crate::circuit::{CircuitPlan, ModelCircuit, NoEdit, WitnessEdit};
 use crate::digest::blake2b256;
@@ -50,21 +51,22 @@ pub fn proving_key(
 }
 
 /// Proves `circuits` (all of `plan`'s layout) with their instance columns `publics` in one
-/// halo2 proof (Blake2b transcript); returns the proof bytes.
+/// halo2 proof (Blake2b transcript, blinding from the operating system's generator); returns
+/// the proof bytes.
 pub fn prove(
     params: &Params<EqAffine>,
     pk: &ProvingKey<EqAffine>,
     plan: &CircuitPlan,
     circuits: &[ModelCircuit],
     publics: &[Vec<Fp>],
-    rng: impl Rng,
 ) -> Result<Vec<u8>, CoreError> {
-    prove_edited(params, pk, plan, circuits, Arc::new(NoEdit), publics, rng)
+    prove_edited(params, pk, plan, circuits, Arc::new(NoEdit), publics)
 }
 
 /// [`prove`] with `edit` applied to every circuit's witness: what a malicious prover can
 /// submit (halo2's `create_proof` does not check the constraints). Soundness tests check that
-/// the verifier rejects such proofs.
+/// the verifier rejects such proofs. Not generic, so that halo2's prover is compiled once, in
+/// this crate, for every layout.
 pub fn prove_edited(
     params: &Params<EqAffine>,
     pk: &ProvingKey<EqAffine>,
@@ -72,8 +74,8 @@ pub fn prove_edited(
     circuits: &[ModelCircuit],
     edit: Arc<dyn WitnessEdit>,
     publics: &[Vec<Fp>],
-    rng: impl Rng,
 ) -> Result<Vec<u8>, CoreError> {
+    let rng = UnwrapErr(SysRng);
     if circuits.iter().any(|c| c.plan.layout != plan.layout) || circuits.len() != publics.len() {
         return Err(CoreError::Unsupported(
             "circuits of different layouts, or without their public values, in one proof".into(),

@@ -10,8 +10,6 @@ pub mod accuracy;
 use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::commitment::Params;
-use rand::rngs::SysRng;
-use rand_core::UnwrapErr;
 
 use zkinfer_core::artifacts::{CompiledModel, ProofBundle};
 use zkinfer_core::circuit::{CircuitPlan, Layout, ModelCircuit};
@@ -288,14 +286,7 @@ impl Prover {
         }
         let plan = CircuitPlan::from_spec(&self.model.spec);
         let proof = run_stage(progress, Stage::Proving, || {
-            keys::prove(
-                &self.params,
-                &self.pk,
-                &plan,
-                &circuits,
-                &publics,
-                UnwrapErr(SysRng),
-            )
+            keys::prove(&self.params, &self.pk, &plan, &circuits, &publics)
         })?;
         drop(circuits);
         let bundle = ProofBundle {
