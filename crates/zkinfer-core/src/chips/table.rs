@@ -8,9 +8,11 @@
 //!   (see [`TableFunction`]);
 //!
 //! where `q` ranges over the quotients a rescale accepts, `[-192, 191]` (384 rows per tag), and
-//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. 1,279 rows plus 384 per function, so
-//! a model without functions fits any `k ≥ 11`. An all-zero input row `(0, 0, 0)` is in the
-//! table, so unused rows of a looked-up column need no selector.
+//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. The 511 range rows are in every table;
+//! the ReLU and saturation rows only when an 8-bit rescale reads them (a model whose rescales
+//! are all 16-bit has neither, and fits `k = 10`), and 384 rows per function. An all-zero
+//! input row `(0, 0, 0)` is in the table, so unused rows of a looked-up column need no
+//! selector.
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
@@ -52,6 +54,18 @@ pub fn function_tag(i: usize) -> u64 {
     CLAMP_TAG + 1 + i as u64
 }
 
+/// What a circuit's table holds beyond the range rows. Leaving out rows no lookup reads only
+/// narrows what the lookups accept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableContents {
+    /// ReLU rows: an 8-bit rescale applies ReLU.
+    pub relu: bool,
+    /// Saturation rows: an 8-bit rescale has no activation.
+    pub clamp: bool,
+    /// The function tables, by index (tag [`function_tag`]).
+    pub functions: Vec<TableFunction>,
+}
+
 /// `(tag, q + 128, g(sat(q)) + 128)` for every quotient `q` a rescale accepts.
 fn quotient_rows(tag: u64, g: impl Fn(i64) -> i64) -> impl Iterator<Item = (u64, i64, i64)> {
     (QUOTIENT_MIN..=QUOTIENT_MAX).map(move |q| {
@@ -61,15 +75,19 @@ fn quotient_rows(tag: u64, g: impl Fn(i64) -> i64) -> impl Iterator<Item = (u64,
 }
 
 /// All `(tag, a, b)` rows of the table (`a` is negative for quotients below `-128`).
-pub fn rows(functions: &[TableFunction]) -> Vec<(u64, i64, i64)> {
+pub fn rows(contents: &TableContents) -> Vec<(u64, i64, i64)> {
     let per_tag = (QUOTIENT_MAX - QUOTIENT_MIN + 1) as usize;
-    let mut rows = Vec::with_capacity(511 + per_tag * (2 + functions.len()));
+    let mut rows = Vec::with_capacity(511 + per_tag * (2 + contents.functions.len()));
     for bits in 0..=VALUE_BITS as u64 {
         rows.extend((0..1i64 << bits).map(|v| (bits, v, 0)));
     }
-    rows.extend(quotient_rows(RELU_TAG, |q| q.max(0)));
-    rows.extend(quotient_rows(CLAMP_TAG, |q| q));
-    for (i, f) in functions.iter().enumerate() {
+    if contents.relu {
+        rows.extend(quotient_rows(RELU_TAG, |q| q.max(0)));
+    }
+    if contents.clamp {
+        rows.extend(quotient_rows(CLAMP_TAG, |q| q));
+    }
+    for (i, f) in contents.functions.iter().enumerate() {
         let apply = |q| crate::function::apply(f.function, q, f.in_scale, f.out_scale);
         rows.extend(quotient_rows(function_tag(i), apply));
     }
@@ -90,9 +108,9 @@ impl TableConfig {
     pub fn load(
         &self,
         layouter: &mut impl Layouter<Fp>,
-        functions: &[TableFunction],
+        contents: &TableContents,
     ) -> Result<(), Error> {
-        let rows = rows(functions);
+        let rows = rows(contents);
         layouter.assign_table(
             || "range and activation table",
             |mut t| {

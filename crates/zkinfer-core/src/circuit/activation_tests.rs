@@ -25,7 +25,7 @@ fn check(f1: Function, f2: Function) {
         matches!(m.spec.layers[0].activation, Activation::Table { function, .. } if function == f1)
     );
     let plan = CircuitPlan::from_spec(&m.spec);
-    assert_eq!(plan.functions.len(), 2);
+    assert_eq!(plan.table.functions.len(), 2);
     let input = quantize_input(&m.spec.input, &data[0]).unwrap();
     let (circuit, public, trace) = ModelCircuit::prove(&m, &input).unwrap();
     let k = m.spec.circuit.k;

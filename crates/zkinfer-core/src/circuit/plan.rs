@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::Layout;
 use crate::chips::sponge::SpongeConfig;
-use crate::chips::table::TableFunction;
+use crate::chips::table::{TableContents, TableFunction};
 use crate::chips::{mac_plan, pool, rescale, table};
 use crate::commit::message_len;
 use crate::spec::{Activation, LayerKind, LayerWeights, ModelSpec, MAX_K, MIN_K};
@@ -50,8 +50,8 @@ pub struct CircuitPlan {
     pub layout: Layout,
     /// Layers.
     pub layers: Vec<LayerPlan>,
-    /// Function tables the layers use, in order of first use.
-    pub functions: Vec<TableFunction>,
+    /// The lookup table's rows beyond the range rows (function tables in order of first use).
+    pub table: TableContents,
     /// The weights, when the layout holds them in fixed columns (public weights).
     pub public_weights: Option<Arc<Vec<LayerWeights>>>,
 }
@@ -165,12 +165,25 @@ impl CircuitPlan {
             }
         };
         let tags: Vec<Option<u64>> = spec.layers.iter().map(&mut tag_of).collect();
+        // The tags 8-bit rescales look up (16-bit rescales read range rows only).
+        let narrow: Vec<u64> = spec
+            .layers
+            .iter()
+            .zip(&tags)
+            .filter(|(l, _)| !l.wide && has_rescale(&l.kind))
+            .map(|(_, t)| t.unwrap_or(table::CLAMP_TAG))
+            .collect();
+        let table = TableContents {
+            relu: narrow.contains(&table::RELU_TAG),
+            clamp: narrow.contains(&table::CLAMP_TAG),
+            functions,
+        };
         CircuitPlan {
             k: spec.circuit.k,
             input_len: spec.input.len(),
             copies: spec.circuit.batch.max(1),
             layout: Layout::of(&spec.circuit),
-            functions,
+            table,
             public_weights: spec
                 .circuit
                 .public_weights()
@@ -269,14 +282,14 @@ impl CircuitPlan {
             rescale: n * self
                 .layers
                 .iter()
-                .filter(|l| !matches!(l.kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. }))
+                .filter(|l| has_rescale(&l.kind))
                 .map(|l| rescale::rows(&l.shifts, self.layout.rescale_lanes(), l.wide))
                 .sum::<usize>(),
             commitment: match public {
                 true => 0,
                 false => SpongeConfig::rows(message, self.layout.hash_lanes),
             },
-            table: table::rows(&self.functions).len(),
+            table: table::rows(&self.table).len(),
             instance: 1 + n * (self.input_len + self.output_len()),
             constants: 1 + n * self
                 .layers
@@ -289,6 +302,11 @@ impl CircuitPlan {
             message,
         }
     }
+}
+
+/// Whether a layer of this kind ends in a rescale (maximum pools and gathers copy values).
+fn has_rescale(kind: &LayerKind) -> bool {
+    !matches!(kind, LayerKind::MaxPool { .. } | LayerKind::Gather { .. })
 }
 
 /// Smallest `k` whose usable rows hold `rows`.

@@ -21,7 +21,7 @@ pub(super) fn synthesize(
     mut layouter: impl Layouter<Fp>,
     edit: &dyn WitnessEdit,
 ) -> Result<(), Error> {
-    config.table.load(&mut layouter, &circuit.plan.functions)?;
+    config.table.load(&mut layouter, &circuit.plan.table)?;
     let w = circuit.witness.as_deref();
     let copies = circuit.plan.copies.max(1);
     let mac_shape = circuit.plan.layout.shape();

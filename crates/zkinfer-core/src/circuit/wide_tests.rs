@@ -415,3 +415,19 @@ fn an_8_bit_sum_of_wide_values_passes_and_binds_its_operands() {
     let f = failures(&m, circuit, public, Operands { layer: i });
     assert!(f.iter().any(|f| f.contains(COPY)), "{f:?}");
 }
+
+#[test]
+fn the_table_holds_relu_and_saturation_rows_only_for_8_bit_rescales() {
+    let range_rows = 511;
+    let (wide, _) = model();
+    let plan = CircuitPlan::from_spec(&wide.spec);
+    assert!(!plan.table.relu && !plan.table.clamp, "{:?}", plan.table);
+    assert_eq!(crate::chips::table::rows(&plan.table).len(), range_rows);
+    let (narrow, _) = with_first_input(quantized_cnn_width(5, Width::Narrow));
+    let plan = CircuitPlan::from_spec(&narrow.spec);
+    assert!(plan.table.relu && plan.table.clamp, "{:?}", plan.table);
+    assert_eq!(
+        crate::chips::table::rows(&plan.table).len(),
+        range_rows + 2 * 384
+    );
+}
