@@ -206,7 +206,8 @@ impl Prover {
                 let got = hex(&keys::fingerprint(&vk));
                 if got != model.spec.vk_fingerprint {
                     return Err(CoreError::InvalidSpec(format!(
-                        "verifying key fingerprint {got} differs from the spec's {}",
+                        "verifying key fingerprint {got} differs from the spec's {} (a model \
+                         compiled by another version of zkinfer must be compiled again)",
                         model.spec.vk_fingerprint
                     )));
                 }

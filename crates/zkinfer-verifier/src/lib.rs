@@ -33,7 +33,10 @@ pub enum VerifyError {
     #[error("parameters: {0}")]
     Params(CoreError),
     /// The verifying key rebuilt from the spec differs from the one the spec names.
-    #[error("verifying key fingerprint: expected {expected}, got {got}")]
+    #[error(
+        "verifying key fingerprint: the spec names {expected}, this build's circuit for it is \
+         {got} (a spec compiled by another version of zkinfer must be compiled again)"
+    )]
     Fingerprint {
         /// From the spec.
         expected: String,

@@ -10,7 +10,7 @@
 //! where `q` ranges over the quotients a rescale accepts, `[-192, 191]` (384 rows per tag), and
 //! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. The 511 range rows are in every table;
 //! the ReLU and saturation rows only when an 8-bit rescale reads them (a model whose rescales
-//! are all 16-bit has neither, and fits `k = 10`), and 384 rows per function. An all-zero
+//! are all 16-bit has neither, and its table fits `k = 10`), and 384 rows per function. An all-zero
 //! input row `(0, 0, 0)` is in the table, so unused rows of a looked-up column need no
 //! selector.
 

@@ -431,3 +431,46 @@ fn the_table_holds_relu_and_saturation_rows_only_for_8_bit_rescales() {
         range_rows + 2 * 384
     );
 }
+
+/// Adds one to the output `y` of one neuron of an 8-bit rescale.
+#[derive(Clone, Copy, Debug)]
+struct BumpY {
+    layer: usize,
+    neuron: usize,
+}
+
+impl WitnessEdit for BumpY {
+    fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
+        if layer == self.layer {
+            rows[self.neuron].y = rows[self.neuron].y.map(|y| y + 1);
+        }
+    }
+}
+
+#[test]
+fn a_table_with_only_relu_or_only_saturation_rows_proves_and_binds_its_rescales() {
+    // Layer 0 has ReLU, layer 1 none: making one of them wide leaves the other's tag alone.
+    for (wide, narrow, relu) in [(1, 0, true), (0, 1, false)] {
+        let (mut m, input) = with_first_input(crate::testing::quantized_mlp(3, &[40, 16, 10]));
+        m.spec.layers[wide].wide = true;
+        let mut checked = m.spec.clone();
+        checked.vk_fingerprint = "00".repeat(32);
+        checked.validate().unwrap();
+        let plan = CircuitPlan::from_spec(&m.spec);
+        assert_eq!((plan.table.relu, plan.table.clamp), (relu, !relu));
+        let table_rows = crate::chips::table::rows(&plan.table).len();
+        assert_eq!(table_rows, 511 + 384, "range rows and one quotient tag");
+        let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
+        let honest = failures(&m, circuit.clone(), public.clone(), NoEdit);
+        assert_eq!(honest, Vec::<String>::new(), "wide layer {wide}");
+        let edit = BumpY {
+            layer: narrow,
+            neuron: 0,
+        };
+        let forged = failures(&m, circuit, public, edit);
+        assert!(
+            forged.iter().any(|f| f.contains(LOOKUP)),
+            "layer {narrow}'s changed output is not caught by its lookup: {forged:?}"
+        );
+    }
+}
