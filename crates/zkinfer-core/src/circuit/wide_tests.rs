@@ -432,21 +432,6 @@ fn the_table_holds_relu_and_saturation_rows_only_for_8_bit_rescales() {
     );
 }
 
-/// Adds one to the output `y` of one neuron of an 8-bit rescale.
-#[derive(Clone, Copy, Debug)]
-struct BumpY {
-    layer: usize,
-    neuron: usize,
-}
-
-impl WitnessEdit for BumpY {
-    fn rescale(&self, layer: usize, rows: &mut [RescaleRow]) {
-        if layer == self.layer {
-            rows[self.neuron].y = rows[self.neuron].y.map(|y| y + 1);
-        }
-    }
-}
-
 #[test]
 fn a_table_with_only_relu_or_only_saturation_rows_proves_and_binds_its_rescales() {
     // Layer 0 has ReLU, layer 1 none: making one of them wide leaves the other's tag alone.
@@ -463,9 +448,10 @@ fn a_table_with_only_relu_or_only_saturation_rows_proves_and_binds_its_rescales(
         let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
         let honest = failures(&m, circuit.clone(), public.clone(), NoEdit);
         assert_eq!(honest, Vec::<String>::new(), "wide layer {wide}");
-        let edit = BumpY {
+        let edit = Bump {
             layer: narrow,
             neuron: 0,
+            field: Field::Out,
         };
         let forged = failures(&m, circuit, public, edit);
         assert!(
