@@ -1,6 +1,6 @@
 //! Window maxima and sums over activation cells.
 //!
-//! Row layout: | out | carry | a[0..4] || fmax | fwide | fhi | mult[0..4] | carry_mult |
+//! Row layout: | out | a[0..4] || fmax | fwide | fhi | mult[0..4] |
 //!
 //! - max rows (`fmax = 1`): `Π_i (out - a_i) = 0` (degree 5) and four lookups
 //!   `(8·(fmax + fhi), fmax·(out - a_i) - 256·fwide·a_i[next] + fhi·a_i, 0)`: on an 8-bit max
@@ -10,21 +10,24 @@
 //! - wide max rows (`fmax = fwide = 1`) are followed by a high-limb row (`fhi = 1`) whose `a_i`
 //!   hold the high bytes `h_i` of the differences: its lookups read `h_i ∈ [0, 256)`, the max
 //!   row's `out - a_i - 256 h_i ∈ [0, 256)`, so `out - a_i ∈ [0, 2^16)`.
-//! - sum rows (`q_sum`): `out = carry + Σ_i m_i (a_i - 128)` with fixed multipliers `m_i`
-//!   (1 for average pools, powers of two aligning the scales of an addition, 0 for spare
-//!   slots); `carry` (the previous row's `out`) counts only where the fixed `carry_mult` is 1.
-//! - product rows (`q_dot`): `out = carry + m_0 (a_0 - 128)(a_1 - 128) + m_2 (a_2 - 128)(a_3 - 128)`
-//!   (degree 4): elementwise products and dot products of two activations, two products per
-//!   row, chained through `carry` like sums.
+//! - sum rows (`q_sum`): `out = Σ_i m_i (a_i - 128)` with fixed multipliers `m_i` (1 for
+//!   average pools, powers of two aligning the scales of an addition, 0 for spare slots); a
+//!   row that continues a longer sum (`q_sum_next`) adds the previous row's `out`, read
+//!   through a rotation, so a running sum needs no copy (and `out` no carry column beside it).
+//! - product rows (`q_dot`, continued: `q_dot_next`): `out = m_0 (a_0 - 128)(a_1 - 128) + m_2
+//!   (a_2 - 128)(a_3 - 128)` (degree 4), plus the previous row's `out` on a continued row:
+//!   elementwise products and dot products of two activations, two products per row.
 //! - constant rows: cells of every column holding public constants (`constrain_constant`).
-//! - cells no constraint reads (spare slots with multiplier 0, the carry of a chain's first
-//!   row and of max rows, the result and carry of high-limb rows) copy the fixed 128 cell, so no advice cell of the chip is free.
+//! - cells no constraint reads (spare slots with multiplier 0, the result of high-limb rows)
+//!   copy the fixed 128 cell, so no advice cell of the chip is free.
 //!
 //! Inputs and max outputs are offset-encoded; sums are plain signed integers for the rescale.
 
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
+};
 use halo2_proofs::poly::Rotation;
 
 use super::table::TableConfig;
@@ -40,8 +43,6 @@ pub const POOL_WIDTH: usize = 4;
 pub struct PoolConfig {
     /// Result of the row.
     pub out: Column<Advice>,
-    /// Running sum carried in.
-    pub carry: Column<Advice>,
     /// Window values.
     pub a: [Column<Advice>; POOL_WIDTH],
     /// 1 on max rows.
@@ -52,12 +53,14 @@ pub struct PoolConfig {
     pub fhi: Column<Fixed>,
     /// Multipliers of sum rows (0 for spare slots).
     pub mult: [Column<Fixed>; POOL_WIDTH],
-    /// 1 where a sum row continues the previous row's sum.
-    pub carry_mult: Column<Fixed>,
-    /// Sum rows.
+    /// Sum rows starting a sum.
     pub q_sum: Selector,
-    /// Product rows.
+    /// Sum rows adding to the previous row's `out`.
+    pub q_sum_next: Selector,
+    /// Product rows starting a sum of products.
     pub q_dot: Selector,
+    /// Product rows adding to the previous row's `out`.
+    pub q_dot_next: Selector,
 }
 
 /// Products per row.
@@ -70,7 +73,7 @@ pub fn dot_rows(outputs: usize, len: usize) -> usize {
 
 /// Rows holding `n` constants.
 pub fn constant_rows(n: usize) -> usize {
-    n.div_ceil(POOL_WIDTH + 2)
+    n.div_ceil(POOL_WIDTH + 1)
 }
 
 /// Rows to reduce a window of `n` values (a maximum of wide values takes two rows per step).
@@ -87,6 +90,9 @@ pub fn rows_for(n: usize, max: bool, wide: bool) -> usize {
     }
 }
 
+/// The terms a sum or product row adds up, read from its cells.
+type Terms<'a> = &'a dyn Fn(&mut VirtualCells<'_, Fp>) -> Expression<Fp>;
+
 fn constant(v: u64) -> Expression<Fp> {
     Expression::Constant(Fp::from(v))
 }
@@ -95,16 +101,13 @@ impl PoolConfig {
     /// Allocates columns, gates and lookups.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, table: TableConfig) -> Self {
         let out = meta.advice_column();
-        let carry = meta.advice_column();
         let a = [(); POOL_WIDTH].map(|_| meta.advice_column());
-        for c in a.iter().chain([&out, &carry]) {
+        for c in a.iter().chain([&out]) {
             meta.enable_equality(*c);
         }
         let [fmax, fwide, fhi] = [(); 3].map(|_| meta.fixed_column());
         let mult = [(); POOL_WIDTH].map(|_| meta.fixed_column());
-        let carry_mult = meta.fixed_column();
-        let q_sum = meta.selector();
-        let q_dot = meta.selector();
+        let [q_sum, q_sum_next, q_dot, q_dot_next] = [(); 4].map(|_| meta.selector());
         meta.create_gate("pool max", |m| {
             let f = m.query_fixed(fmax);
             let o = m.query_advice(out, Rotation::cur());
@@ -113,29 +116,39 @@ impl PoolConfig {
             });
             vec![f * prod]
         });
-        meta.create_gate("pool sum", |m| {
-            let q = m.query_selector(q_sum);
-            let o = m.query_advice(out, Rotation::cur());
-            let c = m.query_advice(carry, Rotation::cur());
-            let sum = a.iter().zip(&mult).fold(constant(0), |s, (col, mc)| {
+        let sum = move |m: &mut VirtualCells<'_, Fp>| {
+            a.iter().zip(&mult).fold(constant(0), |s, (col, mc)| {
                 s + m.query_fixed(*mc)
                     * (m.query_advice(*col, Rotation::cur()) - constant(VALUE_OFFSET as u64))
-            });
-            vec![q * (o - m.query_fixed(carry_mult) * c - sum)]
-        });
-        meta.create_gate("pool dot", |m| {
-            let q = m.query_selector(q_dot);
-            let o = m.query_advice(out, Rotation::cur());
-            let c = m.query_advice(carry, Rotation::cur());
+            })
+        };
+        let prods = move |m: &mut VirtualCells<'_, Fp>| {
             let v: Vec<Expression<Fp>> = a
                 .iter()
                 .map(|c| m.query_advice(*c, Rotation::cur()) - constant(VALUE_OFFSET as u64))
                 .collect();
-            let prods = (0..DOT_WIDTH).fold(constant(0), |s, p| {
+            (0..DOT_WIDTH).fold(constant(0), |s, p| {
                 s + m.query_fixed(mult[2 * p]) * v[2 * p].clone() * v[2 * p + 1].clone()
+            })
+        };
+        // A first row's result is its own terms; a continued row adds the previous row's.
+        let gates: [(&str, Selector, bool, Terms<'_>); 4] = [
+            ("pool sum", q_sum, false, &sum),
+            ("pool sum continued", q_sum_next, true, &sum),
+            ("pool dot", q_dot, false, &prods),
+            ("pool dot continued", q_dot_next, true, &prods),
+        ];
+        for (name, sel, next, terms) in gates {
+            meta.create_gate(name, |m| {
+                let q = m.query_selector(sel);
+                let o = m.query_advice(out, Rotation::cur());
+                let prev = match next {
+                    true => m.query_advice(out, Rotation::prev()),
+                    false => constant(0),
+                };
+                vec![q * (o - prev - terms(m))]
             });
-            vec![q * (o - m.query_fixed(carry_mult) * c - prods)]
-        });
+        }
         for col in a {
             meta.lookup(|m| {
                 let f = m.query_fixed(fmax);
@@ -153,15 +166,15 @@ impl PoolConfig {
         }
         PoolConfig {
             out,
-            carry,
             a,
             fmax,
             fwide,
             fhi,
             mult,
-            carry_mult,
             q_sum,
+            q_sum_next,
             q_dot,
+            q_dot_next,
         }
     }
 
@@ -174,7 +187,7 @@ impl PoolConfig {
         constants: &[i64],
         values: &[i64],
     ) -> Result<Vec<Cell>, Error> {
-        let cols: Vec<Column<Advice>> = [self.out, self.carry].into_iter().chain(self.a).collect();
+        let cols: Vec<Column<Advice>> = [self.out].into_iter().chain(self.a).collect();
         layouter.assign_region(
             || format!("constants {name}"),
             |mut region| {
@@ -198,12 +211,14 @@ impl PoolConfig {
     }
 
     /// Each output is the sum of products of its pairs of (offset-encoded) cells; outputs are
-    /// plain cells for the rescale.
+    /// plain cells for the rescale. Output `o`'s cell holds `claimed[o]` where given (as in
+    /// [`PoolConfig::assign`]).
     pub fn dot(
         &self,
         layouter: &mut impl Layouter<Fp>,
         name: &str,
         outputs: &[Vec<(Slot<'_>, Slot<'_>)>],
+        claimed: Option<&[i64]>,
         zero: &Cell,
     ) -> Result<Vec<Cell>, Error> {
         layouter.assign_region(
@@ -212,7 +227,11 @@ impl PoolConfig {
                 let mut row = 0;
                 outputs
                     .iter()
-                    .map(|pairs| self.dot_output(&mut region, &mut row, pairs, zero))
+                    .enumerate()
+                    .map(|(o, pairs)| {
+                        let claim = claimed.and_then(|c| c.get(o).copied());
+                        self.dot_output(&mut region, &mut row, pairs, claim, zero)
+                    })
                     .collect()
             },
         )
@@ -223,6 +242,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         pairs: &[(Slot<'_>, Slot<'_>)],
+        claim: Option<i64>,
         zero: &Cell,
     ) -> Result<Cell, Error> {
         let mut carry: Option<(Cell, Option<i64>)> = None;
@@ -231,9 +251,10 @@ impl PoolConfig {
         } else {
             pairs.chunks(DOT_WIDTH).collect()
         };
-        for chunk in chunks {
-            self.q_dot.enable(region, *row)?;
-            let mut sum = self.carry_in(region, *row, carry.as_ref(), Some(0), zero)?;
+        let last = chunks.len() - 1;
+        for (c, chunk) in chunks.into_iter().enumerate() {
+            let (first, next) = (self.q_dot, self.q_dot_next);
+            let mut sum = self.carry_in(region, *row, carry.as_ref(), Some(0), [first, next])?;
             for p in 0..DOT_WIDTH {
                 let (ca, cb) = (self.a[2 * p], self.a[2 * p + 1]);
                 let m = match chunk.get(p) {
@@ -263,6 +284,7 @@ impl PoolConfig {
                     || Value::known(Fp::zero()),
                 )?;
             }
+            let sum = if c == last { claim.or(sum) } else { sum };
             let out = region.assign_advice(|| "products", self.out, *row, || value(sum))?;
             *row += 1;
             carry = Some((out, sum));
@@ -271,8 +293,9 @@ impl PoolConfig {
     }
 
     /// Reduces each window to its maximum (offset-encoded cell; `wide` for 16-bit values) or
-    /// its weighted sum (plain cell). A maximum's result cell holds `claimed[w]` where given
-    /// (the trace's value: a forged trace's claim reaches the constraints as it is).
+    /// its weighted sum (plain cell). A window's result cell (a sum's last row) holds
+    /// `claimed[w]` where given (the trace's value: a forged trace's claim reaches the
+    /// constraints as it is).
     pub fn assign(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -288,11 +311,11 @@ impl PoolConfig {
                 let mut row = 0;
                 let mut outs = Vec::with_capacity(windows.len());
                 for (k, w) in windows.iter().enumerate() {
+                    let claim = claimed.and_then(|c| c.get(k).copied());
                     let cell = if max {
-                        let claim = claimed.and_then(|c| c.get(k).copied());
                         self.max_window(&mut region, &mut row, w, (wide, claim), zero)?
                     } else {
-                        self.sum_window(&mut region, &mut row, w, zero)?
+                        self.sum_window(&mut region, &mut row, w, claim, zero)?
                     };
                     outs.push(cell);
                 }
@@ -301,8 +324,8 @@ impl PoolConfig {
         )
     }
 
-    /// Assigns a row's carry: a copy of the previous row's result (carry multiplier 1), or a
-    /// copy of the fixed 128 cell with multiplier 0 on a chain's first row; returns the value
+    /// Enables a sum or product row: `first` on a chain's first row, `next` on a row that
+    /// adds the previous row's result (`carry`, the previous row's `out`); returns the value
     /// carried in (`start` on a first row).
     fn carry_in(
         &self,
@@ -310,25 +333,18 @@ impl PoolConfig {
         row: usize,
         carry: Option<&(Cell, Option<i64>)>,
         start: Option<i64>,
-        zero: &Cell,
+        [first, next]: [Selector; 2],
     ) -> Result<Option<i64>, Error> {
-        let value = match carry {
-            Some((cell, v)) => {
-                copy_to(region, cell, self.carry, row, value(*v))?;
-                *v
+        match carry {
+            Some((_, v)) => {
+                next.enable(region, row)?;
+                Ok(*v)
             }
             None => {
-                zero.copy_advice(|| "no carry", region, self.carry, row)?;
-                start
+                first.enable(region, row)?;
+                Ok(start)
             }
-        };
-        region.assign_fixed(
-            || "carry multiplier",
-            self.carry_mult,
-            row,
-            || Value::known(Fp::from(u64::from(carry.is_some()))),
-        )?;
-        Ok(value)
+        }
     }
 
     fn max_window(
@@ -372,7 +388,6 @@ impl PoolConfig {
                     .try_fold(i64::MIN, |m, v| v.map(|v| m.max(v))),
             };
             let out = region.assign_advice(|| "max", self.out, *row, || value(m))?;
-            zero.copy_advice(|| "carry", region, self.carry, *row)?;
             *row += 1;
             if wide {
                 self.high_limbs(region, row, m, &current, zero)?;
@@ -404,7 +419,6 @@ impl PoolConfig {
             region.assign_advice(|| "high limb", *col, *row, || value(high))?;
         }
         zero.copy_advice(|| "no result", region, self.out, *row)?;
-        zero.copy_advice(|| "no carry", region, self.carry, *row)?;
         *row += 1;
         Ok(())
     }
@@ -414,6 +428,7 @@ impl PoolConfig {
         region: &mut Region<'_, Fp>,
         row: &mut usize,
         w: &[Slot<'_>],
+        claim: Option<i64>,
         zero: &Cell,
     ) -> Result<Cell, Error> {
         let mut carry: Option<(Cell, Option<i64>)> = None;
@@ -422,10 +437,12 @@ impl PoolConfig {
         } else {
             w.chunks(POOL_WIDTH).collect()
         };
+        let last = chunks.len() - 1;
         let known = w.iter().all(|s| s.value.is_some());
-        for chunk in chunks {
-            self.q_sum.enable(region, *row)?;
-            let mut sum = self.carry_in(region, *row, carry.as_ref(), known.then_some(0), zero)?;
+        for (c, chunk) in chunks.into_iter().enumerate() {
+            let (first, next) = (self.q_sum, self.q_sum_next);
+            let start = known.then_some(0);
+            let mut sum = self.carry_in(region, *row, carry.as_ref(), start, [first, next])?;
             for k in 0..POOL_WIDTH {
                 match chunk.get(k) {
                     Some(s) => {
@@ -450,6 +467,7 @@ impl PoolConfig {
                     }
                 }
             }
+            let sum = if c == last { claim.or(sum) } else { sum };
             let out = region.assign_advice(|| "sum", self.out, *row, || value(sum))?;
             *row += 1;
             carry = Some((out, sum));

@@ -334,6 +334,100 @@ fn sponge_padding_is_zero() {
     }
 }
 
+/// Hands lane 0's digest on one higher than the lane's final state (its last row's `m[0]`), the
+/// root sponge recomputed over the handed-on digests.
+#[derive(Clone, Debug)]
+struct LaneDigest {
+    salt: crate::salt::Salt,
+}
+
+impl LaneDigest {
+    /// The root sponge's rows over `digests` and the salt.
+    fn root(&self, digests: &[Fp]) -> Vec<crate::chips::sponge::LaneRow> {
+        let c = PoseidonConstants::default();
+        let n = digests.len();
+        trace(
+            &c,
+            PoseidonConstants::capacity(n + 1),
+            &root_message(digests, &self.salt),
+        )
+    }
+}
+
+impl WitnessEdit for LaneDigest {
+    fn sponge(&self, w: &mut SpongeWitness) {
+        if let Some(last) = w.lanes[0].last_mut() {
+            last.m[0] += Fp::one();
+        }
+        let digests: Vec<Fp> = w.lanes.iter().map(|r| r[r.len() - 1].m[0]).collect();
+        w.root = self.root(&digests);
+    }
+}
+
+#[test]
+fn a_lane_hands_on_its_final_state_as_its_digest() {
+    let (m, input) = mlp();
+    for layout in [Layout::new(1, 2), Layout::new(1, 6)] {
+        let m = m.clone().in_layout(layout).unwrap();
+        let edit = LaneDigest {
+            salt: m.weights.salt,
+        };
+        let c = PoseidonConstants::default();
+        let message = crate::commit::message(&m.spec, &m.weights);
+        let mut digests: Vec<Fp> = crate::commit::lanes(&message, layout.hash_lanes)
+            .iter()
+            .map(|l| c.hash(l))
+            .collect();
+        digests[0] += Fp::one();
+        let (circuit, mut public) = forge(&m, &input, &|_, _| {}, &|_| {});
+        public[0] = edit.root(&digests).last().unwrap().s[0];
+        assert_rejected_by(
+            &format!("{layout}"),
+            &failures(&m, circuit, public, edit),
+            &["poseidon digest"],
+        );
+    }
+}
+
+/// Forges accumulator 0 of the first layer `is` accepts one higher (everything downstream
+/// follows): the result cell of a sum that spans several rows holds it, so only the gate
+/// adding the previous row's result can reject it.
+fn forge_continued_sum(m: &QuantModel, input: &[i64], what: &str, is: impl Fn(&LayerKind) -> bool) {
+    let (i, _) = first_layer(m, what, is);
+    let (circuit, public) = forge(
+        m,
+        input,
+        &|layer, acc| {
+            if layer == i {
+                acc[0] += 1;
+            }
+        },
+        &|_| {},
+    );
+    let gate = format!("{what} continued");
+    assert_rejected_by(what, &failures(m, circuit, public, NoEdit), &[&gate]);
+}
+
+#[test]
+fn a_continued_sum_adds_the_previous_rows_result() {
+    // 3x3 average windows: three rows per sum.
+    let (m, input) = with_first_input(quantized_resnet(3));
+    forge_continued_sum(
+        &m,
+        &input,
+        "pool sum",
+        |k| matches!(k, LayerKind::AvgPool { window, .. } if window.kernel[0] * window.kernel[1] > 4),
+    );
+    // Attention scores: dot products of length 8, four rows each.
+    let (m, input) = with_first_input(crate::testing::quantized_attention(3));
+    forge_continued_sum(
+        &m,
+        &input,
+        "pool dot",
+        |k| matches!(k, LayerKind::MatMul { k, .. } if *k > 2),
+    );
+}
+
 #[test]
 fn model_inputs_are_bound_to_the_instance() {
     let (m, input) = mlp();

@@ -306,26 +306,26 @@ pub fn column_counts(layout: Layout) -> ColumnCounts {
     let c = CircuitConfig::configure(&mut cs, layout);
     let x = c.weights.x().len();
     let acc = c.weights.acc().len();
-    // MAC inputs and accumulators; pool a, out, carry; rescale lanes; the input column.
+    // MAC inputs and accumulators; pool a, out; rescale lanes; the input column.
     let shared_advice = x
         + acc
         + c.pool.a.len()
-        + 2
+        + 1
         + c.rescale.lanes.len() * crate::chips::rescale::LANE_COLUMNS
         + 1;
     // rescale 5, pool 1 + multipliers, table 3, constants 1; selectors: pool 1, rescale 1.
     let shared_fixed = 5 + 1 + c.pool.mult.len() + 3 + 1 + 1 + 1;
-    // mac x, acc; pool a, out, carry; rescale acc, y; instance, input, constants.
-    let shared_equality = x + acc + c.pool.a.len() + 2 + c.rescale.lanes.len() * 2 + 3;
+    // mac x, acc; pool a, out; rescale acc, y; instance, input, constants.
+    let shared_equality = x + acc + c.pool.a.len() + 1 + c.rescale.lanes.len() * 2 + 3;
     let (advice, fixed, equality) = match &c.weights {
         // Digits, bias and packed; padding masks, sponge c, o and cap, selectors mac 3 and
-        // sponge 4; bias, packed and the sponge's m and s[0] per lane.
+        // sponge 5; bias, packed and the sponge's m per lane.
         WeightColumns::Committed { mac, sponge } => (
             mac.digits.len() * crate::chips::mac::DIGITS
                 + 2
                 + sponge.lanes.len() * crate::chips::sponge::LANE_COLUMNS,
-            mac.pad.len() + sponge.c.len() + sponge.o.len() + 1 + 3 + 4,
-            2 + sponge.lanes.len() * 3,
+            mac.pad.len() + sponge.c.len() + sponge.o.len() + 1 + 3 + 5,
+            2 + sponge.lanes.len() * crate::poseidon::RATE,
         ),
         // Weights and bias (a set per group in tile rows); selectors mac 2.
         WeightColumns::Public(mac) => (

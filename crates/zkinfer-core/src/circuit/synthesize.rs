@@ -242,6 +242,8 @@ fn layer_cells(
     zero: &Cell,
 ) -> Result<LayerCells, Error> {
     let value_of = |v: usize| -> Option<&[i64]> { trace.map(|t| t.value(v)) };
+    // A sum's or product's result cells hold the trace's accumulators.
+    let acc = trace.and_then(|t| t.layers.get(i)).map(|t| &t.acc[..]);
     let src = l.sources.first().copied().ok_or(Error::Synthesis)?;
     let x = value_of(src);
     let mut pool_x = x.map(<[i64]>::to_vec);
@@ -303,14 +305,14 @@ fn layer_cells(
                     .map(|j| vec![(slot(a_cells, a_vals, j), slot(b_cells, b_vals, j))])
                     .collect(),
             };
-            config.pool.dot(layouter, &l.name, &outputs, zero)?
+            config.pool.dot(layouter, &l.name, &outputs, acc, zero)?
         }
         LayerKind::SumPool { window } => {
             let windows: Vec<Vec<Slot<'_>>> =
                 window.windows().iter().map(|ix| slots(ix, 1)).collect();
             config
                 .pool
-                .assign(layouter, &l.name, (false, false), &windows, None, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, acc, zero)?
         }
         LayerKind::Dense | LayerKind::Conv2d { .. } => return Err(Error::Synthesis),
         LayerKind::MaxPool { window } => {
@@ -336,7 +338,7 @@ fn layer_cells(
                 .collect();
             config
                 .pool
-                .assign(layouter, &l.name, (false, false), &windows, None, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, acc, zero)?
         }
         LayerKind::Add { subtract } => {
             let mut operands = Vec::with_capacity(l.sources.len());
@@ -369,7 +371,7 @@ fn layer_cells(
                 .collect();
             config
                 .pool
-                .assign(layouter, &l.name, (false, false), &windows, None, zero)?
+                .assign(layouter, &l.name, (false, false), &windows, acc, zero)?
         }
     };
     Ok(LayerCells::ToRescale(to_rescale))

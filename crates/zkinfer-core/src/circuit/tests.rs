@@ -266,6 +266,12 @@ enum SpongeEdit {
     FullRoundHelper,
     PartialRoundHelper,
     RootState,
+    /// A message cell of a partial-round row.
+    PartialMessage,
+    /// A message cell of a full-round row that absorbs nothing.
+    StillMessage,
+    /// The spare message cell of the root's final row (`m[0]` is the digest).
+    FinalMessage,
 }
 
 impl WitnessEdit for SpongeEdit {
@@ -280,6 +286,13 @@ impl WitnessEdit for SpongeEdit {
             SpongeEdit::FullRoundHelper => w.lanes[0][1].aux[9] += Fp::one(),
             SpongeEdit::PartialRoundHelper => w.lanes[0][5].aux[12] += Fp::one(),
             SpongeEdit::RootState => w.root[5].s[0] += Fp::one(),
+            SpongeEdit::PartialMessage => w.lanes[0][5].m[0] += Fp::one(),
+            SpongeEdit::StillMessage => w.lanes[0][1].m[1] += Fp::one(),
+            SpongeEdit::FinalMessage => {
+                if let Some(row) = w.root.last_mut() {
+                    row.m[1] += Fp::one();
+                }
+            }
         }
     }
 }
@@ -291,6 +304,10 @@ fn sponge_chip_rejects_corrupted_cells() {
     assert!(!run_edit(SpongeEdit::FullRoundHelper));
     assert!(!run_edit(SpongeEdit::PartialRoundHelper));
     assert!(!run_edit(SpongeEdit::RootState));
+    // Message cells outside absorbing rows are pinned by gates, not copies.
+    assert!(!run_edit(SpongeEdit::PartialMessage));
+    assert!(!run_edit(SpongeEdit::StillMessage));
+    assert!(!run_edit(SpongeEdit::FinalMessage));
 }
 
 #[test]

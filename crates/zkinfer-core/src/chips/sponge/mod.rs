@@ -12,10 +12,11 @@
 //! lane hashes the lane digests and the salt (the same message in every lane), and lane 0's
 //! result is the commitment.
 //!
-//! Every message cell is a copy: of a committed cell (packed weights, a bias, a lane digest, the
-//! salt) or, for padding and the rows that absorb nothing, of the lane's first state cell,
-//! which the init gate pins to 0. So the circuit hashes exactly the zero-padded message that
-//! [`crate::commit`] hashes.
+//! Every message cell of an absorbing row is a copy of a committed cell (packed weights, a
+//! bias, a lane digest, the salt) or, for padding, pinned to the constant 0; on every other
+//! row a gate pins the message cells to 0. So the circuit hashes exactly the zero-padded
+//! message that [`crate::commit`] hashes. A sponge's final row hands its digest on through
+//! `m[0]`, which a gate sets equal to `s[0]`: only the message columns take part in copies.
 
 pub mod schedule;
 
@@ -74,6 +75,8 @@ pub struct SpongeConfig {
     pub q_still: Selector,
     /// Rows of partial rounds.
     pub q_partial: Selector,
+    /// A sponge's final row: `m[0]` is the digest `s[0]`, `m[1]` is 0.
+    pub q_out: Selector,
     /// Poseidon constants.
     pub constants: PoseidonConstants,
 }
@@ -117,7 +120,7 @@ impl SpongeConfig {
             })
             .collect();
         for l in &lanes {
-            for c in l.m.iter().chain(&l.s[..1]) {
+            for c in &l.m {
                 meta.enable_equality(*c);
             }
         }
@@ -130,6 +133,7 @@ impl SpongeConfig {
             q_full: meta.selector(),
             q_still: meta.selector(),
             q_partial: meta.selector(),
+            q_out: meta.selector(),
             constants: PoseidonConstants::default(),
         };
         for lane in cfg.lanes.clone() {
@@ -200,8 +204,16 @@ impl SpongeConfig {
             out
         });
         let cfg = self.clone();
+        meta.create_gate("poseidon digest", move |m| {
+            let q = m.query_selector(cfg.q_out);
+            let s0 = m.query_advice(l.s[0], Rotation::cur());
+            let [m0, m1] = l.m.map(|col| m.query_advice(col, Rotation::cur()));
+            vec![q.clone() * (m0 - s0), q * m1]
+        });
+        let cfg = self.clone();
         meta.create_gate("poseidon partial rounds", move |m| {
             let q = m.query_selector(cfg.q_partial);
+            let msg = l.m.map(|col| m.query_advice(col, Rotation::cur()));
             let (s, next, aux, c, o) = cells(m, &cfg);
             let vars: Vec<Expression<Fp>> = s
                 .iter()
@@ -221,6 +233,10 @@ impl SpongeConfig {
                         * (next[j].clone() - combination(&forms.out[j], &vars) - o[j].clone()),
                 );
             }
+            // A partial row absorbs nothing.
+            for msg_k in msg {
+                out.push(q.clone() * msg_k);
+            }
             out
         });
     }
@@ -234,6 +250,7 @@ impl SpongeConfig {
         cap: Fp,
     ) -> Result<(), Error> {
         self.q_init.enable(region, start)?;
+        self.q_out.enable(region, start + sponge_rows(chunks) - 1)?;
         region.assign_fixed(|| "cap", self.cap, start, || Value::known(cap))?;
         for p in 0..chunks {
             for (i, kind) in schedule().into_iter().enumerate() {
@@ -256,7 +273,8 @@ impl SpongeConfig {
         Ok(())
     }
 
-    /// Assigns one lane's sponge; `msg_cells[i]` (if any) is copied into message slot `i`.
+    /// Assigns one lane's sponge; `msg_cells[i]` (if any) is copied into message slot `i`, a
+    /// slot without one is pinned to 0. Returns the digest cell (the final row's `m[0]`).
     fn assign_lane(
         &self,
         region: &mut Region<'_, Fp>,
@@ -271,39 +289,43 @@ impl SpongeConfig {
             return Err(Error::Synthesis);
         }
         let known = |f: Option<Fp>| f.map(Value::known).unwrap_or(Value::unknown());
-        let mut zero: Option<Cell> = None;
-        let mut last = None;
+        let mut digest = None;
         for i in 0..n {
             let row = rows.map(|r| r[i]);
             let at = start + i;
-            let mut s0 = None;
             for k in 0..WIDTH {
-                let cell =
-                    region.assign_advice(|| "s", lane.s[k], at, || known(row.map(|r| r.s[k])))?;
-                s0.get_or_insert(cell);
+                region.assign_advice(|| "s", lane.s[k], at, || known(row.map(|r| r.s[k])))?;
             }
-            // The init gate pins the first row's `s[0]` to 0.
-            if zero.is_none() {
-                zero.clone_from(&s0);
-            }
-            if i + 1 == n {
-                last = s0;
-                break;
-            }
-            for k in 0..AUX {
-                region.assign_advice(|| "aux", lane.aux[k], at, || known(row.map(|r| r.aux[k])))?;
+            let last = i + 1 == n;
+            // The final row's gate reads only its state and message cells.
+            if !last {
+                for k in 0..AUX {
+                    let v = known(row.map(|r| r.aux[k]));
+                    region.assign_advice(|| "aux", lane.aux[k], at, || v)?;
+                }
             }
             let absorb_slot =
-                (i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
+                (!last && i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
             for k in 0..RATE {
-                let source = absorb_slot
-                    .and_then(|slot| msg_cells.get(slot + k).copied().flatten())
-                    .or(zero.as_ref())
-                    .ok_or(Error::Synthesis)?;
-                copy_to(region, source, lane.m[k], at, known(row.map(|r| r.m[k])))?;
+                let v = known(row.map(|r| r.m[k]));
+                let source = absorb_slot.map(|slot| msg_cells.get(slot + k).copied().flatten());
+                let cell = match source {
+                    Some(Some(cell)) => copy_to(region, cell, lane.m[k], at, v)?,
+                    // Padding: the constant 0.
+                    Some(None) => {
+                        let cell = region.assign_advice(|| "padding", lane.m[k], at, || v)?;
+                        region.constrain_constant(cell.cell(), Fp::ZERO)?;
+                        cell
+                    }
+                    // A gate pins the cell (0, or the digest on the final row).
+                    None => region.assign_advice(|| "m", lane.m[k], at, || v)?,
+                };
+                if last && k == 0 {
+                    digest = Some(cell);
+                }
             }
         }
-        last.ok_or(Error::Synthesis)
+        digest.ok_or(Error::Synthesis)
     }
 
     /// Witness rows for hashing `message` (the committed values, in order) and `salt`.

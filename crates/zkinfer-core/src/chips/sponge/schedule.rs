@@ -121,7 +121,7 @@ pub struct LaneRow {
     pub s: [Fp; WIDTH],
     /// Helper cells: `x⁴`, `x⁵` of each S-box in order.
     pub aux: [Fp; AUX],
-    /// Message (absorbing rows).
+    /// Message (absorbing rows; 0 elsewhere, but the final row's `m[0]`, the digest `s[0]`).
     pub m: [Fp; 2],
 }
 
@@ -176,7 +176,7 @@ pub fn run_row(
 }
 
 /// Witness rows of one sponge over `msg` (zero-padded to a multiple of 2) with capacity
-/// `cap`; the last row holds only the final state.
+/// `cap`; the last row holds only the final state and the digest (its `s[0]`) in `m[0]`.
 pub fn trace(c: &PoseidonConstants, cap: Fp, msg: &[Fp]) -> Vec<LaneRow> {
     let mut rows = Vec::with_capacity(msg.len().div_ceil(2) * ROWS_PER_PERMUTATION + 1);
     let mut s = [Fp::ZERO, Fp::ZERO, cap];
@@ -190,6 +190,7 @@ pub fn trace(c: &PoseidonConstants, cap: Fp, msg: &[Fp]) -> Vec<LaneRow> {
     }
     rows.push(LaneRow {
         s,
+        m: [s[0], Fp::ZERO],
         ..Default::default()
     });
     rows
