@@ -52,7 +52,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 25] = [
+pub const LAYOUTS: [Layout; 27] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -78,6 +78,8 @@ pub const LAYOUTS: [Layout; 25] = [
     Layout::new(4, 3).with_patch(5).with_lanes(4),
     Layout::new(4, 1).with_patch(3).with_lanes(4),
     Layout::new(1, 1).with_width(HALF_MAC_WIDTH).with_lanes(2),
+    Layout::new(16, 1).with_patch(3),
+    Layout::new(16, 0).with_tile(),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -378,7 +380,8 @@ macro_rules! with_shape {
             (4, 3, 30, 5, false, 2) (4, 1, 30, 3, false, 2) (4, 0, 30, 5, false, 2)
             (4, 0, 30, 3, false, 2) (8, 1, 30, 3, false, 4) (8, 0, 30, 3, false, 4)
             (4, 0, 31, 0, true, 2) (8, 0, 31, 0, true, 4)
-            (4, 3, 30, 5, false, 4) (4, 1, 30, 3, false, 4) (1, 1, 16, 0, false, 2))
+            (4, 3, 30, 5, false, 4) (4, 1, 30, 3, false, 4) (1, 1, 16, 0, false, 2)
+            (16, 1, 30, 3, false, 8) (16, 0, 31, 0, true, 8))
     };
 }
 

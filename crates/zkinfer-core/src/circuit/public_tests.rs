@@ -42,7 +42,7 @@ fn models() -> Vec<(QuantModel, Vec<i64>)> {
 
 #[test]
 fn honest_witnesses_pass_in_every_public_layout() {
-    assert_eq!(public_layouts().len(), 9);
+    assert_eq!(public_layouts().len(), 10);
     for (m, input) in models() {
         for layout in public_layouts() {
             let m = m.clone().in_layout(layout).unwrap();
@@ -291,7 +291,7 @@ impl WitnessEdit for TileInput {
 
 #[test]
 fn a_tile_rows_shared_input_is_bound_at_its_destination() {
-    assert_eq!(tile_layouts().len(), 2);
+    assert_eq!(tile_layouts().len(), 3);
     for layout in tile_layouts() {
         tile_rows_shared_input_is_bound(layout);
     }

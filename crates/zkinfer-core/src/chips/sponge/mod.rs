@@ -306,26 +306,40 @@ impl SpongeConfig {
             }
             let absorb_slot =
                 (!last && i % ROWS_PER_PERMUTATION == 0).then_some(i / ROWS_PER_PERMUTATION * RATE);
-            for k in 0..RATE {
-                let v = known(row.map(|r| r.m[k]));
-                let source = absorb_slot.map(|slot| msg_cells.get(slot + k).copied().flatten());
-                let cell = match source {
-                    Some(Some(cell)) => copy_to(region, cell, lane.m[k], at, v)?,
-                    // Padding: the constant 0.
-                    Some(None) => {
-                        let cell = region.assign_advice(|| "padding", lane.m[k], at, || v)?;
-                        region.constrain_constant(cell.cell(), Fp::ZERO)?;
-                        cell
-                    }
-                    // A gate pins the cell (0, or the digest on the final row).
-                    None => region.assign_advice(|| "m", lane.m[k], at, || v)?,
-                };
-                if last && k == 0 {
-                    digest = Some(cell);
-                }
+            let sources = absorb_slot
+                .map(|slot| std::array::from_fn(|k| msg_cells.get(slot + k).copied().flatten()));
+            let m = Self::assign_message(region, lane, at, row.map(|r| r.m), sources)?;
+            if last {
+                digest = Some(m[0].clone());
             }
         }
         digest.ok_or(Error::Synthesis)
+    }
+
+    /// Assigns a row's message cells (`values` when proving): on an absorbing row (`sources`
+    /// given) a copy of each slot's cell, or the constant 0 for padding; elsewhere cells a gate
+    /// pins (0, or the digest on a final row).
+    fn assign_message(
+        region: &mut Region<'_, Fp>,
+        lane: &LaneColumns,
+        at: usize,
+        values: Option<[Fp; RATE]>,
+        sources: Option<[Option<&Cell>; RATE]>,
+    ) -> Result<Vec<Cell>, Error> {
+        (0..RATE)
+            .map(|k| {
+                let v = values.map_or(Value::unknown(), |m| Value::known(m[k]));
+                match sources.map(|s| s[k]) {
+                    Some(Some(cell)) => copy_to(region, cell, lane.m[k], at, v),
+                    Some(None) => {
+                        let cell = region.assign_advice(|| "padding", lane.m[k], at, || v)?;
+                        region.constrain_constant(cell.cell(), Fp::ZERO)?;
+                        Ok(cell)
+                    }
+                    None => region.assign_advice(|| "m", lane.m[k], at, || v),
+                }
+            })
+            .collect()
     }
 
     /// Witness rows for hashing `message` (the committed values, in order) and `salt`.
