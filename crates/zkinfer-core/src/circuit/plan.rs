@@ -291,14 +291,20 @@ impl CircuitPlan {
             },
             table: table::rows(&self.table).len(),
             instance: 1 + n * (self.input_len + self.output_len()),
-            constants: 1 + n * self
-                .layers
-                .iter()
-                .map(|l| match &l.kind {
-                    LayerKind::Gather { entries } => const_count(entries),
-                    _ => 0,
-                })
-                .sum::<usize>(),
+            // The offset zero, gather constants, and the commitment's zero padding.
+            constants: 1
+                + n * self
+                    .layers
+                    .iter()
+                    .map(|l| match &l.kind {
+                        LayerKind::Gather { entries } => const_count(entries),
+                        _ => 0,
+                    })
+                    .sum::<usize>()
+                + match public {
+                    true => 0,
+                    false => SpongeConfig::padding(message, self.layout.hash_lanes),
+                },
             message,
         }
     }

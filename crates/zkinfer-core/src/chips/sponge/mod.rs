@@ -407,10 +407,44 @@ impl SpongeConfig {
         )
     }
 
+    /// Padding slots of the commitment region for a message of `len` elements in `lanes`
+    /// lanes: each a cell bound to the constant 0, so a row of the constants column.
+    pub fn padding(len: usize, lanes: usize) -> usize {
+        let lanes = lanes.max(1);
+        let lane_slots = crate::commit::lane_chunks(len, lanes) * RATE * lanes;
+        // Every lane runs the root sponge over the lane digests and the salt.
+        let root = lanes + 1;
+        let root_slots = root.div_ceil(RATE) * RATE;
+        (lane_slots - len) + lanes * (root_slots - root)
+    }
+
     /// Rows the commitment region takes for a message of `len` elements in `lanes` lanes (the
     /// root absorbs the lane digests and the salt).
     pub fn rows(len: usize, lanes: usize) -> usize {
         sponge_rows(crate::commit::lane_chunks(len, lanes))
             + sponge_rows((lanes + 1).div_ceil(RATE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_counts_the_message_slots_without_a_cell() {
+        for (len, lanes) in [(1, 1), (5, 6), (12, 6), (190, 2), (2215, 3)] {
+            // The slots `commit` splits the message into, lane by lane, then each lane's root.
+            let padded: usize = crate::commit::lanes(&vec![Fp::ONE; len], lanes)
+                .iter()
+                .map(|lane| lane.iter().filter(|v| bool::from(v.is_zero())).count())
+                .sum();
+            let root = crate::commit::root_message(&vec![Fp::ONE; lanes], &Default::default());
+            let root_padded = root.len().div_ceil(RATE) * RATE - root.len();
+            assert_eq!(
+                SpongeConfig::padding(len, lanes),
+                padded + lanes * root_padded,
+                "{len} in {lanes} lanes"
+            );
+        }
     }
 }
