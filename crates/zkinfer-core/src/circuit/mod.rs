@@ -10,6 +10,8 @@ mod batch_tests;
 mod channel_tests;
 #[cfg(test)]
 mod cnn_tests;
+#[cfg(test)]
+mod commitment_tests;
 mod edit;
 #[cfg(test)]
 mod forgery_tests;
