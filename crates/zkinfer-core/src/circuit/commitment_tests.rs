@@ -104,11 +104,13 @@ fn sponge_padding_is_zero() {
     }
 }
 
-/// Hands lane 0's digest on one higher than the lane's final state (its last row's `m[0]`), the
-/// root sponge recomputed over the handed-on digests.
+/// Lane 0's digest one higher where the root absorbs it, the root sponge (and so the
+/// commitment) recomputed over it: `handed_on`, the lane's final row hands the higher digest on
+/// (its `m[0]`, against its state); otherwise only the root's copy of the digest holds it.
 #[derive(Clone, Debug)]
 struct LaneDigest {
     salt: crate::salt::Salt,
+    handed_on: bool,
 }
 
 impl LaneDigest {
@@ -126,36 +128,50 @@ impl LaneDigest {
 
 impl WitnessEdit for LaneDigest {
     fn sponge(&self, w: &mut SpongeWitness) {
-        if let Some(last) = w.lanes[0].last_mut() {
-            last.m[0] += Fp::one();
+        let mut digests: Vec<Fp> = w.lanes.iter().map(|r| r[r.len() - 1].m[0]).collect();
+        digests[0] += Fp::one();
+        if let (true, Some(last)) = (self.handed_on, w.lanes[0].last_mut()) {
+            last.m[0] = digests[0];
         }
-        let digests: Vec<Fp> = w.lanes.iter().map(|r| r[r.len() - 1].m[0]).collect();
         w.root = self.root(&digests);
     }
 }
 
+/// MockProver's failures on [`LaneDigest`] in `layout`, the public commitment the forged root's.
+fn lane_digest_failures(layout: Layout, handed_on: bool) -> Vec<String> {
+    let (m, input) = mlp();
+    let m = m.in_layout(layout).unwrap();
+    let edit = LaneDigest {
+        salt: m.weights.salt,
+        handed_on,
+    };
+    let c = PoseidonConstants::default();
+    let message = crate::commit::message(&m.spec, &m.weights);
+    let mut digests: Vec<Fp> = crate::commit::lanes(&message, layout.hash_lanes)
+        .iter()
+        .map(|l| c.hash(l))
+        .collect();
+    digests[0] += Fp::one();
+    let (circuit, mut public) = forge(&m, &input, &|_, _| {}, &|_| {});
+    public[0] = edit.root(&digests).last().unwrap().s[0];
+    failures(&m, circuit, public, edit)
+}
+
 #[test]
 fn a_lane_hands_on_its_final_state_as_its_digest() {
-    let (m, input) = mlp();
     for layout in [Layout::new(1, 2), Layout::new(1, 6)] {
-        let m = m.clone().in_layout(layout).unwrap();
-        let edit = LaneDigest {
-            salt: m.weights.salt,
-        };
-        let c = PoseidonConstants::default();
-        let message = crate::commit::message(&m.spec, &m.weights);
-        let mut digests: Vec<Fp> = crate::commit::lanes(&message, layout.hash_lanes)
-            .iter()
-            .map(|l| c.hash(l))
-            .collect();
-        digests[0] += Fp::one();
-        let (circuit, mut public) = forge(&m, &input, &|_, _| {}, &|_| {});
-        public[0] = edit.root(&digests).last().unwrap().s[0];
-        assert_rejected_by(
-            &format!("{layout}"),
-            &failures(&m, circuit, public, edit),
-            &["poseidon digest"],
-        );
+        let f = lane_digest_failures(layout, true);
+        assert_rejected_by(&format!("{layout}"), &f, &["poseidon digest"]);
+    }
+}
+
+#[test]
+fn the_root_absorbs_the_lanes_digest_cells() {
+    // The copy's destination edited: the lane hands on its honest digest, the root absorbs
+    // another; only the equality constraint rejects it.
+    for layout in [Layout::new(1, 2), Layout::new(1, 6)] {
+        let f = lane_digest_failures(layout, false);
+        assert_rejected_by(&format!("{layout}: root digest"), &f, &[COPY]);
     }
 }
 
