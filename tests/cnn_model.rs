@@ -46,20 +46,17 @@ fn lenet_quantized_matches_float_and_proves() {
 /// small CNN: real proofs verify from the spec and every proof-level tampering is rejected.
 #[test]
 fn sixteen_group_layouts_prove_verify_and_reject_tampering() {
-    use zkinfer::core::circuit::{CircuitPlan, Layout};
+    use zkinfer::core::circuit::Layout;
     use zkinfer::core::quant::{quantize_input, CalibrationReport};
-    use zkinfer::core::{digest::hex, keys, testing::quantized_cnn};
+    use zkinfer::core::testing::quantized_cnn;
     let store = zkinfer::ParamsStore::default();
     for layout in [
         Layout::new(16, 1).with_patch(3),
         Layout::new(16, 0).with_tile(),
     ] {
         let (m, data) = quantized_cnn(3).unwrap();
-        let mut model = m.in_layout(layout).unwrap();
-        let plan = CircuitPlan::from_spec(&model.spec);
-        let params = store.load(plan.k, &zkinfer::Silent).unwrap();
-        let vk = keys::verifying_key(&params, &plan).unwrap();
-        model.spec.vk_fingerprint = hex(&keys::fingerprint(&vk));
+        let laid_out = m.in_layout(layout).unwrap();
+        let model = zkinfer::prover::with_fingerprint(laid_out, &store, &zkinfer::Silent).unwrap();
         let input = quantize_input(&model.spec.input, &data[0]).unwrap();
         let calibration = CalibrationReport {
             samples: 0,

@@ -30,10 +30,6 @@ pub fn bench_model(c: &mut Criterion, group: &str, model: QuantModel, input: &[i
 
 #[allow(dead_code)] // used by the layer benches only
 /// Sets the spec's verifying-key fingerprint (what `compile` does after quantizing).
-pub fn with_fingerprint(mut model: QuantModel) -> QuantModel {
-    let plan = CircuitPlan::from_spec(&model.spec);
-    let params = ParamsStore::default().load(plan.k, &Silent).unwrap();
-    let vk = keys::verifying_key(&params, &plan).unwrap();
-    model.spec.vk_fingerprint = zkinfer::core::digest::hex(&keys::fingerprint(&vk));
-    model
+pub fn with_fingerprint(model: QuantModel) -> QuantModel {
+    zkinfer::prover::with_fingerprint(model, &ParamsStore::default(), &Silent).unwrap()
 }

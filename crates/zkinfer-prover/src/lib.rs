@@ -169,15 +169,27 @@ pub fn compile_with(
     store: &ParamsStore,
     progress: &dyn Progress,
 ) -> Result<CompiledModel, CoreError> {
-    let (mut model, calibration) = quantize_with(name, graph, samples, options)?;
+    let (model, calibration) = quantize_with(name, graph, samples, options)?;
+    let model = with_fingerprint(model, store, progress)?;
+    CircuitPlan::validated(&model.spec)?;
+    Ok(CompiledModel { model, calibration })
+}
+
+/// Sets the spec's verifying-key fingerprint: builds the verifying key of the model's plan
+/// (what [`compile_with`] does after quantizing, and what a model quantized or laid out in
+/// code needs before [`Prover::new`] accepts it).
+pub fn with_fingerprint(
+    mut model: QuantModel,
+    store: &ParamsStore,
+    progress: &dyn Progress,
+) -> Result<QuantModel, CoreError> {
     let plan = CircuitPlan::from_spec(&model.spec);
     let params = store.load(plan.k, progress)?;
     let vk = run_stage(progress, Stage::KeyGeneration, || {
         keys::verifying_key(&params, &plan)
     })?;
     model.spec.vk_fingerprint = hex(&keys::fingerprint(&vk));
-    CircuitPlan::validated(&model.spec)?;
-    Ok(CompiledModel { model, calibration })
+    Ok(model)
 }
 
 /// Proves inferences of one compiled model.
