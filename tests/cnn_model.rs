@@ -42,8 +42,9 @@ fn lenet_quantized_matches_float_and_proves() {
 }
 
 /// The 16-group layouts (the planner's choice for the 2 M-MAC CIFAR CNN of the scale benchmark
-/// with 8-bit activations: patch rows with committed weights, tile rows with public ones) on a
-/// small CNN: real proofs verify from the spec and every proof-level tampering is rejected.
+/// with 8-bit activations: square patch rows with committed weights, tile rows with public
+/// ones; and flat patch rows) on a small CNN: real proofs verify from the spec and every
+/// proof-level tampering is rejected.
 #[test]
 fn sixteen_group_layouts_prove_verify_and_reject_tampering() {
     use zkinfer::core::circuit::Layout;
@@ -52,6 +53,7 @@ fn sixteen_group_layouts_prove_verify_and_reject_tampering() {
     let store = zkinfer::ParamsStore::default();
     for layout in [
         Layout::new(16, 1).with_patch(3),
+        Layout::new(16, 1).with_patch(3).with_lines(4),
         Layout::new(16, 0).with_tile(),
     ] {
         let (m, data) = quantized_cnn(3).unwrap();

@@ -136,15 +136,48 @@ fn tile_filters(shape: MacShape, groups: usize) -> usize {
 }
 
 /// Whether a convolution's rows can share their kernel rows' input cells in `shape`: a patch
-/// shape of the kernel's width, and a stride and dilation of 1 along the width.
+/// shape of the kernel's width, and a stride and dilation of 1 along the width; a square
+/// patch also needs a square kernel, whole channels per row and whole lines of groups, and a
+/// stride and dilation of 1 along the height.
 pub fn fits_patch(shape: MacShape, window: &Window) -> bool {
-    shape.patch > 0
+    let flat = shape.patch > 0
         && !shape.tile
         && shape.width > 0
         && shape.width.is_multiple_of(shape.patch)
         && window.kernel[1] == shape.patch
         && window.stride[1] == 1
-        && window.dilation[1] == 1
+        && window.dilation[1] == 1;
+    flat && (!shape.square() || fits_square(shape, window))
+}
+
+fn fits_square(shape: MacShape, window: &Window) -> bool {
+    shape.channels() > 0
+        && shape.width == shape.channels() * shape.patch * shape.patch
+        && shape.groups == shape.lines * shape.columns()
+        && window.kernel[0] == shape.patch
+        && window.stride[0] == 1
+        && window.dilation[0] == 1
+}
+
+/// A patch row's block: the inference, its first output line and first position in it.
+#[derive(Clone, Copy)]
+struct Block {
+    copy: usize,
+    oy: usize,
+    ox: usize,
+}
+
+/// Blocks of a patch convolution's filter, in row order: `lines × columns` positions each.
+fn patch_blocks(shape: MacShape, [oh, ow]: [usize; 2], copies: usize) -> Vec<Block> {
+    let (lines, cols) = (shape.lines.max(1), shape.columns().max(1));
+    let (down, across) = (oh.div_ceil(lines), ow.div_ceil(cols));
+    (0..copies.max(1) * down * across)
+        .map(|b| Block {
+            copy: b / (down * across),
+            oy: b / across % down * lines,
+            ox: b % across * cols,
+        })
+        .collect()
 }
 
 /// Convolution (`groups` channel groups) over `copies` inferences side by side (input `c`
@@ -188,10 +221,11 @@ pub fn conv(
     }
 }
 
-/// Patch rows of a convolution: a block is `G` neighbouring positions of one output row (of
-/// one inference), a row's weights are `R` kernel rows `(channel, ky)`, and each kernel row's
-/// `K + G − 1` input cells are laid out once. Groups past the output row's end read the cells
-/// after it (or zero) and their accumulators are not outputs.
+/// Patch rows of a convolution: a block is `H × X` neighbouring positions of one inference's
+/// output (`H = 1` in a flat patch), a row's weights are `R` kernel rows `(channel, ky)`, and
+/// the input lines those kernel rows meet are laid out once, `K + X − 1` cells each (in a
+/// square patch, a channel's `H + K − 1` lines once for all its kernel rows). Groups past the
+/// output's edge read the cells after it (or zero) and their accumulators are not outputs.
 fn patch_conv(
     shape: MacShape,
     window: &Window,
@@ -200,53 +234,84 @@ fn patch_conv(
     copies: usize,
 ) -> Vec<MacRowPlan> {
     let [oh, ow] = window.output_hw().unwrap_or([0, 0]);
-    let (positions, input_len) = (oh * ow, window.input.iter().product::<usize>());
+    let positions = oh * ow;
     let (cin, kh) = (window.input[0] / groups.max(1), window.kernel[0]);
-    let (g_n, seg_len, segs) = (shape.groups, shape.segment_len(), shape.segments());
+    let (segs, cols) = (shape.segments().max(1), shape.columns().max(1));
     let kernel_rows = cin * kh;
-    let chunks = kernel_rows.div_ceil(segs.max(1));
-    let blocks_per_row = ow.div_ceil(g_n.max(1));
+    let chunks = kernel_rows.div_ceil(segs);
+    let blocks = patch_blocks(shape, [oh, ow], copies);
     let mut rows = Vec::new();
     for co in 0..out_channels {
         let first = crate::ir::conv_first_channel(window.input[0], out_channels, groups, co);
         let filter_start = rows.len();
-        for block in 0..copies.max(1) * oh * blocks_per_row {
-            let (copy, oy, ox0) = (
-                block / (oh * blocks_per_row),
-                block / blocks_per_row % oh,
-                block % blocks_per_row * g_n,
-            );
-            let pos = oy * ow + ox0;
+        for (b, block) in blocks.iter().enumerate() {
             for c in 0..chunks {
-                let mut x = vec![XSource::Zero; shape.cells()];
-                for r in 0..segs.min(kernel_rows.saturating_sub(c * segs)) {
-                    let (ch, ky) = ((c * segs + r) / kh, (c * segs + r) % kh);
-                    for j in 0..seg_len {
-                        if let Some(i) = window.source(first + ch, pos, ky, j) {
-                            x[r * seg_len + j] = XSource::Input(copy * input_len + i);
-                        }
-                    }
-                }
-                let last = c + 1 == chunks;
+                let live = segs.min(kernel_rows - c * segs);
                 rows.push(MacRowPlan {
                     first: c == 0,
-                    x,
-                    reuse: (block > 0).then_some(filter_start + c),
-                    outputs: (0..g_n)
+                    x: patch_cells(shape, window, *block, (first, c * segs, live)),
+                    reuse: (b > 0).then_some(filter_start + c),
+                    outputs: (0..shape.groups)
                         .map(|g| {
-                            (last && ox0 + g < ow)
-                                .then(|| copy * out_channels * positions + co * positions + pos + g)
+                            let (oy, ox) = (block.oy + g / cols, block.ox + g % cols);
+                            (c + 1 == chunks && oy < oh && ox < ow).then(|| {
+                                block.copy * out_channels * positions
+                                    + co * positions
+                                    + oy * ow
+                                    + ox
+                            })
                         })
                         .collect(),
                     filter: co,
                     span: 1,
                     chunk: c,
-                    weights: shape.width.min((kernel_rows - c * segs) * shape.patch),
+                    weights: shape.width.min(live * shape.patch),
                 });
             }
         }
     }
     rows
+}
+
+/// The input cells of one patch row: kernel rows `start..start + live` of the filter whose
+/// channels begin at `first`, for the positions of `block`. A flat patch lays out each kernel
+/// row's line; a square one each channel's lines (kernel row `(ch, ky)` of line `l` reads its
+/// channel's line `l + ky`).
+fn patch_cells(
+    shape: MacShape,
+    window: &Window,
+    block: Block,
+    (first, start, live): (usize, usize, usize),
+) -> Vec<XSource> {
+    let ow = window.output_hw().map_or(0, |[_, w]| w);
+    let input_len = window.input.iter().product::<usize>();
+    let (kh, seg_len) = (window.kernel[0], shape.segment_len());
+    let pos = block.oy * ow + block.ox;
+    let at = |ch: usize, line: usize, j: usize| {
+        window
+            .source(first + ch, pos, line, j)
+            .map_or(XSource::Zero, |i| {
+                XSource::Input(block.copy * input_len + i)
+            })
+    };
+    let mut x = vec![XSource::Zero; shape.cells()];
+    if shape.square() {
+        let lines = shape.lines + kh - 1;
+        for r in (0..live).step_by(kh) {
+            let ch = (start + r) / kh;
+            for (l, j) in (0..lines).flat_map(|l| (0..seg_len).map(move |j| (l, j))) {
+                x[r / kh * shape.channel_len() + l * seg_len + j] = at(ch, l, j);
+            }
+        }
+        return x;
+    }
+    for r in 0..live {
+        let (ch, ky) = ((start + r) / kh, (start + r) % kh);
+        for j in 0..seg_len {
+            x[r * seg_len + j] = at(ch, ky, j);
+        }
+    }
+    x
 }
 
 /// Rows of a conv layer over `copies` inferences without building the plan.
@@ -265,7 +330,7 @@ pub fn conv_rows(
     }
     let blocks = if fits_patch(shape, window) {
         let [oh, ow] = window.output_hw().unwrap_or([0, 0]);
-        copies.max(1) * oh * ow.div_ceil(shape.groups.max(1))
+        copies.max(1) * oh.div_ceil(shape.lines.max(1)) * ow.div_ceil(shape.columns().max(1))
     } else {
         items.div_ceil(shape.free_groups().max(1))
     };
@@ -344,6 +409,7 @@ mod tests {
             width: 31 / k * k,
             patch: k,
             tile: false,
+            lines: 1,
         };
         let window = |input, kernel: [usize; 2], stride, pads, dilation| Window {
             input,
@@ -402,12 +468,81 @@ mod tests {
     }
 
     #[test]
+    fn square_patch_rows_compute_what_plain_rows_compute() {
+        let square = |k, lines, groups| MacShape {
+            groups,
+            width: 30 / (k * k) * k * k,
+            patch: k,
+            tile: false,
+            lines,
+        };
+        let window = |input, kernel, pads| Window {
+            input,
+            kernel,
+            stride: [1, 1],
+            pads,
+            dilation: [1, 1],
+        };
+        // (shape, window, out channels, channel groups, inferences): outputs that fill the
+        // blocks and outputs that leave spare lines and columns, channels that fill the last
+        // chunk and channels that leave it part empty, a grouped convolution, two inferences.
+        let cases = [
+            (square(3, 4, 16), window([3, 8, 8], [3, 3], [1; 4]), 2, 1, 1),
+            (
+                square(3, 4, 16),
+                window([5, 6, 7], [3, 3], [1, 0, 0, 2]),
+                3,
+                1,
+                2,
+            ),
+            (square(3, 2, 8), window([4, 5, 5], [3, 3], [0; 4]), 4, 2, 1),
+            (
+                square(2, 3, 6),
+                window([7, 4, 9], [2, 2], [1, 1, 0, 0]),
+                2,
+                1,
+                1,
+            ),
+            (square(5, 2, 4), window([2, 9, 9], [5, 5], [2; 4]), 2, 1, 1),
+        ];
+        for (shape, w, co, groups, copies) in cases {
+            assert!(fits_patch(shape, &w), "{w:?}");
+            let rows = conv(shape, &w, co, groups, copies);
+            assert_eq!(
+                rows.len(),
+                conv_rows(shape, &w, co, groups, copies),
+                "{w:?}"
+            );
+            let plain = MacShape::plain(2, 31);
+            let expected = products(&conv(plain, &w, co, groups, copies), plain);
+            assert_eq!(products(&rows, shape), expected, "{w:?}");
+            assert_eq!(expected.len(), co * w.positions() * copies);
+        }
+        // Not square: a strided height, a kernel of another height.
+        let shape = square(3, 4, 16);
+        let strided = Window {
+            stride: [2, 1],
+            ..window([3, 8, 8], [3, 3], [1; 4])
+        };
+        for w in [strided, window([3, 8, 8], [1, 3], [0, 1, 0, 1])] {
+            assert!(!fits_patch(shape, &w), "{w:?}");
+            let rows = conv(shape, &w, 2, 1, 1);
+            let plain = MacShape::plain(1, 27);
+            assert_eq!(
+                products(&rows, shape),
+                products(&conv(plain, &w, 2, 1, 1), plain)
+            );
+        }
+    }
+
+    #[test]
     fn other_convolutions_and_dense_layers_use_one_group_of_a_patch_shape() {
         let shape = MacShape {
             groups: 4,
             width: 30,
             patch: 5,
             tile: false,
+            lines: 1,
         };
         let strided = Window {
             input: [2, 8, 8],

@@ -8,7 +8,11 @@
 //! `K + G − 1` input cells are stored once and shared by every group (`R · (K + G − 1)`
 //! columns instead of `G · R · K`). In a **tile** shape (public weights only) the groups are `G`
 //! filters (neurons) of one item: every group reads the same `P` input cells with its own
-//! weights, so an input is copied once for `G` neurons. Only the columns differ between the
+//! weights, so an input is copied once for `G` neurons. A **square patch** of `H` lines also
+//! shares cells between output lines: its groups are an `H × X` block of positions
+//! (`X = G / H`), its kernel rows come in whole channels (`K` rows of `K` taps each), and
+//! each channel's `(H + K − 1) × (X + K − 1)` input cells are stored once, so neighbouring
+//! lines share `K − 1` of their `K` kernel rows' cells. Only the columns differ between the
 //! shapes; the gates read a slot's cell through [`MacShape::cell`].
 
 /// The column shape of a MAC row.
@@ -22,6 +26,9 @@ pub struct MacShape {
     pub patch: usize,
     /// Whether the groups are filters sharing one item's inputs (a tile shape).
     pub tile: bool,
+    /// Output lines of a square patch shape (`H`), or 1: the groups are `H` lines of
+    /// `G / H` neighbouring positions.
+    pub lines: usize,
 }
 
 impl MacShape {
@@ -32,7 +39,34 @@ impl MacShape {
             width,
             patch: 0,
             tile: false,
+            lines: 1,
         }
+    }
+
+    /// Whether this is a square patch shape (more than one output line per row).
+    pub const fn square(&self) -> bool {
+        self.patch > 0 && self.lines > 1
+    }
+
+    /// Neighbouring positions per output line (`X`): the groups, or `G / H` in a square patch.
+    pub const fn columns(&self) -> usize {
+        match self.square() {
+            true => self.groups / self.lines,
+            false => self.groups,
+        }
+    }
+
+    /// Channels per row of a square patch shape (`P / K²`; 0 otherwise).
+    pub const fn channels(&self) -> usize {
+        match self.square() {
+            true => self.width / (self.patch * self.patch),
+            false => 0,
+        }
+    }
+
+    /// Input cells one channel of a square patch spans (`(H + K − 1) · (X + K − 1)`).
+    pub const fn channel_len(&self) -> usize {
+        (self.lines + self.patch - 1) * self.segment_len()
     }
 
     /// Kernel rows per MAC row in a patch shape (0 in a plain one).
@@ -43,9 +77,9 @@ impl MacShape {
         }
     }
 
-    /// Input cells one kernel row of a patch shape spans (`K + G − 1`).
+    /// Input cells one kernel row (one input line) of a patch shape spans (`K + X − 1`).
     pub const fn segment_len(&self) -> usize {
-        self.patch + self.groups - 1
+        self.patch + self.columns() - 1
     }
 
     /// Input cells (copy-enabled columns) per row.
@@ -53,6 +87,7 @@ impl MacShape {
         match (self.tile, self.patch) {
             (true, _) => self.width,
             (false, 0) => self.groups * self.width,
+            _ if self.square() => self.channels() * self.channel_len(),
             _ => self.segments() * self.segment_len(),
         }
     }
@@ -62,6 +97,10 @@ impl MacShape {
         match (self.tile, self.patch) {
             (true, _) => i,
             (false, 0) => g * self.width + i,
+            (false, k) if self.square() => {
+                let (x, s) = (self.columns(), i / k);
+                (s / k) * self.channel_len() + (g / x + s % k) * self.segment_len() + g % x + i % k
+            }
             (false, k) => (i / k) * self.segment_len() + g + i % k,
         }
     }
@@ -105,6 +144,7 @@ mod tests {
             width: 30,
             patch: 5,
             tile: false,
+            lines: 1,
         };
         assert_eq!((s.segments(), s.segment_len(), s.cells()), (6, 8, 48));
         // Group 1 at tap 0 reads group 0's tap 1; kernel row 1 starts at cell 8.
@@ -122,6 +162,38 @@ mod tests {
         let mut own: Vec<usize> = (0..30).map(|i| s.cell(0, i)).collect();
         own.dedup();
         assert_eq!(own.len(), 30);
+    }
+
+    #[test]
+    fn square_patch_lines_share_their_kernel_rows_cells() {
+        // 4 × 4 positions, 3 × 3 kernels, 3 channels: each channel's 6 × 6 cells.
+        let s = MacShape {
+            groups: 16,
+            width: 27,
+            patch: 3,
+            tile: false,
+            lines: 4,
+        };
+        assert_eq!((s.columns(), s.channels(), s.channel_len()), (4, 3, 36));
+        assert_eq!(s.cells(), 108);
+        // Line 1 at ky = 0 reads line 0's ky = 1 cells; the next column's tap 0 its tap 1.
+        assert_eq!(s.cell(4, 0), s.cell(0, 3));
+        assert_eq!(s.cell(1, 0), s.cell(0, 1));
+        // Channel 1 starts after channel 0's 36 cells; the last group's last tap ends them.
+        assert_eq!(s.cell(0, 9), 36);
+        assert_eq!(s.cell(15, 26), 107);
+        let mut read = vec![false; s.cells()];
+        for g in 0..16 {
+            let own: std::collections::BTreeSet<usize> = (0..27).map(|i| s.cell(g, i)).collect();
+            assert_eq!(own.len(), 27, "group {g} reads distinct cells");
+            own.into_iter().for_each(|c| read[c] = true);
+        }
+        assert!(read.iter().all(|r| *r));
+        // One line is the flat patch shape.
+        let flat = MacShape { lines: 1, ..s };
+        assert_eq!(flat.cells(), 9 * 18);
+        // Kernel row 1 (the line after the first), group 3, tap 2.
+        assert_eq!(flat.cell(3, 5), 18 + 3 + 2);
     }
 
     #[test]

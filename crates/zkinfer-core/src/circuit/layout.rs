@@ -46,13 +46,15 @@ pub struct Layout {
     /// Neurons rescaled per row (see [`Layout::default_lanes`]; more for wide values, whose
     /// rescales take two rows).
     pub rescale_lanes: usize,
+    /// Output lines of square patch rows ([`MacShape::lines`]), or 1.
+    pub mac_lines: usize,
 }
 
 /// Half-width MAC rows: 16 weights (a 16-value dot product in one row).
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 27] = [
+pub const LAYOUTS: [Layout; 28] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -80,6 +82,7 @@ pub const LAYOUTS: [Layout; 27] = [
     Layout::new(1, 1).with_width(HALF_MAC_WIDTH).with_lanes(2),
     Layout::new(16, 1).with_patch(3),
     Layout::new(16, 0).with_tile(),
+    Layout::new(16, 1).with_patch(3).with_lines(4),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -96,6 +99,7 @@ impl Layout {
             mac_patch: 0,
             mac_tile: false,
             rescale_lanes: Self::default_lanes(mac_groups),
+            mac_lines: 1,
         }
     }
 
@@ -132,6 +136,17 @@ impl Layout {
         }
     }
 
+    /// The same patch layout with square patch rows of `lines` output lines: as many whole
+    /// channels (`K × K` taps) per MAC row as [`MAC_WIDTH`] holds.
+    pub const fn with_lines(self, lines: usize) -> Self {
+        let area = self.mac_patch * self.mac_patch;
+        Layout {
+            mac_lines: lines,
+            mac_width: MAC_WIDTH / area * area,
+            ..self
+        }
+    }
+
     /// The same layout with tile rows: each row's groups are filters reading the same inputs
     /// with their own (public) weights.
     pub const fn with_tile(self) -> Self {
@@ -148,6 +163,7 @@ impl Layout {
             width: self.mac_width,
             patch: self.mac_patch,
             tile: self.mac_tile,
+            lines: self.mac_lines,
         }
     }
 
@@ -162,6 +178,10 @@ impl Layout {
         c.mac_width = self.mac_width;
         c.mac_patch = self.mac_patch;
         c.mac_tile = self.mac_tile;
+        c.mac_lines = match self.mac_lines {
+            1 => 0,
+            h => h,
+        };
         c.hash_lanes = self.hash_lanes;
         c.rescale_lanes = match self.rescale_lanes == Self::default_lanes(self.mac_groups) {
             true => 0,
@@ -188,6 +208,7 @@ impl Layout {
                 0 => Self::default_lanes(c.mac_groups),
                 r => r,
             },
+            mac_lines: c.mac_lines.max(1),
         }
     }
 
@@ -213,8 +234,8 @@ impl Layout {
 }
 
 /// `GxL` (groups × lanes) for full-width MAC rows, `GxLwW` for `W` weights per row,
-/// `GxLpK` for patch rows of kernels `K` wide, `GxLt` for tile rows; then `rR` for `R`
-/// rescale lanes other than the default.
+/// `GxLpK` for patch rows of kernels `K` wide (`GxLpKhH` for square patches of `H` lines),
+/// `GxLt` for tile rows; then `rR` for `R` rescale lanes other than the default.
 impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}x{}", self.mac_groups, self.hash_lanes)?;
@@ -222,6 +243,9 @@ impl fmt::Display for Layout {
             write!(f, "t")?;
         } else if self.mac_patch > 0 {
             write!(f, "p{}", self.mac_patch)?;
+            if self.mac_lines > 1 {
+                write!(f, "h{}", self.mac_lines)?;
+            }
         } else if self.mac_width != MAC_WIDTH {
             write!(f, "w{}", self.mac_width)?;
         }
@@ -240,8 +264,8 @@ impl FromStr for Layout {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "layout `{s}` is not GxL, GxLwW, GxLpK or GxLt, optionally followed by rR \
-                 (e.g. 1x6, 1x1w16, 4x3p5, 4x0t, 4x1p3r4)"
+                "layout `{s}` is not GxL, GxLwW, GxLpK, GxLpKhH or GxLt, optionally followed \
+                 by rR (e.g. 1x6, 1x1w16, 4x3p5, 16x1p3h4, 4x0t, 4x1p3r4)"
             )
         };
         if let Some((base, lanes)) = s.rsplit_once('r') {
@@ -268,18 +292,26 @@ impl FromStr for Layout {
         let layout = Layout::new(n(g)?, n(l)?);
         Ok(match suffix {
             Some((kind, v)) if kind.ends_with('w') => layout.with_width(n(v)?),
-            Some((_, v)) => match n(v)? {
-                0 => return Err(bad()),
-                k => layout.with_patch(k),
-            },
+            Some((_, v)) => {
+                let (k, h) = match v.split_once('h') {
+                    Some((k, h)) => (n(k)?, n(h)?),
+                    None => (n(v)?, 1),
+                };
+                match (k, h) {
+                    (0, _) | (_, 0) => return Err(bad()),
+                    (_, 1) if v.contains('h') => return Err(bad()),
+                    (k, 1) => layout.with_patch(k),
+                    (k, h) => layout.with_patch(k).with_lines(h),
+                }
+            }
             None => layout,
         })
     }
 }
 
-/// The model circuit in layout `(G, L, W, P, T, R)`: `G` MAC input groups, `L` Poseidon lanes,
-/// `W` weights per MAC row, patch rows for kernels `P` wide (0: plain rows), tile rows if `T`,
-/// `R` rescale lanes.
+/// The model circuit in layout `(G, L, W, P, T, R, H)`: `G` MAC input groups, `L` Poseidon
+/// lanes, `W` weights per MAC row, patch rows for kernels `P` wide (0: plain rows), tile rows if
+/// `T`, `R` rescale lanes, `H` output lines per patch row.
 /// It carries the layout-free [`ModelCircuit`] and a witness edit (soundness tests corrupt
 /// cells with it).
 #[derive(Clone, Debug)]
@@ -290,6 +322,7 @@ pub struct Shaped<
     const P: usize,
     const T: bool,
     const R: usize,
+    const H: usize,
 > {
     /// Plan and witness.
     pub circuit: ModelCircuit,
@@ -304,7 +337,8 @@ impl<
         const P: usize,
         const T: bool,
         const R: usize,
-    > Shaped<G, L, W, P, T, R>
+        const H: usize,
+    > Shaped<G, L, W, P, T, R, H>
 {
     /// The layout of this circuit type.
     pub const LAYOUT: Layout = Layout {
@@ -314,6 +348,7 @@ impl<
         mac_patch: P,
         mac_tile: T,
         rescale_lanes: R,
+        mac_lines: H,
     };
 
     /// The honest circuit.
@@ -332,7 +367,8 @@ impl<
         const P: usize,
         const T: bool,
         const R: usize,
-    > Circuit<Fp> for Shaped<G, L, W, P, T, R>
+        const H: usize,
+    > Circuit<Fp> for Shaped<G, L, W, P, T, R, H>
 {
     type Config = CircuitConfig;
     type FloorPlanner = SimpleFloorPlanner;
@@ -354,17 +390,17 @@ impl<
 }
 
 /// Evaluates `$body` with `$S` bound to the circuit type of `$layout` (a [`Layout`]); an
-/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P, T, R)` list is
+/// unsupported layout evaluates `$unsupported` instead. The `(G, L, W, P, T, R, H)` list is
 /// [`LAYOUTS`] (a test checks that they agree).
 #[macro_export]
 macro_rules! with_shape {
     (@menu $layout:expr, $S:ident => $body:expr, $unsupported:expr;
-        $(($g:literal, $l:literal, $w:literal, $p:literal, $t:literal, $r:literal))*) => {{
+        $(($g:literal, $l:literal, $w:literal, $p:literal, $t:literal, $r:literal, $h:literal))*) => {{
         let layout: $crate::circuit::Layout = $layout;
         match (layout.mac_groups, layout.hash_lanes, layout.mac_width, layout.mac_patch,
-            layout.mac_tile, layout.rescale_lanes) {
-            $(($g, $l, $w, $p, $t, $r) => {
-                type $S = $crate::circuit::Shaped<$g, $l, $w, $p, $t, $r>;
+            layout.mac_tile, layout.rescale_lanes, layout.mac_lines) {
+            $(($g, $l, $w, $p, $t, $r, $h) => {
+                type $S = $crate::circuit::Shaped<$g, $l, $w, $p, $t, $r, $h>;
                 $body
             })*
             _ => $unsupported,
@@ -372,16 +408,17 @@ macro_rules! with_shape {
     }};
     ($layout:expr, $S:ident => $body:expr, $unsupported:expr) => {
         $crate::with_shape!(@menu $layout, $S => $body, $unsupported;
-            (1, 1, 31, 0, false, 1) (1, 2, 31, 0, false, 1) (1, 6, 31, 0, false, 1)
-            (2, 1, 31, 0, false, 1) (2, 2, 31, 0, false, 1) (2, 6, 31, 0, false, 1)
-            (1, 1, 16, 0, false, 1) (1, 2, 16, 0, false, 1) (4, 1, 31, 0, false, 2)
-            (4, 3, 31, 0, false, 2) (1, 0, 31, 0, false, 1) (2, 0, 31, 0, false, 1)
-            (4, 0, 31, 0, false, 2) (1, 0, 16, 0, false, 1)
-            (4, 3, 30, 5, false, 2) (4, 1, 30, 3, false, 2) (4, 0, 30, 5, false, 2)
-            (4, 0, 30, 3, false, 2) (8, 1, 30, 3, false, 4) (8, 0, 30, 3, false, 4)
-            (4, 0, 31, 0, true, 2) (8, 0, 31, 0, true, 4)
-            (4, 3, 30, 5, false, 4) (4, 1, 30, 3, false, 4) (1, 1, 16, 0, false, 2)
-            (16, 1, 30, 3, false, 8) (16, 0, 31, 0, true, 8))
+            (1, 1, 31, 0, false, 1, 1) (1, 2, 31, 0, false, 1, 1) (1, 6, 31, 0, false, 1, 1)
+            (2, 1, 31, 0, false, 1, 1) (2, 2, 31, 0, false, 1, 1) (2, 6, 31, 0, false, 1, 1)
+            (1, 1, 16, 0, false, 1, 1) (1, 2, 16, 0, false, 1, 1) (4, 1, 31, 0, false, 2, 1)
+            (4, 3, 31, 0, false, 2, 1) (1, 0, 31, 0, false, 1, 1) (2, 0, 31, 0, false, 1, 1)
+            (4, 0, 31, 0, false, 2, 1) (1, 0, 16, 0, false, 1, 1)
+            (4, 3, 30, 5, false, 2, 1) (4, 1, 30, 3, false, 2, 1) (4, 0, 30, 5, false, 2, 1)
+            (4, 0, 30, 3, false, 2, 1) (8, 1, 30, 3, false, 4, 1) (8, 0, 30, 3, false, 4, 1)
+            (4, 0, 31, 0, true, 2, 1) (8, 0, 31, 0, true, 4, 1)
+            (4, 3, 30, 5, false, 4, 1) (4, 1, 30, 3, false, 4, 1) (1, 1, 16, 0, false, 2, 1)
+            (16, 1, 30, 3, false, 8, 1) (16, 0, 31, 0, true, 8, 1)
+            (16, 1, 27, 3, false, 8, 4))
     };
 }
 
@@ -398,6 +435,12 @@ mod tests {
                 assert_eq!(S::LAYOUT, l);
                 if l.mac_patch > 0 {
                     assert!(l.mac_width > 0 && l.mac_width % l.mac_patch == 0, "{l}");
+                }
+                // Square patches hold whole channels and whole lines of groups.
+                if l.mac_lines > 1 {
+                    let area = l.mac_patch * l.mac_patch;
+                    assert!(area > 0 && l.mac_width % area == 0, "{l}");
+                    assert!(l.mac_groups % l.mac_lines == 0, "{l}");
                 }
                 // Tiles hold a weight set per group: public weights only, plain cells.
                 assert!(!l.mac_tile || (l.is_public() && l.mac_patch == 0), "{l}");
@@ -438,6 +481,12 @@ mod tests {
             Ok(Layout::new(4, 1).with_patch(3).with_lanes(4))
         );
         assert_eq!(Layout::new(4, 1).with_patch(3).to_string(), "4x1p3");
+        let square = Layout::new(16, 1).with_patch(3).with_lines(4);
+        assert_eq!(
+            (square.to_string().as_str(), square.mac_width),
+            ("16x1p3h4", 27)
+        );
+        assert_eq!("16x1p3h4".parse::<Layout>(), Ok(square));
         for bad in [
             "",
             "2",
@@ -456,6 +505,11 @@ mod tests {
             "4x1p3r0",
             "4x1p3r4r4",
             "r4",
+            "16x1p3h",
+            "16x1p3h0",
+            "16x1p3h1",
+            "16x1h4",
+            "16x1p0h4",
         ] {
             assert!(bad.parse::<Layout>().is_err(), "{bad}");
         }

@@ -46,7 +46,7 @@ fn patched_convs(m: &QuantModel, layout: Layout) -> usize {
 
 #[test]
 fn honest_witnesses_pass_in_every_patch_layout() {
-    assert_eq!(patch_layouts().len(), 9);
+    assert_eq!(patch_layouts().len(), 10);
     let mut patched = 0;
     let wide = with_first_input(quantized_cnn_width(3, Width::Wide));
     for (m, input) in models().into_iter().chain([wide]) {
@@ -58,9 +58,9 @@ fn honest_witnesses_pass_in_every_patch_layout() {
             assert!(found.is_empty(), "{layout}: {found:?}");
         }
     }
-    // 3-wide: the first convolution of the 3×3 CNNs in six layouts; 5-wide: both of the 5×5
+    // 3-wide: the first convolution of the 3×3 CNNs in seven layouts; 5-wide: both of the 5×5
     // CNN's in three layouts.
-    assert_eq!(patched, 2 * 6 + 2 * 3);
+    assert_eq!(patched, 2 * 7 + 2 * 3);
 }
 
 #[test]
@@ -111,14 +111,22 @@ impl WitnessEdit for SharedCell {
         if layer != 0 {
             return;
         }
-        let shape = match self.all_groups {
-            true => self.shape,
-            false => MacShape {
-                groups: 1,
-                ..self.shape
-            },
-        };
-        shift_input(rows, shape, (0, self.cell), self.dx, (self.chunks, &[]));
+        let others: Vec<_> = rows[..self.chunks]
+            .iter()
+            .map(|r| r.acc[1..].to_vec())
+            .collect();
+        shift_input(
+            rows,
+            self.shape,
+            (0, self.cell),
+            self.dx,
+            (self.chunks, &[]),
+        );
+        if !self.all_groups {
+            for (r, acc) in rows.iter_mut().zip(others) {
+                r.acc[1..].clone_from_slice(&acc);
+            }
+        }
     }
 }
 
@@ -158,15 +166,17 @@ fn a_shared_input_cell_is_bound_at_its_destination() {
                 "{layout}: both groups read it"
             );
             let chunks = m.spec.layers[0].kernel_len().div_ceil(layout.mac_width);
-            // Output positions 0..G of filter 0 are the first block's; the downstream
-            // layers, the outputs and the public values follow the edited cell.
+            // The first block's positions of filter 0 (`lines × columns` of them from the
+            // output's corner); the downstream layers, the outputs and the public values follow
+            // the edited cell.
+            let (cols, ow) = (layout.shape().columns(), window.output_hw().unwrap()[1]);
             let (circuit, public) = forge(
                 &m,
                 &input,
                 &|l, acc| {
                     if l == 0 {
                         for (g, d) in moved.iter().enumerate() {
-                            acc[g] += d;
+                            acc[g / cols * ow + g % cols] += d;
                         }
                     }
                 },

@@ -24,6 +24,9 @@ pub struct CircuitSpec {
     /// absent in the JSON when false).
     #[serde(default, skip_serializing_if = "is_false")]
     pub mac_tile: bool,
+    /// Output lines of square patch MAC rows, or 0 for one line (absent in the JSON then).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mac_lines: usize,
     /// Parallel Poseidon sponges hashing the weights.
     pub hash_lanes: usize,
     /// Neurons rescaled per row when the layout has more than its default (absent, 0,
@@ -48,6 +51,7 @@ impl CircuitSpec {
             mac_groups: 2,
             mac_patch: 0,
             mac_tile: false,
+            mac_lines: 0,
             hash_lanes: 6,
             rescale_lanes: 0,
             value_bits: crate::VALUE_BITS,
