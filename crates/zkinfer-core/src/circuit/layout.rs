@@ -139,7 +139,10 @@ impl Layout {
     /// The same patch layout with square patch rows of `lines` output lines: as many whole
     /// channels (`K × K` taps) per MAC row as [`MAC_WIDTH`] holds.
     pub const fn with_lines(self, lines: usize) -> Self {
-        let area = self.mac_patch * self.mac_patch;
+        let area = match self.mac_patch.saturating_mul(self.mac_patch) {
+            0 => 1,
+            a => a,
+        };
         Layout {
             mac_lines: lines,
             mac_width: MAC_WIDTH / area * area,
@@ -299,6 +302,7 @@ impl FromStr for Layout {
                 };
                 match (k, h) {
                     (0, _) | (_, 0) => return Err(bad()),
+                    (k, _) if k > MAC_WIDTH => return Err(bad()),
                     (_, 1) if v.contains('h') => return Err(bad()),
                     (k, 1) => layout.with_patch(k),
                     (k, h) => layout.with_patch(k).with_lines(h),
@@ -510,6 +514,8 @@ mod tests {
             "16x1p3h1",
             "16x1h4",
             "16x1p0h4",
+            "1x1p4294967296h2",
+            "1x1p32",
         ] {
             assert!(bad.parse::<Layout>().is_err(), "{bad}");
         }

@@ -123,11 +123,12 @@ impl CircuitPlan {
         if !layout.is_supported() {
             return Err(CoreError::InvalidSpec(format!(
                 "circuit layout {layout} ({} MAC groups, {} hash lanes, {} weights per MAC row, \
-                 patch width {}, tiles {}) is not one of this build's: {}",
+                 patch width {}, output lines {}, tiles {}) is not one of this build's: {}",
                 c.mac_groups,
                 c.hash_lanes,
                 c.mac_width,
                 c.mac_patch,
+                layout.mac_lines,
                 c.mac_tile,
                 Layout::menu()
             )));
@@ -368,6 +369,17 @@ mod tests {
             other.circuit.mac_tile = tile;
             let err = CircuitPlan::validated(&other).unwrap_err().to_string();
             assert!(err.contains("not one of this build's"), "{err}");
+        }
+        // Output lines only in the square patch layout, with its row width.
+        for (groups, width, patch, lanes, lines) in
+            [(2, 31, 0, 6, 4), (16, 30, 3, 1, 4), (16, 27, 3, 1, 2)]
+        {
+            let mut other = spec.clone();
+            let c = &mut other.circuit;
+            (c.mac_groups, c.mac_width, c.mac_patch, c.hash_lanes) = (groups, width, patch, lanes);
+            c.mac_lines = lines;
+            let err = CircuitPlan::validated(&other).unwrap_err().to_string();
+            assert!(err.contains(&format!("output lines {lines}")), "{err}");
         }
         // Plain layouts keep their JSON (and digest): no patch field.
         let json = serde_json::to_string(&spec.circuit).unwrap();
