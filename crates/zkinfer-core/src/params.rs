@@ -56,6 +56,10 @@ impl Default for ParamsStore {
 /// `Params::new(k).write` produces them with halo2_proofs 0.4.1.
 const PINNED: &[(u32, &str)] = &[
     (
+        9,
+        "ec248e16ab456e004e78e209c2acc90c1fa4076998a62595880b2c36cb30bbbd",
+    ),
+    (
         10,
         "b2c2b791003ebc8c475572256c327323957ca5fa3c7e86a635be4a7203813cb8",
     ),

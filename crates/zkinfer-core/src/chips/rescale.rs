@@ -1,18 +1,20 @@
-//! Rescale fused with the activation: `acc + 2^(s-1) = (q - 128) 2^s + r0 + 256 r1`, and the
-//! output `y` the activation of `q` saturated to 8 bits.
+//! Rescale fused with the activation: `2^(16-s) (acc + 2^(s-1)) = (q - 128) 2^16 + r0 + 256 r1`,
+//! and the output `y` the activation of `q` saturated to 8 bits.
 //!
 //! Row layout (`R` lanes, each rescaling one neuron; the lanes of a row share the layer's
 //! constants):
 //!
-//! | acc | q | y | r0 | r1 | (× R) || pow = 2^s | half = 2^(s-1) | tag | bits_lo | bits_hi |
+//! | acc | q | y | r0 | r1 | (× R) || pow = 2^(16-s) | half = 2^(s-1) | tag | bits_lo | bits_hi |
 //!
 //! Lookups into the shared table, per lane: `(tag, q, y)` (an activation's rows, or the
 //! saturation rows for a layer without one: `q` is a quotient in `[-192, 191]`, offset, and
 //! `y` its saturated activation), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
-//! `bits_lo = min(s, 8)`, `bits_hi = s - bits_lo`, so the remainder `r0 + 256 r1` lies in
-//! `[0, 2^s)` exactly and `q` is the rounded quotient. The right side of the gate spans
-//! `2^(s+9)` values, far fewer than the field, so nothing wraps. Lookup inputs are plain columns: rows
-//! left empty read `(0, 0, 0)`.
+//! `bits_lo = bits_hi = 8`. The remainder is scaled to 16 bits: both sides of the gate are
+//! integers (the accumulator is one, and far below the field's size even scaled), so
+//! `r0 + 256 r1 ∈ [0, 2^16)` makes `q - 128` the floor of `(acc + 2^(s-1)) / 2^s`, the rounded
+//! quotient, whatever `s ≤ 16` is, and the remainder's limbs read only the table's 8-bit range
+//! rows (no row of a narrower range is needed). Lookup inputs are plain columns: rows left
+//! empty read `(0, 0, 0)`.
 //!
 //! A wide layer (16-bit values, [`super::rescale_wide`]) takes two rows of its lane per neuron
 //! and its own gate.
@@ -47,9 +49,18 @@ pub struct RescaleLane {
     pub r1: Column<Advice>,
 }
 
-// The remainder's limb tags `min(s, 8)` and `s - min(s, 8)` must stay range-check tags
-// (0..=8): a larger one would read the quotient rows of the ReLU or saturation tags.
+// The remainder is scaled to `2 * VALUE_BITS` bits: every shift must fit them.
 const _: () = assert!(crate::MAX_SHIFT <= 2 * VALUE_BITS);
+
+/// Bits of the scaled remainder (two 8-bit limbs).
+pub const REMAINDER_BITS: u32 = 2 * VALUE_BITS;
+
+/// The limbs `(r0, r1)` of the remainder `r ∈ [0, 2^s)` of a division by `2^s`, scaled to
+/// [`REMAINDER_BITS`] bits: `r · 2^(16-s) = r0 + 256 r1`.
+pub fn remainder_limbs(r: i64, s: u32) -> (i64, i64) {
+    let scaled = r << (REMAINDER_BITS - s.min(REMAINDER_BITS));
+    (scaled & 255, scaled >> VALUE_BITS)
+}
 
 /// Advice columns per rescale lane.
 pub const LANE_COLUMNS: usize = 5;
@@ -62,7 +73,7 @@ pub const LANE_LOOKUPS: usize = 3;
 pub struct RescaleConfig {
     /// The lanes.
     pub lanes: Vec<RescaleLane>,
-    /// `2^s`.
+    /// `2^(16-s)`, the remainder's scale.
     pub pow: Column<Fixed>,
     /// `2^(s-1)` (0 when `s = 0`).
     pub half: Column<Fixed>,
@@ -144,13 +155,13 @@ pub fn witness_rows(
             .map(|j| {
                 let s = layer.shifts.get(j).copied().unwrap_or(0);
                 let half = if s == 0 { 0 } else { 1i64 << (s - 1) };
-                let r = t.acc[j] + half - (t.q[j] << s);
+                let (r0, r1) = remainder_limbs(t.acc[j] + half - (t.q[j] << s), s);
                 let row = RescaleRow {
                     acc: Some(t.acc[j]),
                     q: Some(t.q[j] + VALUE_OFFSET),
                     y: Some(t.out[j] + VALUE_OFFSET),
-                    r0: Some(r & 255),
-                    r1: Some(r >> 8),
+                    r0: Some(r0),
+                    r1: Some(r1),
                     ..RescaleRow::default()
                 };
                 if layer.wide {
@@ -193,7 +204,8 @@ impl RescaleConfig {
                 let half = m.query_fixed(half);
                 let off = Expression::Constant(Fp::from(VALUE_OFFSET as u64));
                 let base = Expression::Constant(Fp::from(256));
-                vec![s * (acc + half - (q - off) * pow - r0 - r1 * base)]
+                let top = Expression::Constant(Fp::from(1u64 << REMAINDER_BITS));
+                vec![s * ((acc + half) * pow - (q - off) * top - r0 - r1 * base)]
             });
             let zero = || Expression::Constant(Fp::zero());
             meta.lookup(|m| {
@@ -255,15 +267,15 @@ impl RescaleConfig {
     }
 
     /// The fixed cells of a division row dropping `s` bits, its first lookup reading `tag`:
-    /// `2^s`, `2^(s-1)`, the tag and the remainder limbs' bits.
+    /// `2^(16-s)`, `2^(s-1)`, the tag and the remainder limbs' bits (8 each).
     pub(super) fn division_constants(&self, s: u32, tag: u64) -> [(Column<Fixed>, u64); 5] {
-        let bits_lo = s.min(VALUE_BITS);
+        let bits = u64::from(VALUE_BITS);
         [
-            (self.pow, 1u64 << s),
+            (self.pow, 1u64 << (REMAINDER_BITS - s.min(REMAINDER_BITS))),
             (self.half, if s == 0 { 0 } else { 1u64 << (s - 1) }),
             (self.tag, tag),
-            (self.bits_lo, u64::from(bits_lo)),
-            (self.bits_hi, u64::from(s - bits_lo)),
+            (self.bits_lo, bits),
+            (self.bits_hi, bits),
         ]
     }
 

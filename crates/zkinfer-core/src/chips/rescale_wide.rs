@@ -3,11 +3,12 @@
 //!
 //! | row | acc | q | y | r0 | r1 || pow | half | tag | bits_lo | bits_hi |
 //! |---|---|---|---|---|---|---|---|---|---|---|
-//! | first | accumulator | `lo` | 0 | `r0` | `r1` || `2^s` | `2^(s-1)` | 8 | `min(s, 8)` | `s - min(s, 8)` |
+//! | first | accumulator | `lo` | 0 | `r0` | `r1` || `2^(16-s)` | `2^(s-1)` | 8 | 8 | 8 |
 //! | second | output `Y` | `hi` | 0 | `b` | 0 || 0 | 0 | 7 | 1 | 0 |
 //!
 //! With `q = lo + 256 hi + 2^15 b - 2^15`, the gate (on the first row, one of two selectors)
-//! asks `acc + 2^(s-1) = q 2^s + r0 + 256 r1` and `Y = q + 128` (selector `id`: no activation)
+//! asks `2^(16-s) (acc + 2^(s-1)) = q 2^16 + r0 + 256 r1` (the remainder scaled to 16 bits, as
+//! in [`super::rescale`]) and `Y = q + 128` (selector `id`: no activation)
 //! or `Y = b q + 128` (selector `relu`). The lane's lookups check
 //! `lo ∈ [0, 256)`, `hi ∈ [0, 128)`, `b ∈ {0, 1}`, both rows' `y` cells 0 and the remainder
 //! limbs as for an 8-bit rescale. So `q ∈ [-2^15, 2^15)` is the rounded quotient, `b` is 1
@@ -25,7 +26,7 @@ use super::{copy_to, value, Cell};
 use crate::{VALUE_BITS, VALUE_OFFSET, WIDE_MIN};
 
 /// Bits of the second row's high limb (the sign bit is apart).
-const HIGH_BITS: u32 = VALUE_BITS - 1;
+const HIGH_BITS: u32 = super::table::WIDE_HIGH_BITS as u32;
 
 /// The wide witness of a neuron from its 8-bit-style row and its quotient `q`.
 pub fn limbs(row: RescaleRow, q: i64) -> RescaleRow {
@@ -69,8 +70,11 @@ pub fn configure(
             let hi = m.query_advice(l.q, Rotation::next());
             let b = m.query_advice(l.r0, Rotation::next());
             let q = lo + hi * c(256) + b.clone() * c(1 << 15) + c(WIDE_MIN);
-            let division =
-                acc + m.query_fixed(half) - q.clone() * m.query_fixed(pow) - r0 - r1 * c(256);
+            let top = c(1 << super::rescale::REMAINDER_BITS);
+            let division = (acc + m.query_fixed(half)) * m.query_fixed(pow)
+                - q.clone() * top
+                - r0
+                - r1 * c(256);
             vec![
                 id.clone() * division.clone(),
                 relu.clone() * division,

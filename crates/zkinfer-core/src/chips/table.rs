@@ -1,18 +1,20 @@
 //! The fixed lookup table shared by every range check and the ReLU.
 //!
 //! Rows are triples `(tag, a, b)`:
-//! - `tag = t ∈ [0, 8]`: `(t, v, 0)` for `v ∈ [0, 2^t)`: "v has at most t bits";
+//! - `tag = t ∈ {0, 1, 7, 8}`: `(t, v, 0)` for `v ∈ [0, 2^t)`: "v has at most t bits" (the
+//!   8-bit range for remainder limbs and maxima, 0 for unused rows; the 7- and 1-bit ranges
+//!   for the high limb and sign of wide rescales);
 //! - `tag = 9`: `(9, q + 128, max(sat(q), 0) + 128)`: ReLU;
 //! - `tag = 10`: `(10, q + 128, sat(q) + 128)`: saturation (layers without an activation);
 //! - `tag = 11 + i`: `(11 + i, q + 128, f(sat(q)) + 128)`, the model's `i`-th table function
 //!   (see [`TableFunction`]);
 //!
 //! where `q` ranges over the quotients a rescale accepts, `[-192, 191]` (384 rows per tag), and
-//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. The 511 range rows are in every table;
-//! the ReLU and saturation rows only when an 8-bit rescale reads them (a model whose rescales
-//! are all 16-bit has neither, and its table fits `k = 10`), and 384 rows per function. An all-zero
-//! input row `(0, 0, 0)` is in the table, so unused rows of a looked-up column need no
-//! selector.
+//! `sat(q)` clamps it to the 8-bit range `[-128, 127]`. Every table holds the 257 rows of
+//! tags 0 and 8; the 130 of tags 1 and 7 only when a wide rescale reads them, the ReLU and
+//! saturation rows only when an 8-bit rescale does (a model whose rescales are all 16-bit has
+//! 387 rows and fits `k = 9`), and 384 rows per function. An all-zero input row `(0, 0, 0)` is
+//! in the table, so unused rows of a looked-up column need no selector.
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
@@ -21,6 +23,9 @@ use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
 use crate::field::fe;
 use crate::spec::Function;
 use crate::{QUOTIENT_MAX, QUOTIENT_MIN, VALUE_BITS, VALUE_MAX, VALUE_MIN, VALUE_OFFSET};
+
+/// Bits of a wide rescale's high limb (its range tag; the sign bit is apart).
+pub const WIDE_HIGH_BITS: u64 = VALUE_BITS as u64 - 1;
 
 /// Tag of the ReLU rows.
 pub const RELU_TAG: u64 = VALUE_BITS as u64 + 1;
@@ -54,10 +59,12 @@ pub fn function_tag(i: usize) -> u64 {
     CLAMP_TAG + 1 + i as u64
 }
 
-/// What a circuit's table holds beyond the range rows. Leaving out rows no lookup reads only
-/// narrows what the lookups accept.
+/// What a circuit's table holds beyond the 8-bit range rows. Leaving out rows no lookup reads
+/// only narrows what the lookups accept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableContents {
+    /// The 7- and 1-bit range rows: a wide rescale reads them.
+    pub wide: bool,
     /// ReLU rows: an 8-bit rescale applies ReLU.
     pub relu: bool,
     /// Saturation rows: an 8-bit rescale has no activation.
@@ -77,8 +84,12 @@ fn quotient_rows(tag: u64, g: impl Fn(i64) -> i64) -> impl Iterator<Item = (u64,
 /// All `(tag, a, b)` rows of the table (`a` is negative for quotients below `-128`).
 pub fn rows(contents: &TableContents) -> Vec<(u64, i64, i64)> {
     let per_tag = (QUOTIENT_MAX - QUOTIENT_MIN + 1) as usize;
-    let mut rows = Vec::with_capacity(511 + per_tag * (2 + contents.functions.len()));
-    for bits in 0..=VALUE_BITS as u64 {
+    let mut rows = Vec::with_capacity(387 + per_tag * (2 + contents.functions.len()));
+    let ranges: &[u64] = match contents.wide {
+        true => &[0, 1, WIDE_HIGH_BITS, VALUE_BITS as u64],
+        false => &[0, VALUE_BITS as u64],
+    };
+    for &bits in ranges {
         rows.extend((0..1i64 << bits).map(|v| (bits, v, 0)));
     }
     if contents.relu {

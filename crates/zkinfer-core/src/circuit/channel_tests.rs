@@ -96,7 +96,7 @@ enum ClassEdit {
     /// A remainder bit flipped.
     Remainder { neuron: usize },
     /// The quotient one lower and the remainder `2^s` higher: the gate holds, the range not.
-    Lift { neuron: usize, shift: u32 },
+    Lift { neuron: usize },
 }
 
 impl WitnessEdit for ClassEdit {
@@ -106,7 +106,7 @@ impl WitnessEdit for ClassEdit {
         }
         match *self {
             ClassEdit::Remainder { neuron } => rows[neuron].r0 = rows[neuron].r0.map(|r| r ^ 1),
-            ClassEdit::Lift { neuron, shift } => move_quotient(&mut rows[neuron], -1, shift),
+            ClassEdit::Lift { neuron } => move_quotient(&mut rows[neuron], -1),
         }
     }
 }
@@ -115,11 +115,8 @@ impl WitnessEdit for ClassEdit {
 fn every_shift_class_rejects_corrupted_cells() {
     for (name, (m, input)) in [("mlp", mlp()), ("cnn", cnn())] {
         let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
-        for (neuron, shift) in one_per_class(&m) {
-            for edit in [
-                ClassEdit::Remainder { neuron },
-                ClassEdit::Lift { neuron, shift },
-            ] {
+        for (neuron, _) in one_per_class(&m) {
+            for edit in [ClassEdit::Remainder { neuron }, ClassEdit::Lift { neuron }] {
                 let f = failures(&m, circuit.clone(), public.clone(), edit.clone());
                 assert!(!f.is_empty(), "{name}: {edit:?} accepted");
             }
@@ -158,8 +155,8 @@ impl WitnessEdit for OtherShift {
         let q = row.q.unwrap() - VALUE_OFFSET;
         let r = self.acc + (1 << (self.shift - 1)) - (q << self.shift);
         row.acc = Some(self.acc);
-        row.r0 = Some(r.rem_euclid(256));
-        row.r1 = Some(r.div_euclid(256));
+        let (r0, r1) = crate::chips::rescale::remainder_limbs(r, self.shift);
+        (row.r0, row.r1) = (Some(r0), Some(r1));
     }
 }
 

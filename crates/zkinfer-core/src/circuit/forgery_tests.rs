@@ -16,7 +16,9 @@ use crate::chips::rescale::RescaleRow;
 use crate::model::QuantModel;
 use crate::quant::quantize_input;
 use crate::spec::{LayerKind, LayerSpec};
-use crate::testing::forgery::{forge, forge_accumulator, padding_attack, step_toward_zero};
+use crate::testing::forgery::{
+    forge, forge_accumulator, padding_attack, shift_remainder, step_toward_zero,
+};
 use crate::testing::{quantized_mlp, quantized_resnet};
 use crate::VALUE_OFFSET;
 
@@ -342,6 +344,7 @@ fn pooled_values_are_bound_at_their_destination() {
 struct WrappedRemainder {
     neuron: usize,
     step: i64,
+    shift: u32,
     split: bool,
 }
 
@@ -351,13 +354,13 @@ impl WitnessEdit for WrappedRemainder {
             return;
         }
         let row = &mut rows[self.neuron];
-        let r = row.r0.unwrap() + 256 * row.r1.unwrap() - self.step;
         row.acc = row.acc.map(|a| a - self.step);
-        (row.r0, row.r1) = if self.split {
-            (Some(r.rem_euclid(256)), Some(r.div_euclid(256)))
-        } else {
-            (Some(r), Some(0))
-        };
+        // The remainder is scaled by 2^(16 - s) in the gate.
+        let dr = self.step << (crate::chips::rescale::REMAINDER_BITS - self.shift);
+        shift_remainder(row, -dr);
+        if !self.split {
+            (row.r0, row.r1) = (row.r0.zip(row.r1).map(|(a, b)| a + 256 * b), Some(0));
+        }
     }
 }
 
@@ -374,6 +377,7 @@ fn a_rescale_cannot_wrap_its_remainder() {
                 let edit = WrappedRemainder {
                     neuron,
                     step,
+                    shift: m.spec.neuron_shifts(0)[neuron],
                     split,
                 };
                 let f = failures(&m, circuit.clone(), public.clone(), edit);

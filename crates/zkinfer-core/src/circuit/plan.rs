@@ -175,6 +175,7 @@ impl CircuitPlan {
             .map(|(_, t)| t.unwrap_or(table::CLAMP_TAG))
             .collect();
         let table = TableContents {
+            wide: spec.layers.iter().any(|l| l.wide && has_rescale(&l.kind)),
             relu: narrow.contains(&table::RELU_TAG),
             clamp: narrow.contains(&table::CLAMP_TAG),
             functions,

@@ -137,7 +137,6 @@ fn a_saturation_that_did_not_happen_is_rejected() {
 struct MoveQuotient {
     neuron: usize,
     dq: i64,
-    shift: u32,
 }
 
 impl WitnessEdit for MoveQuotient {
@@ -145,7 +144,7 @@ impl WitnessEdit for MoveQuotient {
         if layer != 1 {
             return;
         }
-        move_quotient(&mut rows[self.neuron], self.dq, self.shift);
+        move_quotient(&mut rows[self.neuron], self.dq);
     }
 }
 
@@ -153,15 +152,10 @@ impl WitnessEdit for MoveQuotient {
 fn a_quotient_beyond_the_table_is_rejected() {
     let (m, input) = saturating();
     let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
-    let shift = m.spec.neuron_shifts(1)[0];
     // 170 → 426 (beyond the table), and 170 → -86 (whose clamp is not the output 127) with a
     // remainder 2^(s+8) larger.
     for dq in [256, -256] {
-        let edit = MoveQuotient {
-            neuron: 0,
-            dq,
-            shift,
-        };
+        let edit = MoveQuotient { neuron: 0, dq };
         let f = failures(&m, circuit.clone(), public.clone(), edit);
         assert_rejected_by(&format!("dq {dq}"), &f, &["Lookup"]);
     }

@@ -217,12 +217,8 @@ impl WitnessEdit for RescaleEdit {
         let row = &mut rows[2];
         match *self {
             RescaleEdit::WrongRemainder(l) if l == layer => row.r0 = row.r0.map(|r| r ^ 1),
-            RescaleEdit::RemainderOutOfRange(l) if l == layer => {
-                move_quotient(row, -1, SHIFTS.with(|s| s[l]))
-            }
-            RescaleEdit::NegativeRemainder(l) if l == layer => {
-                move_quotient(row, 1, SHIFTS.with(|s| s[l]))
-            }
+            RescaleEdit::RemainderOutOfRange(l) if l == layer => move_quotient(row, -1),
+            RescaleEdit::NegativeRemainder(l) if l == layer => move_quotient(row, 1),
             RescaleEdit::WrongActivation if layer == 0 => row.y = row.y.map(|y| y + 1),
             _ => {}
         }

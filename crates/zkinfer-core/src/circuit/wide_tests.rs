@@ -14,7 +14,7 @@ use crate::eval::{evaluate, evaluate_patched};
 use crate::model::QuantModel;
 use crate::quant::{quantize_input, Width};
 use crate::spec::{Activation, LayerKind};
-use crate::testing::forgery::forge;
+use crate::testing::forgery::{forge, shift_remainder};
 use crate::testing::{quantized_attention_width, quantized_cnn_width, quantized_resnet_width};
 use crate::{VALUE_MAX, VALUE_OFFSET, WIDE_MIN};
 
@@ -231,6 +231,7 @@ fn a_negative_wide_quotient_cannot_pass_relu() {
 struct Wrapped {
     neuron: usize,
     delta: i64,
+    shift: u32,
 }
 
 impl WitnessEdit for Wrapped {
@@ -239,10 +240,10 @@ impl WitnessEdit for Wrapped {
             return;
         }
         let r = &mut rows[self.neuron];
-        let rem = r.r0.unwrap() + 256 * r.r1.unwrap() - self.delta;
         r.acc = r.acc.map(|a| a - self.delta);
-        r.r0 = Some(rem.rem_euclid(256));
-        r.r1 = Some(rem.div_euclid(256));
+        // The remainder is scaled by 2^(16 - s) in the gate.
+        let dr = self.delta << (crate::chips::rescale::REMAINDER_BITS - self.shift);
+        shift_remainder(r, -dr);
     }
 }
 
@@ -251,10 +252,16 @@ fn a_wide_quotient_cannot_move() {
     let (m, input) = model();
     let honest = evaluate(&m.spec, &m.weights, &input).unwrap();
     let neuron = honest.layers[0].q.iter().position(|q| *q > 0).unwrap();
-    let delta = 1i64 << m.spec.neuron_shifts(0)[neuron];
+    let shift = m.spec.neuron_shifts(0)[neuron];
+    let delta = 1i64 << shift;
     for d in [delta, -delta] {
         let (circuit, public) = forge_at(&m, &input, 0, |acc| acc[neuron] += d);
-        let f = failures(&m, circuit, public, Wrapped { neuron, delta: d });
+        let edit = Wrapped {
+            neuron,
+            delta: d,
+            shift,
+        };
+        let f = failures(&m, circuit, public, edit);
         assert_rejected_by(&format!("quotient moved by {d}"), &f, &[LOOKUP]);
     }
 }
@@ -418,17 +425,28 @@ fn an_8_bit_sum_of_wide_values_passes_and_binds_its_operands() {
 
 #[test]
 fn the_table_holds_relu_and_saturation_rows_only_for_8_bit_rescales() {
-    let range_rows = 511;
+    // The 0- and 8-bit ranges, and the 1- and 7-bit ones of wide rescales.
     let (wide, _) = model();
     let plan = CircuitPlan::from_spec(&wide.spec);
-    assert!(!plan.table.relu && !plan.table.clamp, "{:?}", plan.table);
-    assert_eq!(crate::chips::table::rows(&plan.table).len(), range_rows);
-    let (narrow, _) = with_first_input(quantized_cnn_width(5, Width::Narrow));
-    let plan = CircuitPlan::from_spec(&narrow.spec);
-    assert!(plan.table.relu && plan.table.clamp, "{:?}", plan.table);
+    assert!(
+        plan.table.wide && !plan.table.relu && !plan.table.clamp,
+        "{:?}",
+        plan.table
+    );
     assert_eq!(
         crate::chips::table::rows(&plan.table).len(),
-        range_rows + 2 * 384
+        1 + 256 + 2 + 128
+    );
+    let (narrow, _) = with_first_input(quantized_cnn_width(5, Width::Narrow));
+    let plan = CircuitPlan::from_spec(&narrow.spec);
+    assert!(
+        !plan.table.wide && plan.table.relu && plan.table.clamp,
+        "{:?}",
+        plan.table
+    );
+    assert_eq!(
+        crate::chips::table::rows(&plan.table).len(),
+        1 + 256 + 2 * 384
     );
 }
 
@@ -444,7 +462,7 @@ fn a_table_with_only_relu_or_only_saturation_rows_proves_and_binds_its_rescales(
         let plan = CircuitPlan::from_spec(&m.spec);
         assert_eq!((plan.table.relu, plan.table.clamp), (relu, !relu));
         let table_rows = crate::chips::table::rows(&plan.table).len();
-        assert_eq!(table_rows, 511 + 384, "range rows and one quotient tag");
+        assert_eq!(table_rows, 387 + 384, "range rows and one quotient tag");
         let (circuit, public, _) = ModelCircuit::prove(&m, &input).unwrap();
         let honest = failures(&m, circuit.clone(), public.clone(), NoEdit);
         assert_eq!(honest, Vec::<String>::new(), "wide layer {wide}");

@@ -18,7 +18,7 @@ pub use weights::{LayerWeights, Visibility, MAX_BIAS};
 pub const FORMAT_VERSION: u32 = 4;
 /// Smallest `k` a spec may name (parameters are pinned from here; the lookup table alone needs
 /// 2^11 rows, which validation checks like every row count).
-pub const MIN_K: u32 = 10;
+pub const MIN_K: u32 = 9;
 /// Largest `k` a spec may name (the largest whose IPA parameters have a pinned digest).
 pub const MAX_K: u32 = 18;
 /// Largest tensor length a spec may name.

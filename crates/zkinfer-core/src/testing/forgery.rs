@@ -82,11 +82,18 @@ pub fn forge_accumulator(
     forge(m, input, &patch, &|_| {})
 }
 
-/// Moves a rescale row's quotient by `dq` and its remainder by `-dq · 2^shift`, so that the
-/// division gate still holds (the limbs split the new remainder, negative or not).
-pub fn move_quotient(row: &mut RescaleRow, dq: i64, shift: u32) {
-    let r = row.r0.unwrap_or(0) + 256 * row.r1.unwrap_or(0) - (dq << shift);
+/// Moves a rescale row's quotient by `dq` and its remainder by `-dq · 2^shift` (scaled:
+/// `-dq · 2^16`), so that the division gate still holds (the limbs split the new remainder,
+/// negative or not).
+pub fn move_quotient(row: &mut RescaleRow, dq: i64) {
     row.q = row.q.map(|q| q + dq);
+    shift_remainder(row, -(dq << crate::chips::rescale::REMAINDER_BITS));
+}
+
+/// Adds `dr` to a rescale row's scaled remainder `r0 + 256 r1`, re-split into a low limb in
+/// `[0, 256)` and a high limb that may leave its range.
+pub fn shift_remainder(row: &mut RescaleRow, dr: i64) {
+    let r = row.r0.unwrap_or(0) + 256 * row.r1.unwrap_or(0) + dr;
     row.r0 = Some(r.rem_euclid(256));
     row.r1 = Some(r.div_euclid(256));
 }
