@@ -54,7 +54,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 28] = [
+pub const LAYOUTS: [Layout; 29] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -83,6 +83,7 @@ pub const LAYOUTS: [Layout; 28] = [
     Layout::new(16, 1).with_patch(3),
     Layout::new(16, 0).with_tile(),
     Layout::new(16, 1).with_patch(3).with_lines(4),
+    Layout::new(1, 4).with_width(HALF_MAC_WIDTH),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -422,7 +423,7 @@ macro_rules! with_shape {
             (4, 0, 31, 0, true, 2, 1) (8, 0, 31, 0, true, 4, 1)
             (4, 3, 30, 5, false, 4, 1) (4, 1, 30, 3, false, 4, 1) (1, 1, 16, 0, false, 2, 1)
             (16, 1, 30, 3, false, 8, 1) (16, 0, 31, 0, true, 8, 1)
-            (16, 1, 27, 3, false, 8, 4))
+            (16, 1, 27, 3, false, 8, 4) (1, 4, 16, 0, false, 1, 1))
     };
 }
 
