@@ -37,11 +37,6 @@ impl Progress for Bars {
 
     fn finish(&self, stage: Stage) {
         if let Some(bar) = self.current.borrow_mut().take() {
-            eprintln!(
-                "STAGE {:?} {:.3}",
-                label(stage),
-                bar.elapsed().as_secs_f64()
-            );
             bar.finish_with_message(format!("{} done", label(stage)));
         }
     }

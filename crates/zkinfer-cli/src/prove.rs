@@ -97,6 +97,7 @@ pub fn run(
     let start = Instant::now();
     let prover = Prover::new(compiled.model, store, bars).map_err(bad)?;
     let keys = start.elapsed();
+    println!("proving key built in {:.2} s", keys.as_secs_f64());
     for job in &jobs {
         prove_one(&prover, job, bars)?;
     }
