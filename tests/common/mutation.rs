@@ -35,7 +35,7 @@ pub enum Mutation {
     /// A rescale remainder off by one, the quotient kept.
     RescaleRemainder(usize),
     /// The quotient one too small and the remainder `2^shift` too large (out of its range).
-    RescaleRange(usize, u32),
+    RescaleRange(usize),
     /// An activation output (a table lookup's output) off by one.
     Activation(usize),
     /// The outputs of a pooling, addition or product layer computed from changed inputs (for a
@@ -86,14 +86,7 @@ impl WitnessEdit for Mutation {
         let row = &mut rows[rows.len().min(3) - 1];
         match *self {
             Mutation::RescaleRemainder(l) if l == layer => row.r0 = row.r0.map(|r| r ^ 1),
-            Mutation::RescaleRange(l, shift) if l == layer => {
-                if let (Some(r0), Some(r1)) = (row.r0, row.r1) {
-                    let r = r0 + 256 * r1 + (1i64 << shift);
-                    row.q = row.q.map(|q| q - 1);
-                    row.r0 = Some(r % 256);
-                    row.r1 = Some(r / 256);
-                }
-            }
+            Mutation::RescaleRange(l) if l == layer => forgery::move_quotient(row, -1),
             Mutation::Activation(l) if l == layer => row.y = row.y.map(|y| y + 1),
             _ => {}
         }
@@ -158,12 +151,7 @@ pub fn mutations(spec: &ModelSpec) -> Vec<Mutation> {
         .collect();
     if let (Some(&first), Some(&last)) = (scaled.first(), scaled.last()) {
         out.push(Mutation::RescaleRemainder(first));
-        // The edited row's neuron (see `rescale`) and its shift.
-        let shifts = &layers[first].shifts;
-        out.push(Mutation::RescaleRange(
-            first,
-            shifts[shifts.len().min(3) - 1],
-        ));
+        out.push(Mutation::RescaleRange(first));
         if last != first {
             out.push(Mutation::RescaleRemainder(last));
         }

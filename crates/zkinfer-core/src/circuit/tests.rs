@@ -225,14 +225,6 @@ impl WitnessEdit for RescaleEdit {
     }
 }
 
-thread_local! {
-    static SHIFTS: Vec<u32> = {
-        let (m, _) = model();
-        // Every edit changes the third neuron's row.
-        (0..m.spec.layers.len()).map(|i| m.spec.neuron_shifts(i)[2]).collect()
-    };
-}
-
 #[test]
 fn rescale_chip_rejects_corrupted_cells() {
     assert!(run_edit(RescaleEdit::None));

@@ -16,8 +16,9 @@ pub use weights::{LayerWeights, Visibility, MAX_BIAS};
 
 /// Version of the spec, `.zkm` and proof-bundle formats.
 pub const FORMAT_VERSION: u32 = 4;
-/// Smallest `k` a spec may name (parameters are pinned from here; the lookup table alone needs
-/// 2^11 rows, which validation checks like every row count).
+/// Smallest `k` a spec may name (parameters are pinned from here; a table of the 8-bit range
+/// rows and the wide rescales' 7- and 1-bit ones fits 2^9 rows, and validation checks the
+/// table like every row count).
 pub const MIN_K: u32 = 9;
 /// Largest `k` a spec may name (the largest whose IPA parameters have a pinned digest).
 pub const MAX_K: u32 = 18;
