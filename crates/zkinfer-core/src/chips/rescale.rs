@@ -9,11 +9,13 @@
 //! Lookups into the shared table, per lane: `(tag, q, y)` (an activation's rows, or the
 //! saturation rows for a layer without one: `q` is a quotient in `[-192, 191]`, offset, and
 //! `y` its saturated activation), `(bits_lo, r0, 0)` and `(bits_hi, r1, 0)` with
-//! `bits_lo = bits_hi = 8`. The remainder is scaled to 16 bits: both sides of the gate are
-//! integers (the accumulator is one, and far below the field's size even scaled), so
+//! `bits_lo = bits_hi = 8`. The remainder is scaled to 16 bits: the right side is an integer
+//! far below the field's size, and so is the left side for an integer accumulator, so
 //! `r0 + 256 r1 ∈ [0, 2^16)` makes `q - 128` the floor of `(acc + 2^(s-1)) / 2^s`, the rounded
 //! quotient, whatever `s ≤ 16` is, and the remainder's limbs read only the table's 8-bit range
-//! rows (no row of a narrower range is needed). Lookup inputs are plain columns: rows left
+//! rows (no row of a narrower range is needed). (A MAC accumulator whose committed bias is not
+//! an integer passes when its fraction is a multiple of `2^-(16-s)`; it rounds exactly as the
+//! integer bias below it does: `docs/security.md`.) Lookup inputs are plain columns: rows left
 //! empty read `(0, 0, 0)`.
 //!
 //! A wide layer (16-bit values, [`super::rescale_wide`]) takes two rows of its lane per neuron
