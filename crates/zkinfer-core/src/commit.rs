@@ -17,7 +17,7 @@ use crate::field::fe;
 use crate::model::ModelWeights;
 use crate::poseidon::{PoseidonConstants, RATE};
 use crate::salt::Salt;
-use crate::spec::ModelSpec;
+use crate::spec::{LayerKind, LayerSpec, ModelSpec};
 use crate::VALUE_OFFSET;
 
 /// Packs the `width` weight slots of one row (missing slots count as weight 0).
@@ -34,14 +34,27 @@ pub fn chunks(inputs: usize, width: usize) -> usize {
     inputs.div_ceil(width.max(1))
 }
 
+/// Weights of a filter one MAC row holds: the row width, or the whole channels of a square
+/// patch row ([`Window::square_chunk`](crate::geometry::Window::square_chunk)).
+pub fn chunk_len(spec: &ModelSpec, layer: &LayerSpec) -> usize {
+    let c = &spec.circuit;
+    let square = match &layer.kind {
+        LayerKind::Conv2d { window, .. } => {
+            window.square_chunk(c.mac_patch, c.mac_lines, c.mac_width)
+        }
+        _ => None,
+    };
+    square.unwrap_or(c.mac_width).max(1)
+}
+
 /// The committed message, in circuit order.
 pub fn message(spec: &ModelSpec, weights: &ModelWeights) -> Vec<Fp> {
     let width = spec.circuit.mac_width.max(1);
     let mut out = Vec::new();
     for (l, w) in spec.layers.iter().zip(&weights.layers) {
-        let k = l.kernel_len().max(1);
+        let (k, chunk) = (l.kernel_len().max(1), chunk_len(spec, l));
         for row in w.weights.chunks(k) {
-            out.extend(row.chunks(width).map(|c| pack_row(c, width)));
+            out.extend(row.chunks(chunk).map(|c| pack_row(c, width)));
         }
     }
     for w in &weights.layers {
@@ -56,7 +69,7 @@ pub fn message_len(spec: &ModelSpec) -> usize {
         .iter()
         .map(|l| {
             let filters = l.filters();
-            filters * chunks(l.kernel_len(), spec.circuit.mac_width) + filters
+            filters * chunks(l.kernel_len(), chunk_len(spec, l)) + filters
         })
         .sum()
 }

@@ -48,6 +48,22 @@ impl Window {
         ])
     }
 
+    /// Weights per MAC row when a square patch of `lines` output lines and `patch`-wide
+    /// kernels lays this convolution out in rows of `width` slots: whole channels
+    /// (`⌊width / patch²⌋ · patch²`), or `None` when the window does not fit one (a kernel of
+    /// another size, a stride or dilation other than 1, one line, no whole channel per row).
+    /// The MAC row plans and the committed message both chunk a filter's weights by it.
+    pub fn square_chunk(&self, patch: usize, lines: usize, width: usize) -> Option<usize> {
+        let area = patch.checked_mul(patch)?;
+        let fits = lines > 1
+            && area > 0
+            && width >= area
+            && self.kernel == [patch, patch]
+            && self.stride == [1, 1]
+            && self.dilation == [1, 1];
+        fits.then(|| width / area * area)
+    }
+
     /// Number of output positions.
     pub fn positions(&self) -> usize {
         self.output_hw().map(|[h, w]| h * w).unwrap_or(0)

@@ -98,6 +98,9 @@ pub struct MacRowPlan {
     pub span: usize,
     /// Chunk of the filter's weights.
     pub chunk: usize,
+    /// Index of the row's first weight within the filter's kernel (the chunk times the row's
+    /// weights per chunk: the width, or a square patch row's whole channels).
+    pub offset: usize,
     /// Weight slots holding the kernel's weights (the rest hold the zero weight).
     pub weights: usize,
 }
@@ -471,8 +474,8 @@ impl MacRowPlan {
 }
 
 /// The `width` weights of row `p` for filter `filter` (`None`: a tile row's spare group, all
-/// zero): the filter's chunk, 0 past the end of the kernel (`None` when `w` is shorter than
-/// the plan needs).
+/// zero): the filter's chunk from the row's offset, 0 in the slots past the row's weights
+/// (`None` when `w` is shorter than the plan needs).
 pub fn row_weights(
     p: &MacRowPlan,
     filter: Option<usize>,
@@ -480,10 +483,12 @@ pub fn row_weights(
     kernel_len: usize,
     w: &crate::model::LayerWeights,
 ) -> Option<Vec<i64>> {
-    let lo = p.chunk * width;
+    let lo = p.offset;
     (0..width)
         .map(|i| match filter {
-            Some(f) if lo + i < kernel_len => w.weights.get(f * kernel_len + lo + i).copied(),
+            Some(f) if i < p.weights && lo + i < kernel_len => {
+                w.weights.get(f * kernel_len + lo + i).copied()
+            }
             _ => Some(0),
         })
         .collect()

@@ -47,6 +47,7 @@ fn blocked(
                     filter: f,
                     span: 1,
                     chunk: c,
+                    offset: c * width,
                     weights: width.min(k - c * width),
                 });
             }
@@ -87,6 +88,7 @@ fn tiled(
                     filter: f0,
                     span,
                     chunk: c,
+                    offset: c * width,
                     weights: width.min(k - c * width),
                 });
             }
@@ -137,26 +139,33 @@ fn tile_filters(shape: MacShape, groups: usize) -> usize {
 
 /// Whether a convolution's rows can share their kernel rows' input cells in `shape`: a patch
 /// shape of the kernel's width, and a stride and dilation of 1 along the width; a square
-/// patch also needs a square kernel, whole channels per row and whole lines of groups, and a
-/// stride and dilation of 1 along the height.
+/// patch needs a square kernel and a stride and dilation of 1 along both axes
+/// ([`Window::square_chunk`]), whole lines of groups, and its spare slots within one line.
 pub fn fits_patch(shape: MacShape, window: &Window) -> bool {
-    let flat = shape.patch > 0
-        && !shape.tile
-        && shape.width > 0
-        && shape.width.is_multiple_of(shape.patch)
+    if shape.patch == 0 || shape.tile || shape.width == 0 {
+        return false;
+    }
+    if shape.square() {
+        return window
+            .square_chunk(shape.patch, shape.lines, shape.width)
+            .is_some()
+            && shape.groups == shape.lines * shape.columns()
+            && shape.spare_slots() <= shape.segment_len();
+    }
+    shape.width.is_multiple_of(shape.patch)
         && window.kernel[1] == shape.patch
         && window.stride[1] == 1
-        && window.dilation[1] == 1;
-    flat && (!shape.square() || fits_square(shape, window))
+        && window.dilation[1] == 1
 }
 
-fn fits_square(shape: MacShape, window: &Window) -> bool {
-    shape.channels() > 0
-        && shape.width == shape.channels() * shape.patch * shape.patch
-        && shape.groups == shape.lines * shape.columns()
-        && window.kernel[0] == shape.patch
-        && window.stride[0] == 1
-        && window.dilation[0] == 1
+/// Weights of a filter one row of this convolution holds: the whole channels of a square
+/// patch row, the row's width otherwise (the committed message chunks the same way:
+/// [`crate::commit::chunk_len`]).
+pub fn chunk_len(shape: MacShape, window: &Window) -> usize {
+    match shape.square() && fits_patch(shape, window) {
+        true => shape.segments() * shape.patch,
+        false => shape.width,
+    }
 }
 
 /// A patch row's block: the inference, its first output line and first position in it.
@@ -265,6 +274,7 @@ fn patch_conv(
                     filter: co,
                     span: 1,
                     chunk: c,
+                    offset: c * segs * shape.patch,
                     weights: shape.width.min(live * shape.patch),
                 });
             }
@@ -323,7 +333,7 @@ pub fn conv_rows(
     copies: usize,
 ) -> usize {
     let k = window.input[0] / groups.max(1) * window.area();
-    let chunks = k.div_ceil(shape.width.max(1));
+    let chunks = k.div_ceil(chunk_len(shape, window).max(1));
     let items = window.positions() * copies.max(1);
     if shape.tile {
         return items * out_channels.div_ceil(tile_filters(shape, groups)) * chunks;
@@ -388,7 +398,7 @@ mod tests {
                             .group_filter(shape, g)
                             .expect("an output group has a filter");
                         (0..p.weights).filter_map(move |i| match p.x[shape.cell(g, i)] {
-                            XSource::Input(j) => Some((f, p.chunk * shape.width + i, j)),
+                            XSource::Input(j) => Some((f, p.offset + i, j)),
                             XSource::Zero => None,
                         })
                     })
@@ -476,6 +486,11 @@ mod tests {
             tile: false,
             lines,
         };
+        // Rows wider than their whole channels (spare slots: 3 for 3 × 3, 5 for 5 × 5).
+        let wide = |k, lines, groups| MacShape {
+            width: 30,
+            ..square(k, lines, groups)
+        };
         let window = |input, kernel, pads| Window {
             input,
             kernel,
@@ -504,6 +519,21 @@ mod tests {
                 1,
             ),
             (square(5, 2, 4), window([2, 9, 9], [5, 5], [2; 4]), 2, 1, 1),
+            (
+                wide(3, 4, 16),
+                window([5, 6, 7], [3, 3], [1, 0, 0, 2]),
+                3,
+                1,
+                2,
+            ),
+            (
+                wide(5, 2, 4),
+                window([3, 9, 8], [5, 5], [2, 1, 0, 2]),
+                2,
+                1,
+                1,
+            ),
+            (wide(5, 2, 4), window([4, 6, 6], [5, 5], [2; 4]), 4, 2, 1),
         ];
         for (shape, w, co, groups, copies) in cases {
             assert!(fits_patch(shape, &w), "{w:?}");
@@ -531,6 +561,16 @@ mod tests {
             assert_eq!(
                 products(&rows, shape),
                 products(&conv(plain, &w, 2, 1, 1), plain)
+            );
+        }
+        // Dense layers fill every slot of a wide square row, the spare ones included.
+        for shape in [wide(5, 2, 4), wide(3, 4, 16)] {
+            let rows = dense(shape, 70, 5, 2);
+            assert_eq!(rows.len(), dense_rows(shape, 70, 5, 2));
+            let plain = MacShape::plain(1, 30);
+            assert_eq!(
+                products(&rows, shape),
+                products(&dense(plain, 70, 5, 2), plain)
             );
         }
     }

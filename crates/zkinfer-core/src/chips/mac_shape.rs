@@ -56,7 +56,7 @@ impl MacShape {
         }
     }
 
-    /// Channels per row of a square patch shape (`P / K²`; 0 otherwise).
+    /// Whole channels per row of a square patch shape (`⌊P / K²⌋`; 0 otherwise).
     pub const fn channels(&self) -> usize {
         match self.square() {
             true => self.width / (self.patch * self.patch),
@@ -69,11 +69,24 @@ impl MacShape {
         (self.lines + self.patch - 1) * self.segment_len()
     }
 
-    /// Kernel rows per MAC row in a patch shape (0 in a plain one).
+    /// Kernel rows per MAC row in a patch shape (0 in a plain one): whole channels' in a
+    /// square one.
     pub const fn segments(&self) -> usize {
         match self.patch {
             0 => 0,
+            k if self.square() => self.channels() * k,
             k => self.width / k,
+        }
+    }
+
+    /// Slots of a square patch row past its whole channels (`P − ⌊P / K²⌋ · K²`): a
+    /// convolution leaves them empty (weight 0), a dense layer's row fills them. They read the
+    /// last cells of the last channel's last input line, which no slot of group 0 reads
+    /// otherwise (a layout keeps them within that line).
+    pub const fn spare_slots(&self) -> usize {
+        match self.square() {
+            true => self.width - self.segments() * self.patch,
+            false => 0,
         }
     }
 
@@ -97,6 +110,9 @@ impl MacShape {
         match (self.tile, self.patch) {
             (true, _) => i,
             (false, 0) => g * self.width + i,
+            (false, _) if self.square() && i >= self.width - self.spare_slots() => {
+                self.cells() - (self.width - i)
+            }
             (false, k) if self.square() => {
                 let (x, s) = (self.columns(), i / k);
                 (s / k) * self.channel_len() + (g / x + s % k) * self.segment_len() + g % x + i % k
@@ -189,6 +205,27 @@ mod tests {
             own.into_iter().for_each(|c| read[c] = true);
         }
         assert!(read.iter().all(|r| *r));
+        // A row wider than its whole channels: 5 × 5 kernels, 2 × 2 positions, 30 slots.
+        let wide = MacShape {
+            groups: 4,
+            width: 30,
+            patch: 5,
+            tile: false,
+            lines: 2,
+        };
+        assert_eq!(
+            (wide.channels(), wide.segments(), wide.spare_slots()),
+            (1, 5, 5)
+        );
+        assert_eq!(wide.cells(), 36);
+        // The spare slots read the last line's last five cells; group 0 reads 30 distinct cells.
+        assert_eq!(
+            (25..30).map(|i| wide.cell(0, i)).collect::<Vec<_>>(),
+            [31, 32, 33, 34, 35]
+        );
+        let own: std::collections::BTreeSet<usize> = (0..30).map(|i| wide.cell(0, i)).collect();
+        assert_eq!(own.len(), 30);
+        assert_eq!(wide.cell(3, 24), 35);
         // One line is the flat patch shape.
         let flat = MacShape { lines: 1, ..s };
         assert_eq!(flat.cells(), 9 * 18);

@@ -54,7 +54,7 @@ pub struct Layout {
 pub const HALF_MAC_WIDTH: usize = 16;
 
 /// The layouts this build supports (one circuit type each).
-pub const LAYOUTS: [Layout; 29] = [
+pub const LAYOUTS: [Layout; 30] = [
     Layout::new(1, 1),
     Layout::new(1, 2),
     Layout::new(1, 6),
@@ -84,6 +84,7 @@ pub const LAYOUTS: [Layout; 29] = [
     Layout::new(16, 0).with_tile(),
     Layout::new(16, 1).with_patch(3).with_lines(4),
     Layout::new(1, 4).with_width(HALF_MAC_WIDTH),
+    Layout::new(4, 3).with_patch(5).with_lines(2).with_lanes(4),
 ];
 
 /// The layout of specs written before layouts were chosen per model.
@@ -137,16 +138,12 @@ impl Layout {
         }
     }
 
-    /// The same patch layout with square patch rows of `lines` output lines: as many whole
-    /// channels (`K × K` taps) per MAC row as [`MAC_WIDTH`] holds.
+    /// The same patch layout with square patch rows of `lines` output lines. The rows keep
+    /// their width: a convolution fills as many whole channels (`K × K` taps) as it holds and
+    /// leaves the rest empty, a dense layer fills them all.
     pub const fn with_lines(self, lines: usize) -> Self {
-        let area = match self.mac_patch.saturating_mul(self.mac_patch) {
-            0 => 1,
-            a => a,
-        };
         Layout {
             mac_lines: lines,
-            mac_width: MAC_WIDTH / area * area,
             ..self
         }
     }
@@ -423,7 +420,7 @@ macro_rules! with_shape {
             (4, 0, 31, 0, true, 2, 1) (8, 0, 31, 0, true, 4, 1)
             (4, 3, 30, 5, false, 4, 1) (4, 1, 30, 3, false, 4, 1) (1, 1, 16, 0, false, 2, 1)
             (16, 1, 30, 3, false, 8, 1) (16, 0, 31, 0, true, 8, 1)
-            (16, 1, 27, 3, false, 8, 4) (1, 4, 16, 0, false, 1, 1))
+            (16, 1, 30, 3, false, 8, 4) (1, 4, 16, 0, false, 1, 1) (4, 3, 30, 5, false, 4, 2))
     };
 }
 
@@ -441,11 +438,12 @@ mod tests {
                 if l.mac_patch > 0 {
                     assert!(l.mac_width > 0 && l.mac_width % l.mac_patch == 0, "{l}");
                 }
-                // Square patches hold whole channels and whole lines of groups.
+                // Square patches hold a whole channel, whole lines of groups, and their
+                // spare slots within one input line.
                 if l.mac_lines > 1 {
-                    let area = l.mac_patch * l.mac_patch;
-                    assert!(area > 0 && l.mac_width % area == 0, "{l}");
-                    assert!(l.mac_groups % l.mac_lines == 0, "{l}");
+                    let s = l.shape();
+                    assert!(s.channels() > 0 && l.mac_groups % l.mac_lines == 0, "{l}");
+                    assert!(s.spare_slots() <= s.segment_len(), "{l}");
                 }
                 // Tiles hold a weight set per group: public weights only, plain cells.
                 assert!(!l.mac_tile || (l.is_public() && l.mac_patch == 0), "{l}");
@@ -489,7 +487,7 @@ mod tests {
         let square = Layout::new(16, 1).with_patch(3).with_lines(4);
         assert_eq!(
             (square.to_string().as_str(), square.mac_width),
-            ("16x1p3h4", 27)
+            ("16x1p3h4", 30)
         );
         assert_eq!("16x1p3h4".parse::<Layout>(), Ok(square));
         for bad in [

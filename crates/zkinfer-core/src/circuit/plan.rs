@@ -373,7 +373,7 @@ mod tests {
         }
         // Output lines only in the square patch layout, with its row width.
         for (groups, width, patch, lanes, lines) in
-            [(2, 31, 0, 6, 4), (16, 30, 3, 1, 4), (16, 27, 3, 1, 2)]
+            [(2, 31, 0, 6, 4), (16, 27, 3, 1, 4), (16, 30, 3, 1, 2)]
         {
             let mut other = spec.clone();
             let c = &mut other.circuit;
