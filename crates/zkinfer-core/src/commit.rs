@@ -2,9 +2,10 @@
 //! sponges ("lanes"), whose digests are hashed once more.
 //!
 //! Message order: for every weighted layer, for every filter (dense output neuron or conv
-//! output channel), for every chunk of the layout's `mac_width` weights (at most
-//! [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) = 31, so the bytes fit a field element), one packed
-//! element `Σ_i (w_i + 128) · 256^i` (missing slots hold weight 0); then every bias as a signed field
+//! output channel), for every chunk of the filter's weights one MAC row holds ([`chunk_len`]:
+//! the layout's `mac_width`, at most [`MAC_WIDTH`](crate::circuit::MAC_WIDTH) = 31 so the
+//! bytes fit a field element, or a square patch row's whole channels), one packed element
+//! `Σ_i (w_i + 128) · 256^i` over the row's `mac_width` slots (missing slots hold weight 0); then every bias as a signed field
 //! element, layer by layer. The message is cut into the spec's `hash_lanes` equal runs of `2C`
 //! elements (zero-padded), each run is hashed, and the commitment is the hash of the lane digests
 //! followed by the model's secret [`Salt`]. The circuit enforces exactly this message: padding

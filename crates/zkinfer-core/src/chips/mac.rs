@@ -15,8 +15,9 @@
 //!   weight serves `G` products per row; every slot without an input (zero padding, the slots
 //!   past the end of a kernel, the groups past the last item) copies one cell fixed to 128, so
 //!   it adds nothing whatever its weight;
-//! - the slots past the end of a kernel hold the zero weight: a fixed column per slot
-//!   (`pad[i]`, 1 where slot `i` is past the kernel) enforces `pad[i] · (w_i + 128 - 128) = 0`,
+//! - the slots past the row's weights (past the end of a kernel, or a square patch row's spare
+//!   slots) hold the zero weight: a fixed column per slot (`pad[i]`, 1 where slot `i` is past
+//!   the row's weights) enforces `pad[i] · (w_i + 128 - 128) = 0`,
 //!   so a row's packed element is the one [`pack_row`] computes from the real weights and a
 //!   commitment cannot hold anything else;
 //! - first chunk: `acc[g] = bias + Σ_i (x[cell(g, i)] - 128) w_i`; later chunks add to the previous
@@ -65,8 +66,8 @@ pub struct MacConfig {
     pub q_next: Selector,
     /// Every MAC row (digit ranges and packing).
     pub q_row: Selector,
-    /// `pad[i - 1]` is 1 where weight slot `i` lies past the end of the kernel (slot 0 never
-    /// does): that weight must be 0.
+    /// `pad[i - 1]` is 1 where weight slot `i` lies past the row's weights (the end of the
+    /// kernel, or a square patch row's spare slots; slot 0 never does): that weight must be 0.
     pub pad: Vec<Column<Fixed>>,
 }
 

@@ -119,6 +119,7 @@ fn padding_weight_backdoor_is_rejected_on_a_cnn() {
         Layout::new(2, 1),
         Layout::new(1, 1).with_width(16),
         Layout::new(4, 1).with_patch(3),
+        Layout::new(16, 1).with_patch(3).with_lines(4),
     ] {
         let m = m.clone().in_layout(layout).unwrap();
         let dx = step_toward_zero(&m, &input, 0);

@@ -165,7 +165,8 @@ fn a_shared_input_cell_is_bound_at_its_destination() {
                 moved[0] != 0 && moved[1] != 0,
                 "{layout}: both groups read it"
             );
-            let chunks = m.spec.layers[0].kernel_len().div_ceil(layout.mac_width);
+            let chunk = crate::chips::mac_plan::chunk_len(layout.shape(), window);
+            let chunks = m.spec.layers[0].kernel_len().div_ceil(chunk);
             // The first block's positions of filter 0 (`lines × columns` of them from the
             // output's corner); the downstream layers, the outputs and the public values follow
             // the edited cell.

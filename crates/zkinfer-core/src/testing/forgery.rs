@@ -159,7 +159,7 @@ pub fn shift_input(
     }
 }
 
-/// The padding attack on layer 0's first filter: the last chunk's first slot past the kernel
+/// The padding attack on layer 0's first filter: the last chunk's first slot past its weights
 /// gets `weight` (in every block of the filter that reuses that chunk) and, in the first
 /// block, input `128 + dx`, so the first item's accumulator moves by `dx · weight`.
 #[derive(Clone, Debug)]
@@ -168,7 +168,7 @@ pub struct PaddingSlot {
     pub row: usize,
     /// Later blocks' rows reusing that row's weights.
     pub reusing: Vec<usize>,
-    /// The slot past the kernel.
+    /// The slot past the chunk's weights.
     pub slot: usize,
     /// The layer's MAC shape (which cell the slot reads, which groups share it).
     pub shape: MacShape,
@@ -196,19 +196,11 @@ impl WitnessEdit for PaddingSlot {
     }
 }
 
-/// The padding attack on `m`: the forged circuit, its public values and the row edit.
-pub fn padding_attack(
-    m: &QuantModel,
-    input: &[i64],
-    weight: i64,
-    dx: i64,
-) -> (ModelCircuit, Vec<Fp>, PaddingSlot) {
-    let width = m.spec.circuit.mac_width;
+/// Layer 0's MAC row plan in `m`'s layout (one inference).
+fn first_layer_plan(m: &QuantModel) -> Vec<crate::chips::mac::MacRowPlan> {
     let layer = &m.spec.layers[0];
-    let kernel = layer.kernel_len();
-    let chunks = kernel.div_ceil(width);
     let shape = crate::circuit::Layout::of(&m.spec.circuit).shape();
-    let plan = match &layer.kind {
+    match &layer.kind {
         LayerKind::Conv2d {
             window,
             out_channels,
@@ -220,18 +212,43 @@ pub fn padding_attack(
             layer.outputs / layer.batch,
             layer.batch,
         ),
-    };
+    }
+}
+
+/// Rows of a chunk of layer 0's first filter (its first position block) and the first slot
+/// past the last chunk's weights, or `None` when that chunk fills its row (no padding slot).
+pub fn padding_slot(m: &QuantModel) -> Option<(usize, usize)> {
+    let plan = first_layer_plan(m);
+    let chunks = plan
+        .iter()
+        .take_while(|p| p.filter == 0 && p.reuse.is_none())
+        .count();
+    let last = plan.get(chunks.checked_sub(1)?)?;
+    (last.weights < m.spec.circuit.mac_width).then_some((chunks, last.weights))
+}
+
+/// The padding attack on `m`: the forged circuit, its public values and the row edit.
+pub fn padding_attack(
+    m: &QuantModel,
+    input: &[i64],
+    weight: i64,
+    dx: i64,
+) -> (ModelCircuit, Vec<Fp>, PaddingSlot) {
+    let width = m.spec.circuit.mac_width;
+    let shape = crate::circuit::Layout::of(&m.spec.circuit).shape();
+    let plan = first_layer_plan(m);
+    let (chunks, slot) = padding_slot(m).expect("the last chunk must leave slots past its weights");
     let blocks = plan.iter().filter(|p| p.filter == 0).count() / chunks;
     let edit = PaddingSlot {
         row: chunks - 1,
         reusing: (1..blocks).map(|b| b * chunks + chunks - 1).collect(),
-        slot: kernel % width,
+        slot,
         shape,
         weight,
         dx,
     };
-    assert_ne!(edit.slot, 0, "the kernel must leave slots past its end");
-    let mut packed_weights = m.weights.layers[0].weights[(chunks - 1) * width..kernel].to_vec();
+    let offset = plan[chunks - 1].offset;
+    let mut packed_weights = m.weights.layers[0].weights[offset..offset + slot].to_vec();
     packed_weights.resize(width, 0);
     packed_weights[edit.slot] = weight;
     let forged_packed = pack_row(&packed_weights, width);
