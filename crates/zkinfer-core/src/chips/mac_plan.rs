@@ -412,6 +412,23 @@ mod tests {
         out
     }
 
+    /// `shape` fits the convolution `w`, its row count is `conv_rows`'s, and every output's
+    /// products are plain rows' products.
+    fn patch_rows_match_plain_rows(
+        shape: MacShape,
+        w: &Window,
+        (co, groups, copies): (usize, usize, usize),
+    ) {
+        assert!(fits_patch(shape, w), "{w:?}");
+        let rows = conv(shape, w, co, groups, copies);
+        let n = conv_rows(shape, w, co, groups, copies);
+        assert_eq!(rows.len(), n, "{w:?}");
+        let plain = MacShape::plain(2, 31);
+        let expected = products(&conv(plain, w, co, groups, copies), plain);
+        assert_eq!(products(&rows, shape), expected, "{w:?}");
+        assert_eq!(expected.len(), co * w.positions() * copies);
+    }
+
     #[test]
     fn patch_rows_compute_what_plain_rows_compute() {
         let patch = |k| MacShape {
@@ -462,18 +479,7 @@ mod tests {
             ),
         ];
         for (w, co, groups, copies) in cases {
-            let shape = patch(w.kernel[1]);
-            assert!(fits_patch(shape, &w), "{w:?}");
-            let rows = conv(shape, &w, co, groups, copies);
-            assert_eq!(
-                rows.len(),
-                conv_rows(shape, &w, co, groups, copies),
-                "{w:?}"
-            );
-            let plain = MacShape::plain(2, 31);
-            let expected = products(&conv(plain, &w, co, groups, copies), plain);
-            assert_eq!(products(&rows, shape), expected, "{w:?}");
-            assert_eq!(expected.len(), co * w.positions() * copies);
+            patch_rows_match_plain_rows(patch(w.kernel[1]), &w, (co, groups, copies));
         }
     }
 
@@ -536,17 +542,7 @@ mod tests {
             (wide(5, 2, 4), window([4, 6, 6], [5, 5], [2; 4]), 4, 2, 1),
         ];
         for (shape, w, co, groups, copies) in cases {
-            assert!(fits_patch(shape, &w), "{w:?}");
-            let rows = conv(shape, &w, co, groups, copies);
-            assert_eq!(
-                rows.len(),
-                conv_rows(shape, &w, co, groups, copies),
-                "{w:?}"
-            );
-            let plain = MacShape::plain(2, 31);
-            let expected = products(&conv(plain, &w, co, groups, copies), plain);
-            assert_eq!(products(&rows, shape), expected, "{w:?}");
-            assert_eq!(expected.len(), co * w.positions() * copies);
+            patch_rows_match_plain_rows(shape, &w, (co, groups, copies));
         }
         // Not square: a strided height, a kernel of another height.
         let shape = square(3, 4, 16);
