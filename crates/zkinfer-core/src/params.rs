@@ -189,7 +189,10 @@ mod tests {
         for k in MIN_K..=MAX_K {
             assert!(pinned(k).is_some(), "k = {k}");
         }
-        assert!(pinned(MAX_K + 1).is_none());
+        assert!(pinned(MAX_K + 1).is_none() && pinned(MIN_K - 1).is_none());
+        // The smallest k's parameters, generated here, match their pin too.
+        assert_eq!(store.load(MIN_K, &Silent).unwrap().k(), MIN_K);
+        assert!(store.try_read(MIN_K).is_some());
         assert!(matches!(
             store.load(MAX_K + 1, &Silent),
             Err(CoreError::Format { .. })
