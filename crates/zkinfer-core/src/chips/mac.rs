@@ -92,15 +92,13 @@ pub struct MacRowPlan {
     pub reuse: Option<usize>,
     /// Output index of each group's accumulator, on the last chunk.
     pub outputs: Vec<Option<usize>>,
-    /// Filter index and chunk, to read the weights (in a tile row: group 0's filter).
+    /// Filter index, to read the weights (in a tile row: group 0's filter).
     pub filter: usize,
     /// Filters of a tile row: group `g < span` computes filter `filter + g`, the groups after
     /// them hold zero weights; 1 in other rows, where every group shares `filter`.
     pub span: usize,
-    /// Chunk of the filter's weights.
-    pub chunk: usize,
-    /// Index of the row's first weight within the filter's kernel (the chunk times the row's
-    /// weights per chunk: the width, or a square patch row's whole channels).
+    /// Index of the row's first weight within the filter's kernel (its chunk times the weights
+    /// per chunk: the width, or a square patch row's whole channels).
     pub offset: usize,
     /// Weight slots holding the kernel's weights (the rest hold the zero weight).
     pub weights: usize,

@@ -46,7 +46,6 @@ fn blocked(
                     outputs: outs,
                     filter: f,
                     span: 1,
-                    chunk: c,
                     offset: c * width,
                     weights: width.min(k - c * width),
                 });
@@ -87,7 +86,6 @@ fn tiled(
                         .collect(),
                     filter: f0,
                     span,
-                    chunk: c,
                     offset: c * width,
                     weights: width.min(k - c * width),
                 });
@@ -273,7 +271,6 @@ fn patch_conv(
                         .collect(),
                     filter: co,
                     span: 1,
-                    chunk: c,
                     offset: c * segs * shape.patch,
                     weights: shape.width.min(live * shape.patch),
                 });
