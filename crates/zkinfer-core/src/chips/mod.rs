@@ -2,7 +2,8 @@
 //!
 //! - [`mac`]: wide multiply-accumulate rows (dense and convolution) with base-4 weight digits
 //!   and in-row packing; [`mac_shape`] says where a row's input cells sit (plain, or shared
-//!   by neighbouring convolution positions), [`mac_plan`] which input feeds which cell;
+//!   by neighbouring convolution positions), [`mac_plan`] which input feeds which cell
+//!   ([`mac_patch`] for the patch rows of convolutions);
 //!   [`mac_public`]: the same rows with public weights in fixed columns.
 //! - [`pool`]: window maxima and sums.
 //! - [`rescale`]: rounded division by `2^s` with a range-checked remainder, fused with ReLU;
@@ -11,6 +12,7 @@
 //! - [`sponge`]: Poseidon sponges in parallel lanes, degree ≤ 5.
 
 pub mod mac;
+pub mod mac_patch;
 pub mod mac_plan;
 pub mod mac_public;
 pub mod mac_shape;
